@@ -1,0 +1,256 @@
+import Effects
+
+/// A conversation or contact field the admin binds an invitee value to (e.g. `contact.email`).
+public struct FieldRef: StringIdentifier { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
+
+public struct QuestionMapping: Codable, Sendable, Hashable {
+    public var question: String
+    public var field: FieldRef
+    public init(question: String, field: FieldRef) { self.question = question; self.field = field }
+}
+
+/// What the admin edits in the details form (S02). Nothing of it is persisted until it validates.
+public struct ActionDraft: Codable, Sendable, Hashable {
+    public var eventType: CalendlyURI?
+    public var nameField: FieldRef?
+    public var emailField: FieldRef?
+    public var questionMappings: [QuestionMapping]
+    public var trigger: String
+    public var confirmationMessage: String
+    public var enabled: Bool
+
+    public init(eventType: CalendlyURI? = nil, nameField: FieldRef? = nil, emailField: FieldRef? = nil, questionMappings: [QuestionMapping] = [],
+                trigger: String = "", confirmationMessage: String = "", enabled: Bool = true) {
+        self.eventType = eventType; self.nameField = nameField; self.emailField = emailField; self.questionMappings = questionMappings
+        self.trigger = trigger; self.confirmationMessage = confirmationMessage; self.enabled = enabled
+    }
+}
+
+/// A validated, runnable booking action.
+public struct SavedAction: Codable, Sendable, Hashable {
+    public var draft: ActionDraft
+    /// The event type as Calendly described it when saved (name, duration, scheduling link).
+    public var eventType: EventType
+    public var savedAt: Instant
+}
+
+/// The per-agent booking action configuration (S02): cached event types, validation, saving.
+public struct ActionConfig: Codable, Sendable, Hashable {
+    public static let cacheLifetime = Span.minutes(15)
+    public static let confirmationLimit = 1000
+
+    public enum ListStatus: Codable, Sendable, Hashable {
+        case notLoaded
+        case loading(RequestID)
+        case loaded
+        /// The account has no eligible types (PRD §10 Behavior 2).
+        case empty
+        /// The fetch failed; the cached list (≤15 min) is shown with "Couldn't refresh" + Retry.
+        case refreshFailed
+        /// The fetch failed with no usable cache: error empty state + Retry.
+        case failedWithoutCache
+        /// The plan or scopes do not allow it (S01 ERR-2): eligibility empty state.
+        case planInsufficient
+    }
+
+    public struct Cache: Codable, Sendable, Hashable {
+        public var catalog: EventTypeCatalog
+        public var fetchedAt: Instant
+    }
+
+    public struct PendingSave: Codable, Sendable, Hashable {
+        public var draft: ActionDraft
+        public var request: RequestID
+    }
+
+    /// The connected account as far as this aggregate needs it; handed in by the host.
+    public struct Account: Codable, Sendable, Hashable {
+        public var token: TokenReference
+        public var user: CalendlyURI
+        public var planInsufficient: Bool
+        public init(token: TokenReference, user: CalendlyURI, planInsufficient: Bool = false) {
+            self.token = token; self.user = user; self.planInsufficient = planInsufficient
+        }
+    }
+
+    public enum Input: Codable, Sendable, Hashable {
+        case opened(Account?, at: Instant)
+        case refreshRequested(Account?, at: Instant)
+        case saveRequested(ActionDraft, Account?, at: Instant)
+        case calendlyReplied(RequestID, CalendlyReply, at: Instant)
+        case policyChanged(EligibilityPolicy)
+        /// The connection went away: drop the cache (no calendar contents beyond identity, S01 AC-3).
+        case connectionLost
+    }
+
+    public var agent: AgentID
+    public var policy: EligibilityPolicy
+    public var status: ListStatus
+    public var cache: Cache?
+    public var saved: SavedAction?
+    public var pendingSave: PendingSave?
+    public var requestsIssued: Int
+
+    public init(agent: AgentID, policy: EligibilityPolicy = EligibilityPolicy()) {
+        self.agent = agent; self.policy = policy; self.status = .notLoaded; self.requestsIssued = 0
+    }
+
+    /// The status line under the dropdown.
+    public var statusLine: String? {
+        switch status {
+        case .notLoaded, .loading, .loaded: return nil
+        case .empty: return Copy.noEligibleEventTypes
+        case .refreshFailed: return Copy.couldNotRefresh
+        case .failedWithoutCache: return Copy.eventTypesUnavailable
+        case .planInsufficient: return Copy.planInsufficient
+        }
+    }
+
+    /// The dropdown's page for `query` (≤25 items), from the cache.
+    public func page(matching query: String = "") -> EventTypeCatalog.Page {
+        cache?.catalog.page(matching: query) ?? EventTypeCatalog.Page(items: [], totalMatches: 0)
+    }
+
+    mutating func nextRequest() -> RequestID {
+        requestsIssued += 1
+        return RequestID("\(agent)/config/\(requestsIssued)")
+    }
+
+    public static func reduce(_ state: inout ActionConfig, _ input: Input) -> [Effect] {
+        switch input {
+        case .opened(let account, let now):
+            guard let account else { return [.reject(notConnected)] }
+            if account.planInsufficient { state.status = .planInsufficient; return [] }
+            if let cache = state.cache, now - cache.fetchedAt < cacheLifetime {
+                state.status = cache.catalog.eventTypes.isEmpty ? .empty : .loaded
+                return []
+            }
+            return state.fetch(account)
+
+        case .refreshRequested(let account, _):
+            guard let account else { return [.reject(notConnected)] }
+            if account.planInsufficient { state.status = .planInsufficient; return [] }
+            return state.fetch(account)
+
+        case .saveRequested(let draft, let account, _):
+            guard let account else { return [.reject(notConnected)] }
+            if let rejection = state.validate(draft) { return [.reject(rejection)] }
+            guard let uri = draft.eventType else { return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.missingEventType))] }
+            // Re-read the event type: it may have been deleted or changed since the list was fetched
+            // (S02 concurrency). Nothing is persisted until Calendly confirms it.
+            let request = state.nextRequest()
+            state.pendingSave = PendingSave(draft: draft, request: request)
+            return [.calendly(request, .getEventType(account.token, uri))]
+
+        case .calendlyReplied(let request, let reply, let now):
+            if case .loading(let expected) = state.status, expected == request {
+                return state.listReplied(reply, now)
+            }
+            if let pending = state.pendingSave, pending.request == request {
+                state.pendingSave = nil
+                return state.saveReplied(pending.draft, reply, now)
+            }
+            return []
+
+        case .policyChanged(let policy):
+            state.policy = policy
+            if let cache = state.cache {
+                state.cache = Cache(catalog: EventTypeCatalog(from: cache.catalog.eventTypes, policy: policy), fetchedAt: cache.fetchedAt)
+            }
+            return []
+
+        case .connectionLost:
+            state.cache = nil
+            state.status = .notLoaded
+            state.pendingSave = nil
+            return []
+        }
+    }
+
+    static let notConnected = Rejection(code: "not_connected", message: Copy.connectPrompt)
+
+    mutating func fetch(_ account: Account) -> [Effect] {
+        let request = nextRequest()
+        status = .loading(request)
+        return [.calendly(request, .listEventTypes(account.token, user: account.user))]
+    }
+
+    mutating func listReplied(_ reply: CalendlyReply, _ now: Instant) -> [Effect] {
+        switch reply {
+        case .eventTypes(let fetched):
+            let catalog = EventTypeCatalog(from: fetched, policy: policy)
+            cache = Cache(catalog: catalog, fetchedAt: now)
+            status = catalog.eventTypes.isEmpty ? .empty : .loaded
+            return []
+        case .failed(.forbidden):
+            status = .planInsufficient
+            return [.emit(.eventTypesFetchFailed(agent: agent, reason: "forbidden", cacheUsed: false, at: now))]
+        case .failed(let failure):
+            return fetchFailed(failure.reason, now)
+        case .outcomeUnknown:
+            return fetchFailed("timeout", now)
+        case .tokenGranted, .user, .revoked, .eventType, .availableTimes, .inviteeCreated, .inviteeFound:
+            return fetchFailed("unexpected_reply", now)
+        }
+    }
+
+    mutating func fetchFailed(_ reason: String, _ now: Instant) -> [Effect] {
+        // S02 ERR-1: serve the last list if it is at most 15 minutes old.
+        let cacheUsed: Bool
+        if let cache, now - cache.fetchedAt <= ActionConfig.cacheLifetime {
+            status = .refreshFailed
+            cacheUsed = true
+        } else {
+            cache = nil
+            status = .failedWithoutCache
+            cacheUsed = false
+        }
+        return [.emit(.eventTypesFetchFailed(agent: agent, reason: reason, cacheUsed: cacheUsed, at: now))]
+    }
+
+    /// Local checks, in the order the form shows them (S02 ERR-2).
+    func validate(_ draft: ActionDraft) -> Rejection? {
+        guard let eventType = draft.eventType, !eventType.rawValue.isEmpty else {
+            return Rejection(code: "validation", field: "eventType", message: Copy.missingEventType)
+        }
+        guard let email = draft.emailField, !email.rawValue.trimmingWhitespace().isEmpty else {
+            return Rejection(code: "validation", field: "emailField", message: Copy.missingEmailMapping)
+        }
+        if draft.confirmationMessage.count > ActionConfig.confirmationLimit {
+            return Rejection(code: "validation", field: "confirmationMessage", message: Copy.confirmationTooLong)
+        }
+        return nil
+    }
+
+    mutating func saveReplied(_ draft: ActionDraft, _ reply: CalendlyReply, _ now: Instant) -> [Effect] {
+        switch reply {
+        case .eventType(let eventType):
+            if policy.ineligibility(eventType) != nil {
+                return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.eventTypeIneligible))]
+            }
+            let known = Set(eventType.customQuestions.filter(\.enabled).map(\.name))
+            if let stray = draft.questionMappings.first(where: { !known.contains($0.question) }) {
+                return [.reject(Rejection(code: "validation", field: "questionMappings", message: "“\(stray.question)” is not a question of this event type."))]
+            }
+            saved = SavedAction(draft: draft, eventType: eventType, savedAt: now)
+            return [.log(LogEntry(.info, "calendly action saved for \(agent)"))]
+        case .failed(.notFound):
+            return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.eventTypeGone))]
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound:
+            return [.reject(Rejection(code: "calendly_unavailable", message: "Couldn't check the event type with Calendly. Try saving again."))]
+        }
+    }
+
+    public func checkInvariants() -> [Violation] {
+        var violations: [Violation] = []
+        if let saved {
+            if saved.draft.eventType != saved.eventType.uri { violations.append(Violation("config \(agent): saved event type mismatch")) }
+            if saved.draft.emailField == nil { violations.append(Violation("config \(agent): saved without email mapping")) }
+            if !policy.isEligible(saved.eventType) && saved.eventType.isPaid { violations.append(Violation("config \(agent): paid event type saved")) }
+        }
+        if let cache, cache.catalog.eventTypes.contains(where: { !policy.isEligible($0) }) {
+            violations.append(Violation("config \(agent): ineligible event type in catalog"))
+        }
+        return violations
+    }
+}

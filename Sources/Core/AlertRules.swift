@@ -1,0 +1,52 @@
+import Effects
+
+/// The alert rules of PRD §13 as a pure function over the event stream.
+public enum AlertRules {
+    public enum Rule: String, Codable, Sendable, Hashable {
+        /// calendly_booking_failed > 10% of offered in 1 h → page BOT on-call.
+        case bookingFailureRate = "booking_failure_rate"
+        /// calendly_connect_failed > 5 in 15 min for one account → notify BOT + CSM.
+        case connectFailures = "connect_failures"
+        /// calendly_eventtypes_fetch_failed with cache_used=false > 20 in 1 h → notify BOT.
+        case eventTypeFetchFailures = "eventtype_fetch_failures"
+    }
+
+    public struct Alert: Codable, Sendable, Hashable {
+        public var rule: Rule
+        /// The agent for per-account rules; nil for platform-wide ones.
+        public var agent: AgentID?
+        public var observed: Int
+        public var threshold: String
+    }
+
+    /// Below this many offers an hour the failure ratio is noise (one failure of one offer is not a page).
+    public static let minimumOffersForRate = 10
+
+    public static func evaluate(_ events: [TelemetryEvent], now: Instant) -> [Alert] {
+        let lastHour = now - .hours(1), lastQuarter = now - .minutes(15)
+        var offered = 0, failed = 0, fetchFailures = 0
+        var connectFailures: [AgentID: Int] = [:]
+        for event in events where event.at <= now {
+            switch event {
+            case .bookingOffered(_, _, _, _, let at) where at > lastHour: offered += 1
+            case .bookingFailed(_, _, _, let at) where at > lastHour: failed += 1
+            case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
+            case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent, default: 0] += 1
+            case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
+                 .webhookRejected, .bookingCanceled:
+                continue
+            }
+        }
+        var alerts: [Alert] = []
+        if offered >= minimumOffersForRate, failed * 10 > offered {
+            alerts.append(Alert(rule: .bookingFailureRate, agent: nil, observed: failed, threshold: ">10% of \(offered) offered in 1h"))
+        }
+        for (agent, count) in connectFailures.sorted(by: { $0.key < $1.key }) where count > 5 {
+            alerts.append(Alert(rule: .connectFailures, agent: agent, observed: count, threshold: ">5 in 15min"))
+        }
+        if fetchFailures > 20 {
+            alerts.append(Alert(rule: .eventTypeFetchFailures, agent: nil, observed: fetchFailures, threshold: ">20 without cache in 1h"))
+        }
+        return alerts
+    }
+}

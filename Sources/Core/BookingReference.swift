@@ -1,0 +1,125 @@
+import Effects
+
+/// Qontak's record of one booking (PRD §6.7: event/invitee URI and time only), keyed by the
+/// booking key. pending → created → confirmed (webhook) → canceled; purged after 24 months.
+public struct BookingReference: Codable, Sendable, Hashable {
+    public static let retentionMonths = 24
+
+    public enum Status: String, Codable, Sendable, Hashable {
+        /// The intent is recorded; Calendly's answer is not known yet.
+        case pending
+        /// Calendly's reply said booked.
+        case created
+        /// The `invitee.created` webhook confirmed it (possibly before the reply).
+        case confirmed
+        case canceled
+        /// Calendly definitively did not book it.
+        case notBooked = "not_booked"
+    }
+
+    public enum Input: Codable, Sendable, Hashable {
+        case intentRecorded(BookingIntent)
+        case intentSettled(IntentOutcome, at: Instant)
+        case notice(InviteeNotice, at: Instant)
+        case retentionSweep(now: Instant)
+    }
+
+    public var key: BookingKey
+    public var agent: AgentID
+    public var conversation: ConversationID
+    public var eventType: CalendlyURI
+    public var start: Instant
+    /// Kept while the outcome is open so a webhook can be matched before the reply lands; cleared after.
+    public var email: String?
+    public var status: Status
+    public var invitee: CalendlyURI?
+    public var event: CalendlyURI?
+    public var recordedAt: Instant
+    public var canceledAt: Instant?
+
+    /// When this reference is purged: 24 calendar months after it was recorded.
+    public var expiresAt: Instant {
+        let day = recordedAt.utcDate.adding(months: BookingReference.retentionMonths)
+        let timeOfDay = recordedAt.millisecondsSince1970.floorMod(86_400_000)
+        return Instant(millisecondsSince1970: day.daysSince1970 * 86_400_000 + timeOfDay)
+    }
+
+    /// The reducer runs on an optional state: a notice for no reference is the "unknown event" case.
+    public static func reduce(_ state: inout BookingReference?, _ input: Input) -> [Effect] {
+        switch input {
+        case .intentRecorded(let intent):
+            guard state == nil else { return [] }
+            state = BookingReference(key: intent.key, agent: intent.agent, conversation: intent.conversation, eventType: intent.eventType,
+                                     start: intent.start, email: intent.email, status: .pending, invitee: nil, event: nil,
+                                     recordedAt: intent.recordedAt, canceledAt: nil)
+            return []
+
+        case .intentSettled(let outcome, _):
+            guard var reference = state else { return [.log(LogEntry(.warning, "settled an unknown booking intent"))] }
+            switch outcome {
+            case .booked(let invitee):
+                reference.invitee = invitee.uri
+                reference.event = invitee.eventURI
+                reference.email = nil
+                if reference.status == .pending || reference.status == .notBooked { reference.status = .created }
+            case .notBooked:
+                if reference.status == .pending { reference.status = .notBooked }
+                reference.email = nil
+            }
+            state = reference
+            return []
+
+        case .notice(let notice, let now):
+            guard var reference = state else {
+                // ERR-1 (S04): unknown event URI → ignored safely, nothing created or mutated.
+                return [.emit(.webhookRejected(reason: "unknown_event", at: now))]
+            }
+            var effects: [Effect] = []
+            switch notice.kind {
+            case .created:
+                switch reference.status {
+                case .pending, .created, .notBooked:
+                    if reference.status == .notBooked {
+                        effects.append(.log(LogEntry(.error, "booking \(reference.key) exists although its intent was settled as not booked")))
+                    }
+                    if reference.status == .pending {
+                        // The webhook beat the booking reply: tell the waiting conversation.
+                        effects.append(.notify(.bookingSeen(reference.conversation, reference.key, notice.asInvitee)))
+                    }
+                    reference.status = .confirmed
+                    reference.invitee = notice.invitee
+                    reference.event = notice.event
+                    reference.email = nil
+                case .confirmed, .canceled:
+                    break
+                }
+            case .canceled:
+                switch reference.status {
+                case .pending, .created, .confirmed, .notBooked:
+                    reference.status = .canceled
+                    reference.canceledAt = notice.sentAt
+                    reference.invitee = reference.invitee ?? notice.invitee
+                    reference.event = reference.event ?? notice.event
+                    reference.email = nil
+                    effects.append(.emit(.bookingCanceled(agent: reference.agent, conversation: reference.conversation, eventType: reference.eventType, at: now)))
+                case .canceled:
+                    break
+                }
+            }
+            state = reference
+            return effects
+
+        case .retentionSweep(let now):
+            guard let reference = state, now >= reference.expiresAt else { return [] }
+            state = nil
+            return [.store(.deleteReference(reference.key))]
+        }
+    }
+
+    /// Does this notice describe this reference's booking?
+    public func matches(_ notice: InviteeNotice) -> Bool {
+        if let invitee { return invitee == notice.invitee }
+        guard let email else { return false }
+        return eventType == notice.eventType && start == notice.start && email.lowercased() == notice.email.lowercased()
+    }
+}

@@ -1,0 +1,129 @@
+import Effects
+import Foundation
+
+/// Inbound Calendly webhooks: verify the signature over the raw bytes → parse tolerantly → drop
+/// repeats → hand the notice to the booking reference it matches (PRD §10 Behavior 5).
+public struct WebhookIntake: Codable, Sendable, Hashable {
+    public static let maxBodyBytes = 256 * 1024
+    /// How long a delivery id is remembered; Calendly retries for 24 hours.
+    public static let dedupeWindow = Span.days(7)
+
+    public struct Delivery: Codable, Sendable, Hashable {
+        public var signatureHeader: String?
+        public var body: [UInt8]
+        public init(signatureHeader: String?, body: [UInt8]) { self.signatureHeader = signatureHeader; self.body = body }
+    }
+
+    public enum Input: Codable, Sendable, Hashable {
+        case delivered(Delivery, at: Instant)
+        case retentionSweep(now: Instant)
+    }
+
+    /// What the host answers Calendly with.
+    public enum Verdict: Equatable, Sendable {
+        case accepted(InviteeNotice)
+        case duplicate
+        case ignored(reason: String)
+        case rejected(reason: String)
+    }
+
+    /// Delivery ids already processed, with when they were first seen.
+    public var processed: [DeliveryID: Instant]
+
+    public init() { processed = [:] }
+
+    /// Decides about one delivery without changing anything (the host uses it to pick a status code).
+    public static func judge(_ delivery: Delivery, at now: Instant, signature: WebhookSignature, processed: [DeliveryID: Instant]) -> Verdict {
+        guard delivery.body.count <= maxBodyBytes else { return .rejected(reason: "body_too_large") }
+        if let failure = signature.verify(header: delivery.signatureHeader, body: delivery.body, now: now) {
+            return .rejected(reason: failure.rawValue)
+        }
+        switch WebhookPayload.parse(delivery.body) {
+        case .failure(let problem): return .rejected(reason: problem.reason)
+        case .success(.unsupported(let event)): return .ignored(reason: "unsupported_event:\(event)")
+        case .success(.invitee(let notice)):
+            return processed[notice.delivery] != nil ? .duplicate : .accepted(notice)
+        }
+    }
+
+    public static func reduce(_ state: inout WebhookIntake, _ input: Input, signature: WebhookSignature) -> [Effect] {
+        switch input {
+        case .delivered(let delivery, let now):
+            switch judge(delivery, at: now, signature: signature, processed: state.processed) {
+            case .accepted(let notice):
+                state.processed[notice.delivery] = now
+                return [.notify(.inviteeNotice(notice))]
+            case .duplicate:
+                return [.log(LogEntry(.debug, "duplicate webhook delivery ignored"))]
+            case .ignored(let reason):
+                return [.log(LogEntry(.info, "webhook ignored: \(reason)"))]
+            case .rejected(let reason):
+                return [.emit(.webhookRejected(reason: reason, at: now))]
+            }
+        case .retentionSweep(let now):
+            let cutoff = now - dedupeWindow
+            let before = state.processed.count
+            state.processed = state.processed.filter { $0.value >= cutoff }
+            return before == state.processed.count ? [] : [.store(.forgetDeliveries(before: cutoff))]
+        }
+    }
+}
+
+/// Tolerant decoding of Calendly's webhook body: unknown fields and location kinds are ignored;
+/// only what the core needs is required.
+public enum WebhookPayload: Equatable, Sendable {
+    case invitee(InviteeNotice)
+    case unsupported(event: String)
+
+    public struct Problem: Error, Equatable, Sendable {
+        public var reason: String
+    }
+
+    struct Envelope: Decodable {
+        var event: String
+        var created_at: String?
+        var payload: Payload?
+    }
+
+    struct Payload: Decodable {
+        var uri: String?
+        var email: String?
+        var event: String?
+        var cancel_url: String?
+        var reschedule_url: String?
+        var rescheduled: Bool?
+        var scheduled_event: ScheduledEvent?
+    }
+
+    struct ScheduledEvent: Decodable {
+        var uri: String?
+        var start_time: String?
+        var event_type: String?
+    }
+
+    public static func parse(_ body: [UInt8]) -> Result<WebhookPayload, Problem> {
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: Data(body))
+        } catch {
+            return .failure(Problem(reason: "malformed_json"))
+        }
+        guard let kind = InviteeNotice.Kind(rawValue: envelope.event) else { return .success(.unsupported(event: envelope.event)) }
+        guard let payload = envelope.payload else { return .failure(Problem(reason: "missing_field:payload")) }
+        guard let invitee = payload.uri, !invitee.isEmpty else { return .failure(Problem(reason: "missing_field:payload.uri")) }
+        guard let email = payload.email else { return .failure(Problem(reason: "missing_field:payload.email")) }
+        guard let scheduled = payload.scheduled_event else { return .failure(Problem(reason: "missing_field:payload.scheduled_event")) }
+        guard let eventType = scheduled.event_type else { return .failure(Problem(reason: "missing_field:scheduled_event.event_type")) }
+        guard let startText = scheduled.start_time, let start = Instant(iso8601: startText) else {
+            return .failure(Problem(reason: "missing_field:scheduled_event.start_time"))
+        }
+        let event = payload.event ?? scheduled.uri ?? ""
+        guard !event.isEmpty else { return .failure(Problem(reason: "missing_field:payload.event")) }
+        let sentAt = envelope.created_at.flatMap(Instant.init(iso8601:)) ?? start
+        return .success(.invitee(InviteeNotice(
+            kind: kind, delivery: DeliveryID("\(kind.rawValue)|\(invitee)"), invitee: CalendlyURI(invitee), event: CalendlyURI(event),
+            eventType: CalendlyURI(eventType), email: email, start: start, cancelURL: payload.cancel_url ?? "",
+            rescheduleURL: payload.reschedule_url ?? "", rescheduled: payload.rescheduled ?? false, sentAt: sentAt
+        )))
+    }
+}

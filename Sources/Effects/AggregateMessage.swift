@@ -1,0 +1,36 @@
+/// A verified, parsed Calendly webhook about one invitee.
+public struct InviteeNotice: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable { case created = "invitee.created", canceled = "invitee.canceled" }
+
+    public var kind: Kind
+    public var delivery: DeliveryID
+    public var invitee: CalendlyURI
+    public var event: CalendlyURI
+    public var eventType: CalendlyURI
+    public var email: String
+    public var start: Instant
+    public var cancelURL: String
+    public var rescheduleURL: String
+    /// On `invitee.canceled`: the cancellation is one half of a reschedule.
+    public var rescheduled: Bool
+    public var sentAt: Instant
+
+    public init(kind: Kind, delivery: DeliveryID, invitee: CalendlyURI, event: CalendlyURI, eventType: CalendlyURI, email: String, start: Instant,
+                cancelURL: String, rescheduleURL: String, rescheduled: Bool, sentAt: Instant) {
+        self.kind = kind; self.delivery = delivery; self.invitee = invitee; self.event = event; self.eventType = eventType
+        self.email = email; self.start = start; self.cancelURL = cancelURL; self.rescheduleURL = rescheduleURL
+        self.rescheduled = rescheduled; self.sentAt = sentAt
+    }
+
+    public var asInvitee: Invitee {
+        Invitee(uri: invitee, eventURI: event, email: email, start: start, cancelURL: cancelURL, rescheduleURL: rescheduleURL)
+    }
+}
+
+/// A message from one aggregate to another, delivered by the runtime in the same step's transaction.
+public enum AggregateMessage: Codable, Sendable, Hashable {
+    /// To the booking reference the notice matches (by invitee URI, else by event type + start + email).
+    case inviteeNotice(InviteeNotice)
+    /// To the conversation waiting on this booking key.
+    case bookingSeen(ConversationID, BookingKey, Invitee)
+}

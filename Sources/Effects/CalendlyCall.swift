@@ -1,0 +1,87 @@
+/// A call to Calendly, described as data. The interpreter performs it and returns a `CalendlyReply`
+/// with the same `RequestID` as an input to the aggregate that asked.
+public enum CalendlyCall: Codable, Sendable, Hashable {
+    case exchangeCode(code: String, verifier: String)
+    case currentUser(TokenReference)
+    case refreshToken(TokenReference)
+    case revokeToken(TokenReference)
+    case listEventTypes(TokenReference, user: CalendlyURI)
+    case getEventType(TokenReference, CalendlyURI)
+    case availableTimes(TokenReference, eventType: CalendlyURI, from: Instant, to: Instant)
+    case createInvitee(TokenReference, key: BookingKey, InviteeRequest)
+    /// Reconciliation: is there an active booking of `email` at `start` for this event type?
+    case findInvitee(TokenReference, eventType: CalendlyURI, email: String, start: Instant)
+
+    /// The latency budget of PRD §6 for this call; the interpreter times out after it.
+    public var budget: Span {
+        switch self {
+        case .listEventTypes, .getEventType: return .seconds(2)
+        case .availableTimes: return .seconds(3)
+        case .createInvitee: return .seconds(5)
+        case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .findInvitee: return .seconds(5)
+        }
+    }
+
+    /// True when a lost reply leaves the outcome unknown (the call may have changed Calendly).
+    public var changesCalendly: Bool {
+        switch self {
+        case .createInvitee, .refreshToken, .exchangeCode, .revokeToken: return true
+        case .currentUser, .listEventTypes, .getEventType, .availableTimes, .findInvitee: return false
+        }
+    }
+}
+
+/// What came back from a Calendly call.
+public enum CalendlyReply: Codable, Sendable, Hashable {
+    case tokenGranted(TokenGrant)
+    case user(CalendlyUser)
+    case revoked
+    case eventTypes([EventType])
+    case eventType(EventType)
+    case availableTimes([Slot])
+    case inviteeCreated(Invitee)
+    case inviteeFound(Invitee?)
+    case failed(CalendlyFailure)
+    /// The request may have reached Calendly but no reply came (timeout after send, connection reset,
+    /// process crash). Distinct from failure: the exactly-once rules hinge on it.
+    case outcomeUnknown
+}
+
+/// Calendly errors classified into what the core must decide on.
+public enum CalendlyFailure: Codable, Sendable, Hashable {
+    /// 401: the access token is expired or revoked.
+    case unauthorized
+    /// 403 "Insufficient scope" or a plan that lacks the feature.
+    case forbidden(requiredScopes: [String])
+    case notFound
+    /// The chosen start time is no longer bookable (400 with details / 409).
+    case slotUnavailable
+    /// 400 for any other reason (bad email, bad question answer, …).
+    case rejected(message: String)
+    case rateLimited(retryAfter: Span?)
+    case serverError(status: Int)
+    /// Timed out before the request was sent, or the connection could not be made.
+    case unreachable
+    case malformedResponse
+    /// `invalid_grant`-class OAuth errors: the refresh token or code will never work again.
+    case invalidGrant
+    /// The user denied consent (OAuth `error=access_denied`).
+    case accessDenied
+
+    /// A short machine reason for telemetry (`calendly_booking_failed.reason`).
+    public var reason: String {
+        switch self {
+        case .unauthorized: return "unauthorized"
+        case .forbidden: return "forbidden"
+        case .notFound: return "not_found"
+        case .slotUnavailable: return "slot_unavailable"
+        case .rejected: return "rejected"
+        case .rateLimited: return "rate_limited"
+        case .serverError(let status): return "server_error_\(status)"
+        case .unreachable: return "timeout"
+        case .malformedResponse: return "malformed_response"
+        case .invalidGrant: return "invalid_grant"
+        case .accessDenied: return "access_denied"
+        }
+    }
+}

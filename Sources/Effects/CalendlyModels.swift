@@ -1,0 +1,110 @@
+/// The Calendly resources the product reads, reduced to the fields it needs (calendly-api.md).
+/// Decoding is tolerant: unknown fields are ignored, optional fields may be absent.
+
+public enum EventTypeKind: String, Codable, Sendable, Hashable { case solo, group }
+public enum PoolingType: String, Codable, Sendable, Hashable { case roundRobin = "round_robin", collective, multiPool = "multi_pool" }
+public enum BookingMethod: String, Codable, Sendable, Hashable { case instant, poll }
+
+public struct CustomQuestion: Codable, Sendable, Hashable {
+    public var name: String
+    public var type: String
+    public var position: Int
+    public var enabled: Bool
+    public var required: Bool
+
+    public init(name: String, type: String = "string", position: Int, enabled: Bool = true, required: Bool = false) {
+        self.name = name; self.type = type; self.position = position; self.enabled = enabled; self.required = required
+    }
+}
+
+public struct EventType: Codable, Sendable, Hashable {
+    public var uri: CalendlyURI
+    public var name: String
+    public var active: Bool
+    public var durationMinutes: Int
+    public var kind: EventTypeKind
+    public var poolingType: PoolingType?
+    public var secret: Bool
+    public var bookingMethod: BookingMethod
+    public var isPaid: Bool
+    public var schedulingURL: String
+    public var customQuestions: [CustomQuestion]
+
+    public init(
+        uri: CalendlyURI, name: String, active: Bool = true, durationMinutes: Int = 30, kind: EventTypeKind = .solo,
+        poolingType: PoolingType? = nil, secret: Bool = false, bookingMethod: BookingMethod = .instant,
+        isPaid: Bool = false, schedulingURL: String, customQuestions: [CustomQuestion] = []
+    ) {
+        self.uri = uri; self.name = name; self.active = active; self.durationMinutes = durationMinutes; self.kind = kind
+        self.poolingType = poolingType; self.secret = secret; self.bookingMethod = bookingMethod; self.isPaid = isPaid
+        self.schedulingURL = schedulingURL; self.customQuestions = customQuestions
+    }
+}
+
+/// One bookable start time as Calendly returned it (always UTC on the wire).
+public struct Slot: Codable, Sendable, Hashable, Comparable {
+    public var start: Instant
+    public init(start: Instant) { self.start = start }
+    public static func < (lhs: Slot, rhs: Slot) -> Bool { lhs.start < rhs.start }
+}
+
+/// The invitee Calendly created (the booking), as returned by `POST /invitees` or found by lookup.
+public struct Invitee: Codable, Sendable, Hashable {
+    public var uri: CalendlyURI
+    public var eventURI: CalendlyURI
+    public var email: String
+    public var start: Instant
+    public var cancelURL: String
+    public var rescheduleURL: String
+
+    public init(uri: CalendlyURI, eventURI: CalendlyURI, email: String, start: Instant, cancelURL: String, rescheduleURL: String) {
+        self.uri = uri; self.eventURI = eventURI; self.email = email; self.start = start
+        self.cancelURL = cancelURL; self.rescheduleURL = rescheduleURL
+    }
+}
+
+/// `GET /users/me`, reduced to connection identity.
+public struct CalendlyUser: Codable, Sendable, Hashable {
+    public var uri: CalendlyURI
+    public var email: String
+    public var organization: CalendlyURI
+    public var schedulingURL: String
+
+    public init(uri: CalendlyURI, email: String, organization: CalendlyURI, schedulingURL: String) {
+        self.uri = uri; self.email = email; self.organization = organization; self.schedulingURL = schedulingURL
+    }
+}
+
+/// What the core learns from a token exchange or refresh. The tokens themselves stay in the vault
+/// (interpreter side); the core only holds a reference to them.
+public struct TokenGrant: Codable, Sendable, Hashable {
+    public var token: TokenReference
+    public var owner: CalendlyURI
+    public var organization: CalendlyURI
+    public var scopes: [String]
+    public var expiresAt: Instant
+
+    public init(token: TokenReference, owner: CalendlyURI, organization: CalendlyURI, scopes: [String], expiresAt: Instant) {
+        self.token = token; self.owner = owner; self.organization = organization; self.scopes = scopes; self.expiresAt = expiresAt
+    }
+}
+
+/// What a booking request sends to `POST /invitees`.
+public struct InviteeRequest: Codable, Sendable, Hashable {
+    public var eventType: CalendlyURI
+    public var start: Instant
+    public var email: String
+    public var name: String?
+    public var timeZone: String
+    public var answers: [QuestionAnswer]
+
+    public init(eventType: CalendlyURI, start: Instant, email: String, name: String?, timeZone: String, answers: [QuestionAnswer] = []) {
+        self.eventType = eventType; self.start = start; self.email = email; self.name = name; self.timeZone = timeZone; self.answers = answers
+    }
+}
+
+public struct QuestionAnswer: Codable, Sendable, Hashable {
+    public var question: String
+    public var answer: String
+    public init(question: String, answer: String) { self.question = question; self.answer = answer }
+}

@@ -1,0 +1,46 @@
+/// The `calendly_*` events of PRD §13, with their properties. `bookingCanceled` is not in the PRD's
+/// table but S04 counts cancellations, so it is emitted like the others.
+public enum TelemetryEvent: Codable, Sendable, Hashable {
+    case connected(agent: AgentID, accountEmail: String, organization: CalendlyURI, at: Instant)
+    case connectFailed(agent: AgentID, reason: String, at: Instant)
+    case eventTypesFetchFailed(agent: AgentID, reason: String, cacheUsed: Bool, at: Instant)
+    case bookingOffered(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, channel: Channel, at: Instant)
+    case bookingCreated(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, scheduledTime: Instant, at: Instant)
+    case slotConflict(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    case bookingFailed(agent: AgentID, conversation: ConversationID, reason: String, at: Instant)
+    case webhookRejected(reason: String, at: Instant)
+    case bookingCanceled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+
+    public var name: String {
+        switch self {
+        case .connected: return "calendly_connected"
+        case .connectFailed: return "calendly_connect_failed"
+        case .eventTypesFetchFailed: return "calendly_eventtypes_fetch_failed"
+        case .bookingOffered: return "calendly_booking_offered"
+        case .bookingCreated: return "calendly_booking_created"
+        case .slotConflict: return "calendly_slot_conflict"
+        case .bookingFailed: return "calendly_booking_failed"
+        case .webhookRejected: return "calendly_webhook_rejected"
+        case .bookingCanceled: return "calendly_booking_canceled"
+        }
+    }
+
+    public var agent: AgentID? {
+        switch self {
+        case .connected(let agent, _, _, _), .connectFailed(let agent, _, _), .eventTypesFetchFailed(let agent, _, _, _),
+             .bookingOffered(let agent, _, _, _, _), .bookingCreated(let agent, _, _, _, _), .slotConflict(let agent, _, _, _),
+             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _):
+            return agent
+        case .webhookRejected: return nil
+        }
+    }
+
+    public var at: Instant {
+        switch self {
+        case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
+             .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
+             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at):
+            return at
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+import PropertyBased
+@Test func placeholder() {}
