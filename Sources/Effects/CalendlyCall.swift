@@ -48,7 +48,7 @@ public enum CalendlyReply: Codable, Sendable, Hashable {
 }
 
 /// Calendly errors classified into what the core must decide on.
-public enum CalendlyFailure: Codable, Sendable, Hashable {
+public enum CalendlyFailure: Error, Codable, Sendable, Hashable {
     /// 401: the access token is expired or revoked.
     case unauthorized
     /// 403 "Insufficient scope" or a plan that lacks the feature.

@@ -1,2 +1,10 @@
 import ArgumentParser
-@main struct Main: ParsableCommand { func run() {} }
+
+@main
+struct CalendlyAction: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calendly-action",
+        abstract: "Book Calendly meetings inside AI Agent conversations.",
+        subcommands: [Simulate.self]
+    )
+}

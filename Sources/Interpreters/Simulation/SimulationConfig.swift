@@ -1,0 +1,77 @@
+import Effects
+
+public struct SimulationConfig: Sendable, Hashable {
+    public var seed: UInt64
+    public var conversations: Int
+    public var faults: FaultProfile
+    /// Conversations competing for one agent's event type; smaller = more races.
+    public var conversationsPerAgent: Int
+    /// Virtual time between consecutive triggers.
+    public var triggerSpacing: Span
+    /// Bookable 30-minute slots per day per event type; fewer = scarcer availability.
+    public var slotsPerDay: Int
+    public var start: Instant
+
+    public init(seed: UInt64, conversations: Int, faults: FaultProfile = .default, conversationsPerAgent: Int = 40,
+                triggerSpacing: Span = .milliseconds(250), slotsPerDay: Int = 16, start: Instant = Instant(iso8601: "2026-11-25T00:00:00Z")!) {
+        self.seed = seed; self.conversations = conversations; self.faults = faults; self.conversationsPerAgent = conversationsPerAgent
+        self.triggerSpacing = triggerSpacing; self.slotsPerDay = slotsPerDay; self.start = start
+    }
+}
+
+public struct SimulationSummary: Sendable, Hashable {
+    public var seed: UInt64
+    public var faults: String
+    public var conversations = 0
+    public var bookings = 0
+    public var conflicts = 0
+    public var fallbacks = 0
+    public var noSlots = 0
+    public var notUnderstood = 0
+    public var abandoned = 0
+    public var duplicates = 0
+    public var stuck = 0
+    public var crashes = 0
+    public var reconciled = 0
+    public var webhooksDelivered = 0
+    public var webhooksRejected = 0
+    public var canceled = 0
+    public var steps = 0
+    public var calendlyCalls = 0
+    public var virtualDuration = Span(milliseconds: 0)
+    public var violations: [String] = []
+    public var digest = ""
+    public var wallSeconds = 0.0
+
+    public var bookingsPerSecond: Double { wallSeconds > 0 ? Double(bookings) / wallSeconds : 0 }
+    public var passed: Bool { violations.isEmpty }
+
+    public var lines: [String] {
+        [
+            "SEED=\(seed)",
+            "faults: \(faults)",
+            "conversations: \(conversations)",
+            "bookings: \(bookings)",
+            "conflicts: \(conflicts)",
+            "fallbacks: \(fallbacks) (no slots: \(noSlots), reply not understood: \(notUnderstood))",
+            "abandoned by customer: \(abandoned)",
+            "reconciled after unknown outcome: \(reconciled)",
+            "duplicates: \(duplicates)",
+            "stuck: \(stuck)",
+            "crashes: \(crashes)",
+            "webhooks delivered: \(webhooksDelivered) (rejected: \(webhooksRejected)), canceled: \(canceled)",
+            "calendly calls: \(calendlyCalls), reducer steps: \(steps)",
+            "invariant violations: \(violations.count)",
+            "virtual time: \(virtualDuration.milliseconds / 1000) s",
+            "trace digest: \(digest)",
+            "wall time: \(String(format2(wallSeconds))) s",
+            "bookings per second: \(String(format2(bookingsPerSecond))) (\(Int(bookingsPerSecond * 60)) per minute)",
+            "steps per second: \(wallSeconds > 0 ? Int(Double(steps) / wallSeconds) : 0)",
+        ]
+    }
+}
+
+func format2(_ value: Double) -> String {
+    let scaled = Int((value * 100).rounded())
+    return "\(scaled / 100).\(abs(scaled % 100) < 10 ? "0" : "")\(abs(scaled % 100))"
+}
