@@ -27,6 +27,7 @@ public struct Analytics: Codable, Sendable, Hashable {
     public struct Day: Codable, Sendable, Hashable, Comparable {
         public var agent: AgentID
         public var date: CivilDate
+        public init(agent: AgentID, date: CivilDate) { self.agent = agent; self.date = date }
         public static func < (lhs: Day, rhs: Day) -> Bool { (lhs.agent, lhs.date) < (rhs.agent, rhs.date) }
     }
 
@@ -36,25 +37,35 @@ public struct Analytics: Codable, Sendable, Hashable {
 
     public var days: [Day: Counts]
 
-    public init() { days = [:] }
+    public init(days: [Day: Counts] = [:]) { self.days = days }
 
     public static func reduce(_ state: inout Analytics, _ input: Input) -> [Effect] {
         switch input {
         case .observed(let event):
-            guard let agent = event.agent else { return [] }
-            let day = Day(agent: agent, date: event.at.utcDate)
+            guard let day = Analytics.day(of: event) else { return [] }
             var counts = state.days[day] ?? Counts()
-            switch event {
-            case .bookingOffered: counts.offered += 1
-            case .bookingCreated: counts.created += 1
-            case .bookingFailed: counts.failed += 1
-            case .bookingCanceled: counts.canceled += 1
-            case .slotConflict: counts.conflicts += 1
-            case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected: return []
-            }
-            state.days[day] = counts
+            if Analytics.count(event, into: &counts) { state.days[day] = counts }
             return []
         }
+    }
+
+    /// The agent-day an event is counted on (UTC days), or nil for events without an agent.
+    public static func day(of event: TelemetryEvent) -> Day? {
+        event.agent.map { Day(agent: $0, date: event.at.utcDate) }
+    }
+
+    /// Adds `event` to a day's counters; false when the event is not a booking outcome. Stores that keep
+    /// one row per agent-day (SQLite) call this directly.
+    public static func count(_ event: TelemetryEvent, into counts: inout Counts) -> Bool {
+        switch event {
+        case .bookingOffered: counts.offered += 1
+        case .bookingCreated: counts.created += 1
+        case .bookingFailed: counts.failed += 1
+        case .bookingCanceled: counts.canceled += 1
+        case .slotConflict: counts.conflicts += 1
+        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected: return false
+        }
+        return true
     }
 
     public struct Report: Codable, Sendable, Hashable {

@@ -1,0 +1,99 @@
+import Core
+import Effects
+
+/// One transaction's view of the service's durable state. `InMemoryStore` (simulator) and the SQLite
+/// store implement it; `LocalEffects` applies a step's local effects through it, so both stores route
+/// intents, notices and telemetry identically.
+public protocol DurableState {
+    mutating func reference(_ key: BookingKey) -> BookingReference?
+    /// The reference a webhook notice is about: by invitee URI, else by (event type, start, email) of a pending intent.
+    mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey?
+    mutating func putReference(_ reference: BookingReference)
+    mutating func deleteReference(_ key: BookingKey)
+    /// Every reference key, for the retention sweep (sorted).
+    mutating func referenceKeys(recordedBefore cutoff: Instant) -> [BookingKey]
+    mutating func appendFailure(_ record: FailureRecord)
+    mutating func deleteFailures(before: Instant)
+    mutating func deleteTokens(of agent: AgentID)
+    mutating func deleteToken(_ token: TokenReference)
+    mutating func forgetDeliveries(before: Instant)
+    /// Counts a telemetry event into the agent-day aggregates (see `Analytics.count`).
+    mutating func record(_ event: TelemetryEvent)
+}
+
+public enum LocalEffects {
+    /// A message for another aggregate that the caller delivers as a new step.
+    public enum FollowUp: Sendable, Hashable {
+        case conversation(ConversationID, BookingConversation.Input)
+    }
+
+    public struct Outcome: Sendable {
+        public var external: [Effect] = []
+        public var followUps: [FollowUp] = []
+        public var rejections: [Rejection] = []
+        public var telemetry: [TelemetryEvent] = []
+        public var logs: [LogEntry] = []
+        public init() {}
+    }
+
+    /// Applies the effects that stay inside the service (store, notify, emit) and returns the rest in order.
+    public static func commit<State: DurableState>(_ effects: [Effect], at now: Instant, into state: inout State) -> Outcome {
+        var outcome = Outcome()
+        for effect in effects { apply(effect, now, &state, &outcome) }
+        return outcome
+    }
+
+    static func apply<State: DurableState>(_ effect: Effect, _ now: Instant, _ state: inout State, _ outcome: inout Outcome) {
+        switch effect {
+        case .calendly, .send, .schedule:
+            outcome.external.append(effect)
+        case .log(let entry):
+            outcome.logs.append(entry)
+        case .reject(let rejection):
+            outcome.rejections.append(rejection)
+        case .emit(let event):
+            outcome.telemetry.append(event)
+            state.record(event)
+        case .store(let command):
+            switch command {
+            case .recordIntent(let intent):
+                applyToReference(intent.key, .intentRecorded(intent), now, &state, &outcome)
+            case .settleIntent(let key, let result, let at):
+                applyToReference(key, .intentSettled(result, at: at), now, &state, &outcome)
+            case .appendFailure(let record): state.appendFailure(record)
+            case .deleteFailures(let before): state.deleteFailures(before: before)
+            case .deleteReference(let key): state.deleteReference(key)
+            case .deleteTokens(let agent): state.deleteTokens(of: agent)
+            case .deleteToken(let token): state.deleteToken(token)
+            case .forgetDeliveries(let before): state.forgetDeliveries(before: before)
+            }
+        case .notify(let message):
+            switch message {
+            case .inviteeNotice(let notice):
+                applyToReference(state.referenceKey(matching: notice), .notice(notice, at: now), now, &state, &outcome)
+            case .bookingSeen(let conversation, let key, let invitee):
+                outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
+            }
+        }
+    }
+
+    /// Runs the reference reducer on the matched reference, or on nothing (the unknown-event case).
+    static func applyToReference<State: DurableState>(_ key: BookingKey?, _ input: BookingReference.Input, _ now: Instant,
+                                                      _ state: inout State, _ outcome: inout Outcome) {
+        var reference: BookingReference? = key.flatMap { state.reference($0) }
+        let effects = BookingReference.reduce(&reference, input)
+        if let reference { state.putReference(reference) }
+        for effect in effects { apply(effect, now, &state, &outcome) }
+    }
+
+    /// The retention sweep (PRD §6.7): expired references, old failures, old delivery ids; never aggregates.
+    public static func sweep<State: DurableState>(now: Instant, into state: inout State) -> Outcome {
+        var outcome = Outcome()
+        // References older than 24 months expire; the reducer decides exactly which.
+        let candidates = state.referenceKeys(recordedBefore: now - .days(365 * 2 - 3))
+        for key in candidates { applyToReference(key, .retentionSweep(now: now), now, &state, &outcome) }
+        for effect in Retention.sweep(now: now) { apply(effect, now, &state, &outcome) }
+        apply(.store(.forgetDeliveries(before: now - WebhookIntake.dedupeWindow)), now, &state, &outcome)
+        return outcome
+    }
+}
