@@ -12,15 +12,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "Effects", path: "Sources/Effects"),
         .target(name: "Core", dependencies: ["Effects"], path: "Sources/Core"),
+        // The system libsqlite3 (libsqlite3-dev provides the header; .ci/run installs it when missing).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "Interpreters",
             dependencies: [
-                "Core", "Effects",
+                "Core", "Effects", "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Interpreters"
         ),
@@ -29,6 +35,10 @@ let package = Package(
             dependencies: [
                 "Core", "Effects", "Interpreters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Host"
         ),
@@ -39,6 +49,16 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/Properties"
+        ),
+        // Live interpreters over real loopback HTTP and a real SQLite file; the host's routes.
+        .testTarget(
+            name: "Integration",
+            dependencies: [
+                "Core", "Effects", "Interpreters", "Host",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/Integration"
         ),
         .testTarget(
             name: "Golden",

@@ -1,0 +1,303 @@
+import Core
+import Effects
+import Foundation
+import Logging
+
+/// Performs a Calendly call; `LiveCalendly` over HTTP in production, anything in tests.
+public protocol CalendlyPerformer: Sendable {
+    func perform(_ call: CalendlyCall) async -> CalendlyReply
+}
+
+/// Where customer messages go when they are produced outside a request (after a reconcile timer,
+/// or a webhook that beat the booking reply). In demo mode: an in-memory outbox the API exposes.
+public protocol MessageSink: Sendable {
+    func deliver(_ message: ChannelMessage) async
+}
+
+public protocol TelemetrySink: Sendable {
+    func observe(_ event: TelemetryEvent) async
+}
+
+/// The runtime driver loop of DESIGN §1: input → reducer → (state + local effects in one transaction)
+/// → external effects through the interpreters → their results as new inputs, until quiet.
+/// One serial mailbox per aggregate; the clock is read here, never in the core.
+public final class LiveRuntime<Store: TransactionalStore>: Sendable {
+    public let store: Store
+    let calendly: any CalendlyPerformer
+    let sink: any MessageSink
+    let telemetry: any TelemetrySink
+    let now: @Sendable () -> Instant
+    let mailboxes = KeyedSerializer()
+    let logger: Logger
+
+    public init(store: Store, calendly: any CalendlyPerformer, sink: any MessageSink, telemetry: any TelemetrySink,
+                now: @escaping @Sendable () -> Instant, logger: Logger = Logger(label: "calendly-action.runtime")) {
+        self.store = store; self.calendly = calendly; self.sink = sink; self.telemetry = telemetry; self.now = now; self.logger = logger
+    }
+
+    public struct StepResult: Sendable {
+        public var messages: [ChannelMessage] = []
+        public var rejections: [Rejection] = []
+    }
+
+    public enum RuntimeError: Error, CustomStringConvertible {
+        case storage(String)
+        public var description: String {
+            switch self { case .storage(let message): return "storage error: \(message)" }
+        }
+    }
+
+    // MARK: - Conversations
+
+    /// Runs `input` and everything it causes until the conversation waits on the customer or a timer.
+    public func conversation(_ id: ConversationID, _ input: BookingConversation.Input) async throws -> StepResult {
+        try await mailboxes.run("conversation:\(id)") { [self] in
+            await Result { try await self.driveConversation(id, input) }
+        }.get()
+    }
+
+    func driveConversation(_ id: ConversationID, _ first: BookingConversation.Input) async throws -> StepResult {
+        var result = StepResult()
+        var queue: [BookingConversation.Input] = [first]
+        while !queue.isEmpty {
+            let input = queue.removeFirst()
+            let at = now()
+            let outcome = try store.transaction { tx -> LocalEffects.Outcome in
+                var state = try tx.loadConversation(id) ?? BookingConversation(id: id)
+                let effects = BookingConversation.reduce(&state, input)
+                try tx.saveConversation(state)
+                try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "input", payload: JournalText.encode(input))
+                return LocalEffects.commit(effects, at: at, into: &tx)
+            }
+            result.rejections += outcome.rejections
+            for entry in outcome.logs { log(entry, conversation: id) }
+            for event in outcome.telemetry { await telemetry.observe(event) }
+            for followUp in outcome.followUps {
+                switch followUp {
+                case .conversation(let target, let next):
+                    if target == id { queue.append(next) } else { spawnConversation(target, next) }
+                }
+            }
+            for effect in outcome.external {
+                switch effect {
+                case .send(let message):
+                    result.messages.append(message)
+                case .calendly(let request, let call):
+                    let reply = await calendly.perform(call)
+                    queue.append(.calendlyReplied(request, reply, at: now()))
+                case .schedule(let timer, let after):
+                    scheduleTimer(id, timer, after)
+                case .emit, .store, .notify, .log, .reject:
+                    break
+                }
+            }
+        }
+        return result
+    }
+
+    func spawnConversation(_ id: ConversationID, _ input: BookingConversation.Input) {
+        Task { [self] in
+            do {
+                let result = try await conversation(id, input)
+                for message in result.messages { await sink.deliver(message) }
+            } catch {
+                logger.error("conversation step failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func scheduleTimer(_ id: ConversationID, _ timer: TimerID, _ after: Span) {
+        Task { [self] in
+            try? await Task.sleep(for: .milliseconds(after.milliseconds))
+            spawnConversation(id, .timerFired(timer, at: now()))
+        }
+    }
+
+    /// After a restart: every conversation that was waiting on Calendly resumes (DESIGN §5: a booking in
+    /// doubt is looked up, never resent blindly).
+    public func recover(_ ids: [ConversationID]) async {
+        for id in ids { spawnConversation(id, .recovered(at: now())) }
+    }
+
+    // MARK: - Connection and action config (admin)
+
+    public func connection(_ agent: AgentID, _ input: Connection.Input) async throws -> (Connection, [Rejection]) {
+        try await mailboxes.run("agent:\(agent)") { [self] in
+            await Result { try await self.driveAgent(agent, connection: input, config: nil) }
+        }.get()
+    }
+
+    public func config(_ agent: AgentID, _ input: ActionConfig.Input) async throws -> (ActionConfig, [Rejection]) {
+        try await mailboxes.run("agent:\(agent)") { [self] in
+            await Result { try await self.driveAgentConfig(agent, input) }
+        }.get()
+    }
+
+    func driveAgent(_ agent: AgentID, connection first: Connection.Input, config: ActionConfig.Input?) async throws -> (Connection, [Rejection]) {
+        var queue: [Connection.Input] = [first]
+        var rejections: [Rejection] = []
+        var last = Connection(agent: agent)
+        while !queue.isEmpty {
+            let input = queue.removeFirst()
+            let at = now()
+            let (state, outcome) = try store.transaction { tx -> (Connection, LocalEffects.Outcome) in
+                var state = try tx.loadConnection(agent) ?? Connection(agent: agent)
+                let wasConnected = state.account != nil
+                let effects = Connection.reduce(&state, input)
+                try tx.saveConnection(state)
+                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection", payload: JournalText.encode(input.redactedForJournal))
+                if wasConnected, state.account == nil, var config = try tx.loadConfig(agent) {
+                    // S01 AC-4 / AC-3: the cached list goes with the connection.
+                    _ = ActionConfig.reduce(&config, .connectionLost)
+                    try tx.saveConfig(config)
+                }
+                return (state, LocalEffects.commit(effects, at: at, into: &tx))
+            }
+            last = state
+            rejections += outcome.rejections
+            for event in outcome.telemetry { await telemetry.observe(event) }
+            for entry in outcome.logs { log(entry, conversation: nil) }
+            for effect in outcome.external {
+                if case .calendly(let request, let call) = effect {
+                    let reply = await calendly.perform(call)
+                    queue.append(.calendlyReplied(request, reply, at: now()))
+                }
+            }
+        }
+        return (last, rejections)
+    }
+
+    func driveAgentConfig(_ agent: AgentID, _ first: ActionConfig.Input) async throws -> (ActionConfig, [Rejection]) {
+        var queue: [ActionConfig.Input] = [first]
+        var rejections: [Rejection] = []
+        var last = ActionConfig(agent: agent)
+        while !queue.isEmpty {
+            let input = queue.removeFirst()
+            let at = now()
+            let (state, outcome) = try store.transaction { tx -> (ActionConfig, LocalEffects.Outcome) in
+                var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
+                let effects = ActionConfig.reduce(&state, input)
+                try tx.saveConfig(state)
+                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config", payload: JournalText.encode(input))
+                return (state, LocalEffects.commit(effects, at: at, into: &tx))
+            }
+            last = state
+            rejections += outcome.rejections
+            for event in outcome.telemetry { await telemetry.observe(event) }
+            for entry in outcome.logs { log(entry, conversation: nil) }
+            for effect in outcome.external {
+                if case .calendly(let request, let call) = effect {
+                    let reply = await calendly.perform(call)
+                    queue.append(.calendlyReplied(request, reply, at: now()))
+                }
+            }
+        }
+        return (last, rejections)
+    }
+
+    /// Reads an agent's connection and config consistently (for the admin view and for triggers).
+    public func agentState(_ agent: AgentID) throws -> (Connection, ActionConfig) {
+        try store.transaction { tx in
+            (try tx.loadConnection(agent) ?? Connection(agent: agent), try tx.loadConfig(agent) ?? ActionConfig(agent: agent))
+        }
+    }
+
+    // MARK: - Webhooks
+
+    /// Verifies, dedupes and applies one delivery; the verdict tells the host what to answer.
+    public func webhook(_ delivery: WebhookIntake.Delivery, signature: WebhookSignature) async throws -> WebhookIntake.Verdict {
+        let at = now()
+        let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
+        switch verdict {
+        case .rejected(let reason):
+            await telemetry.observe(.webhookRejected(reason: reason, at: at))
+            _ = try store.transaction { tx in LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx) }
+            return verdict
+        case .ignored, .duplicate:
+            return verdict
+        case .accepted(let notice):
+            let outcome = try await mailboxes.run("webhooks") { [self] in
+                Result {
+                    try self.store.transaction { tx -> LocalEffects.Outcome? in
+                        guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
+                        try tx.appendJournal(stream: "webhooks", at: at, kind: notice.kind.rawValue, payload: notice.invitee.rawValue)
+                        return LocalEffects.commit([.notify(.inviteeNotice(notice))], at: at, into: &tx)
+                    }
+                }
+            }.get()
+            guard let outcome else { return .duplicate }
+            for event in outcome.telemetry { await telemetry.observe(event) }
+            for followUp in outcome.followUps {
+                switch followUp {
+                case .conversation(let id, let input): spawnConversation(id, input)
+                }
+            }
+            return verdict
+        }
+    }
+
+    // MARK: - Retention
+
+    public func purge() throws -> LocalEffects.Outcome {
+        let at = now()
+        return try store.transaction { tx in LocalEffects.sweep(now: at, into: &tx) }
+    }
+
+    func log(_ entry: LogEntry, conversation: ConversationID?) {
+        var metadata: Logger.Metadata = [:]
+        if let conversation { metadata["conversation"] = "\(conversation)" }
+        switch entry.level {
+        case .debug: logger.debug("\(entry.message)", metadata: metadata)
+        case .info: logger.info("\(entry.message)", metadata: metadata)
+        case .warning: logger.warning("\(entry.message)", metadata: metadata)
+        case .error: logger.error("\(entry.message)", metadata: metadata)
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+/// Journal payloads: the input as sorted-key JSON, with customer emails replaced by a short hash.
+public enum JournalText {
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return redactEmails(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Replaces anything shaped like an email with `<email:xxxxxxxx>` (FNV-1a of the address).
+    public static func redactEmails(_ text: String) -> String {
+        var out = ""
+        var token = ""
+        func flush() {
+            if token.contains("@"), token.contains(".") {
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                out += "<email:\(String(hash, radix: 16).prefix(8))>"
+            } else {
+                out += token
+            }
+            token = ""
+        }
+        for character in text {
+            if character.isLetter || character.isNumber || "@._+-".contains(character) { token.append(character) } else { flush(); out.append(character) }
+        }
+        flush()
+        return out
+    }
+}
+
+extension Connection.Input {
+    /// The OAuth authorization code is a credential: journals keep that one arrived, never its value.
+    public var redactedForJournal: Connection.Input {
+        switch self {
+        case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested: return self
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Core
+import Effects
+
+/// What the live runtime needs from a store: one transaction per runtime step holding the aggregate's
+/// state, the outbox of local effects, the journal — all or nothing.
+public protocol AggregateTransaction: DurableState {
+    mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation?
+    mutating func saveConversation(_ state: BookingConversation) throws
+    mutating func loadConnection(_ agent: AgentID) throws -> Connection?
+    mutating func saveConnection(_ state: Connection) throws
+    mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig?
+    mutating func saveConfig(_ state: ActionConfig) throws
+    /// False when the delivery was seen before (the dedupe is decided and recorded in one statement).
+    mutating func insertDeliveryIfNew(_ id: DeliveryID, at: Instant) throws -> Bool
+    mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws
+}
+
+public protocol TransactionalStore: Sendable {
+    associatedtype Transaction: AggregateTransaction
+    func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T
+}

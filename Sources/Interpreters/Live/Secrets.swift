@@ -1,0 +1,37 @@
+import Core
+import Effects
+
+/// OAuth tokens of one Calendly connection. Never logged, never journaled, never in an effect:
+/// the core sees only the `TokenReference` they are kept under.
+public struct CalendlyTokens: Sendable, Equatable, Codable {
+    public var accessToken: String
+    public var refreshToken: String
+    public var expiresAt: Instant
+    public var owner: CalendlyURI
+    public var organization: CalendlyURI
+    public var scopes: [String]
+
+    public init(accessToken: String, refreshToken: String, expiresAt: Instant, owner: CalendlyURI, organization: CalendlyURI, scopes: [String]) {
+        self.accessToken = accessToken; self.refreshToken = refreshToken; self.expiresAt = expiresAt
+        self.owner = owner; self.organization = organization; self.scopes = scopes
+    }
+}
+
+extension CalendlyTokens: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Redacted, so an accidental interpolation can never print a token.
+    public var description: String { "CalendlyTokens(owner: \(owner), expiresAt: \(expiresAt), tokens: <redacted>)" }
+    public var debugDescription: String { description }
+}
+
+/// Where tokens live (encrypted at rest in production: `TokenVault` + SQLite). Implementations must
+/// make `save` atomic: a rotated refresh token is either fully stored or not at all.
+public protocol TokenKeeper: Sendable {
+    func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws
+    func load(_ reference: TokenReference) async throws -> CalendlyTokens?
+    func delete(_ reference: TokenReference) async throws
+}
+
+/// PKCE code verifiers minted by the host at connect time, keyed by the OAuth `state`.
+public protocol PKCEVerifiers: Sendable {
+    func verifier(forState state: String) async -> String?
+}
