@@ -119,6 +119,10 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         for id in ids { spawnConversation(id, .recovered(at: now())) }
     }
 
+    public func conversationState(_ id: ConversationID) throws -> BookingConversation? {
+        try store.transaction { tx in try tx.loadConversation(id) }
+    }
+
     // MARK: - Connection and action config (admin)
 
     public func connection(_ agent: AgentID, _ input: Connection.Input) async throws -> (Connection, [Rejection]) {

@@ -1,0 +1,127 @@
+import Core
+import Effects
+import Foundation
+
+/// The host API's JSON shapes (documented in openapi.json). Kept apart from the core's types so
+/// the wire format is deliberate and stable.
+struct OfferRequest: Decodable, Sendable {
+    var agentId: String
+    var channel: Channel
+    var timeZone: String
+    /// Known contact/conversation fields, e.g. {"contact.email": "a@b.co", "contact.name": "Ana"}.
+    var contact: [String: String]?
+}
+
+struct ReplyRequest: Decodable, Sendable {
+    var text: String?
+    var rowId: String?
+}
+
+struct MessageDTO: Codable, Sendable, Equatable {
+    var type: String
+    var text: String?
+    var body: String?
+    var button: String?
+    var rows: [ListRow]?
+    var buttons: [ChoiceButton]?
+    var card: ConfirmationCard?
+
+    init(_ content: MessageContent) {
+        switch content {
+        case .text(let text): type = "text"; self.text = text
+        case .interactiveList(let body, let button, let rows): type = "interactive_list"; self.body = body; self.button = button; self.rows = rows
+        case .buttons(let body, let buttons): type = "buttons"; self.body = body; self.buttons = buttons
+        case .confirmationCard(let card): type = "confirmation_card"; self.card = card
+        }
+    }
+}
+
+struct ConversationResponse: Encodable, Sendable {
+    var conversationId: String
+    var state: String
+    var messages: [MessageDTO]
+}
+
+struct ErrorBody: Encodable, Sendable {
+    var error: String
+    var message: String
+    var field: String?
+}
+
+struct ConnectResponse: Encodable, Sendable { var authorizeUrl: String }
+
+struct ConnectionView: Encodable, Sendable {
+    var status: String
+    var message: String
+    var accountEmail: String?
+    var organization: String?
+    var lastError: String?
+}
+
+struct EventTypeView: Encodable, Sendable {
+    var uri: String
+    var name: String
+    var durationMinutes: Int
+    var customQuestions: [String]
+}
+
+struct EventTypeListView: Encodable, Sendable {
+    var status: String
+    var message: String?
+    var items: [EventTypeView]
+    var totalMatches: Int
+    var fetchedAt: String?
+}
+
+struct ActionView: Encodable, Sendable {
+    var draft: ActionDraft
+    var eventType: EventTypeView
+    var savedAt: String
+    var runnable: Bool
+}
+
+struct AgentCalendlyView: Encodable, Sendable {
+    var connection: ConnectionView
+    var action: ActionView?
+    var eventTypes: EventTypeListView
+}
+
+extension ConnectionView {
+    init(_ connection: Connection) {
+        let status: String
+        switch connection.phase {
+        case .notConnected: status = "not_connected"
+        case .connecting, .exchangingCode, .loadingUser: status = "connecting"
+        case .connected, .refreshing: status = "connected"
+        case .failed: status = "error"
+        case .disconnected: status = "disconnected"
+        }
+        self.init(status: status, message: connection.statusLine, accountEmail: connection.account?.email,
+                  organization: connection.account?.organization.rawValue, lastError: connection.lastError)
+    }
+}
+
+extension EventTypeView {
+    init(_ eventType: EventType) {
+        self.init(uri: eventType.uri.rawValue, name: eventType.name, durationMinutes: eventType.durationMinutes,
+                  customQuestions: eventType.customQuestions.filter(\.enabled).sorted { $0.position < $1.position }.map(\.name))
+    }
+}
+
+extension EventTypeListView {
+    init(_ config: ActionConfig, query: String) {
+        let status: String
+        switch config.status {
+        case .notLoaded: status = "not_loaded"
+        case .loading: status = "loading"
+        case .loaded: status = "loaded"
+        case .empty: status = "empty"
+        case .refreshFailed: status = "refresh_failed"
+        case .failedWithoutCache: status = "error"
+        case .planInsufficient: status = "plan_insufficient"
+        }
+        let page = config.page(matching: query)
+        self.init(status: status, message: config.statusLine, items: page.items.map(EventTypeView.init), totalMatches: page.totalMatches,
+                  fetchedAt: config.cache?.fetchedAt.iso8601)
+    }
+}

@@ -1,0 +1,64 @@
+import Core
+import Effects
+import Foundation
+import Interpreters
+import Logging
+import Synchronization
+
+/// Saves the PKCE verifier minted for an OAuth `state` (sealed at rest by the SQLite keeper).
+public protocol VerifierStore: PKCEVerifiers {
+    func saveVerifier(state: String, verifier: String, at: Instant) async throws
+}
+
+/// Messages produced outside a request (after a reconcile timer or a webhook), held until the
+/// runtime caller collects them with GET …/messages. Production would post them to the channel.
+public final class ConversationOutbox: MessageSink, Sendable {
+    private let pending = Mutex<[ConversationID: [ChannelMessage]]>([:])
+    public init() {}
+    public func deliver(_ message: ChannelMessage) async {
+        pending.withLock { $0[message.conversation, default: []].append(message) }
+    }
+    public func take(_ conversation: ConversationID) -> [ChannelMessage] {
+        pending.withLock { $0.removeValue(forKey: conversation) ?? [] }
+    }
+}
+
+/// Telemetry → Prometheus counters (and the log).
+public struct MetricsTelemetry: TelemetrySink {
+    let metrics: Metrics
+    let logger: Logger
+    public func observe(_ event: TelemetryEvent) async {
+        metrics.increment("calendly_events_total", labels: ["event": event.name], help: "calendly_* product events (PRD §13)")
+        logger.info("\(event.name)", metadata: ["agent": "\(event.agent?.rawValue ?? "-")"])
+    }
+}
+
+/// Everything the routes need. The host is a shim: it authenticates, decodes, stamps time and ids,
+/// hands an input to the runtime and encodes what comes back.
+public final class HostServices<Store: TransactionalStore>: Sendable {
+    public let runtime: LiveRuntime<Store>
+    public let configuration: HostConfiguration
+    /// The OAuth client id: Calendly's, or the emulator's in demo mode.
+    public let clientID: String
+    public let tokens: PlatformToken
+    public let signature: WebhookSignature
+    public let verifiers: any VerifierStore
+    public let outbox: ConversationOutbox
+    public let metrics: Metrics
+    public let now: @Sendable () -> Instant
+    public let newSecret: @Sendable () -> String
+    public let logger: Logger
+
+    public init(runtime: LiveRuntime<Store>, configuration: HostConfiguration, clientID: String, signature: WebhookSignature, verifiers: any VerifierStore,
+                outbox: ConversationOutbox, metrics: Metrics, now: @escaping @Sendable () -> Instant,
+                newSecret: @escaping @Sendable () -> String, logger: Logger) {
+        self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret)
+        self.signature = signature; self.verifiers = verifiers; self.outbox = outbox; self.metrics = metrics; self.now = now
+        self.newSecret = newSecret; self.logger = logger
+    }
+
+    /// Agents and conversations are namespaced by the caller's account, so one tenant can never read
+    /// or write another's — a foreign id is simply not there (404, never 403).
+    public func agentID(_ principal: Principal, _ raw: String) -> AgentID { AgentID("\(principal.account.rawValue):\(raw)") }
+    public func conversationID(_ principal: Principal, _ raw: String) -> ConversationID { ConversationID("\(principal.account.rawValue):\(raw)") }
+}

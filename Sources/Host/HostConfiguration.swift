@@ -1,0 +1,109 @@
+import Core
+import Crypto
+import Effects
+import Foundation
+
+/// Everything `serve` needs, read from the environment (twelve-factor) and flags, validated at start
+/// with one clear line per bad value. Secrets are never printed; only whether they are set.
+public struct HostConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = "./.calendly-action"
+    public var publicBaseURL: String
+    public var calendlyAPIBase = "https://api.calendly.com"
+    public var calendlyAuthBase = "https://auth.calendly.com"
+    public var clientID: String?
+    public var clientSecret: String?
+    public var webhookSigningKey: [UInt8]
+    public var jwtSecret: [UInt8]
+    public var tokenEncryptionKey: [UInt8]
+    public var logLevel = "info"
+    /// No Calendly credentials: run the built-in emulator in-process.
+    public var demoMode: Bool { clientID == nil }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var problems: [String]
+        public var description: String { "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+    }
+
+    /// Names every environment variable `serve` reads (documented in the README).
+    public static let variables = [
+        "CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_WEBHOOK_SIGNING_KEY", "CALENDLY_API_BASE", "CALENDLY_AUTH_BASE",
+        "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "LOG_LEVEL",
+    ]
+
+    public static func load(environment: [String: String], host: String, port: Int, dataDirectory: String) throws -> HostConfiguration {
+        var problems: [String] = []
+        guard (1...65535).contains(port) else { throw Invalid(problems: ["--port must be 1…65535 (got \(port))"]) }
+        let keys = try DevelopmentKeys.loadOrCreate(in: dataDirectory)
+        func secret(_ name: String, fallback: [UInt8]) -> [UInt8] {
+            guard let value = environment[name], !value.isEmpty else { return fallback }
+            if value.utf8.count < 16 { problems.append("\(name) must be at least 16 bytes"); return fallback }
+            return Array(value.utf8)
+        }
+        var config = HostConfiguration(
+            host: host, port: port, dataDirectory: dataDirectory,
+            publicBaseURL: environment["PUBLIC_BASE_URL"] ?? "http://\(host):\(port)",
+            webhookSigningKey: secret("CALENDLY_WEBHOOK_SIGNING_KEY", fallback: keys.webhookSigningKey),
+            jwtSecret: secret("PLATFORM_JWT_SECRET", fallback: keys.jwtSecret),
+            tokenEncryptionKey: keys.tokenEncryptionKey
+        )
+        if let encoded = environment["TOKEN_ENCRYPTION_KEY"], !encoded.isEmpty {
+            if let data = Data(base64Encoded: encoded), data.count == 32 { config.tokenEncryptionKey = Array(data) } else {
+                problems.append("TOKEN_ENCRYPTION_KEY must be base64 of exactly 32 bytes")
+            }
+        }
+        for (name, keyPath) in [("CALENDLY_API_BASE", \HostConfiguration.calendlyAPIBase), ("CALENDLY_AUTH_BASE", \HostConfiguration.calendlyAuthBase),
+                                ("PUBLIC_BASE_URL", \HostConfiguration.publicBaseURL)] {
+            guard let value = environment[name], !value.isEmpty else { continue }
+            if let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil {
+                config[keyPath: keyPath] = value.hasSuffix("/") ? String(value.dropLast()) : value
+            } else {
+                problems.append("\(name) must be an http(s) URL")
+            }
+        }
+        let id = environment["CALENDLY_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        let clientSecret = environment["CALENDLY_CLIENT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (id, clientSecret) {
+        case (nil, nil): break
+        case (.some, nil): problems.append("CALENDLY_CLIENT_SECRET is required when CALENDLY_CLIENT_ID is set")
+        case (nil, .some): problems.append("CALENDLY_CLIENT_ID is required when CALENDLY_CLIENT_SECRET is set")
+        case (.some(let id), .some(let secret)):
+            config.clientID = id
+            config.clientSecret = secret
+            if environment["CALENDLY_WEBHOOK_SIGNING_KEY"] == nil { problems.append("CALENDLY_WEBHOOK_SIGNING_KEY is required with real Calendly credentials") }
+        }
+        if let level = environment["LOG_LEVEL"] {
+            if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
+                problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        guard problems.isEmpty else { throw Invalid(problems: problems) }
+        return config
+    }
+
+    public var redirectURI: String { publicBaseURL + "/v1/oauth/calendly/callback" }
+    public var databasePath: String { dataDirectory + "/calendly-action.sqlite" }
+}
+
+/// Development keys generated once per data directory (file mode 0600), so `serve` and `token`
+/// agree without any configuration. Never printed.
+public struct DevelopmentKeys: Codable, Sendable {
+    public var jwtSecret: [UInt8]
+    public var tokenEncryptionKey: [UInt8]
+    public var webhookSigningKey: [UInt8]
+
+    public static func loadOrCreate(in directory: String) throws -> DevelopmentKeys {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = directory + "/dev-keys.json"
+        if let data = manager.contents(atPath: path) {
+            return try JSONDecoder().decode(DevelopmentKeys.self, from: data)
+        }
+        func fresh() -> [UInt8] { SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
+        let keys = DevelopmentKeys(jwtSecret: fresh(), tokenEncryptionKey: fresh(), webhookSigningKey: fresh())
+        let created = manager.createFile(atPath: path, contents: try JSONEncoder().encode(keys), attributes: [.posixPermissions: 0o600])
+        guard created else { throw HostConfiguration.Invalid(problems: ["cannot write development keys under \(directory)"]) }
+        return keys
+    }
+}
