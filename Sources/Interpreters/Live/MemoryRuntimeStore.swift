@@ -1,0 +1,62 @@
+import Core
+import Effects
+import Synchronization
+
+/// A `TransactionalStore` in memory: the same transaction semantics as SQLite (all or nothing — a
+/// throwing body leaves nothing behind) without the file. For tests of the runtime and the host.
+public final class MemoryRuntimeStore: TransactionalStore, Sendable {
+    public struct Transaction: AggregateTransaction, Sendable {
+        public var durable = InMemoryStore()
+        public var conversations: [ConversationID: BookingConversation] = [:]
+        public var connections: [AgentID: Connection] = [:]
+        public var configs: [AgentID: ActionConfig] = [:]
+        public var deliveries: [DeliveryID: Instant] = [:]
+        public var journal: [(stream: String, at: Instant, kind: String, payload: String)] = []
+
+        public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? { conversations[id] }
+        public mutating func saveConversation(_ state: BookingConversation) throws { conversations[state.id] = state }
+        public mutating func loadConnection(_ agent: AgentID) throws -> Connection? { connections[agent] }
+        public mutating func saveConnection(_ state: Connection) throws { connections[state.agent] = state }
+        public mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig? { configs[agent] }
+        public mutating func saveConfig(_ state: ActionConfig) throws { configs[state.agent] = state }
+        public mutating func insertDeliveryIfNew(_ id: DeliveryID, at: Instant) throws -> Bool {
+            guard deliveries[id] == nil else { return false }
+            deliveries[id] = at
+            return true
+        }
+        public mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws {
+            journal.append((stream, at, kind, payload))
+        }
+        public mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics {
+            Analytics(days: durable.analytics.days.filter { $0.key.agent == agent && $0.key.date >= from && $0.key.date <= to })
+        }
+
+        public mutating func reference(_ key: BookingKey) -> BookingReference? { durable.reference(key) }
+        public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? { durable.referenceKey(matching: notice) }
+        public mutating func putReference(_ reference: BookingReference) { durable.putReference(reference) }
+        public mutating func deleteReference(_ key: BookingKey) { durable.deleteReference(key) }
+        public mutating func referenceKeys(recordedBefore cutoff: Instant) -> [BookingKey] { durable.referenceKeys(recordedBefore: cutoff) }
+        public mutating func appendFailure(_ record: FailureRecord) { durable.appendFailure(record) }
+        public mutating func deleteFailures(before: Instant) { durable.deleteFailures(before: before) }
+        public mutating func deleteTokens(of agent: AgentID) { durable.deleteTokens(of: agent) }
+        public mutating func deleteToken(_ token: TokenReference) { durable.deleteToken(token) }
+        public mutating func forgetDeliveries(before: Instant) { deliveries = deliveries.filter { $0.value >= before } }
+        public mutating func record(_ event: TelemetryEvent) { durable.record(event) }
+    }
+
+    private let state = Mutex(Transaction())
+
+    public init() {}
+
+    public func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T {
+        try state.withLock { current in
+            var draft = current
+            let result = try body(&draft)
+            current = draft
+            return result
+        }
+    }
+
+    /// A copy of everything, for assertions.
+    public var snapshot: Transaction { state.withLock { $0 } }
+}
