@@ -64,9 +64,11 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let at = now()
             let outcome = try store.transaction { tx -> LocalEffects.Outcome in
                 var state = try tx.loadConversation(id) ?? BookingConversation(id: id)
+                let before = Redaction.json(state)
                 let effects = BookingConversation.reduce(&state, input)
                 try tx.saveConversation(state)
-                try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "input", payload: JournalText.encode(input))
+                try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
+                                     payload: Self.record("conversation:\(id)", at, .conversation, id.rawValue, input, effects, before))
                 return LocalEffects.commit(effects, at: at, into: &tx)
             }
             result.rejections += outcome.rejections
@@ -147,9 +149,11 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let (state, outcome) = try store.transaction { tx -> (Connection, LocalEffects.Outcome) in
                 var state = try tx.loadConnection(agent) ?? Connection(agent: agent)
                 let wasConnected = state.account != nil
+                let before = Redaction.json(state)
                 let effects = Connection.reduce(&state, input)
                 try tx.saveConnection(state)
-                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection", payload: JournalText.encode(input.redactedForJournal))
+                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
+                                     payload: Self.record("agent:\(agent)", at, .connection, agent.rawValue, input.redactedForJournal, effects.map(\.redactedForJournal), before))
                 if wasConnected, state.account == nil, var config = try tx.loadConfig(agent) {
                     // S01 AC-4 / AC-3: the cached list goes with the connection.
                     _ = ActionConfig.reduce(&config, .connectionLost)
@@ -180,9 +184,11 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let at = now()
             let (state, outcome) = try store.transaction { tx -> (ActionConfig, LocalEffects.Outcome) in
                 var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
+                let before = Redaction.json(state)
                 let effects = ActionConfig.reduce(&state, input)
                 try tx.saveConfig(state)
-                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config", payload: JournalText.encode(input))
+                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
+                                     payload: Self.record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
                 return (state, LocalEffects.commit(effects, at: at, into: &tx))
             }
             last = state
@@ -247,6 +253,12 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         return try store.transaction { tx in LocalEffects.sweep(now: at, into: &tx) }
     }
 
+    static func record<I: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,
+                                     _ effects: [Effect], _ before: String) -> String {
+        Redaction.json(JournalRecord(stream: stream, seq: 0, at: at, aggregate: aggregate, id: id, input: Redaction.json(input),
+                                     effects: Redaction.json(effects), stateBefore: before))
+    }
+
     func log(_ entry: LogEntry, conversation: ConversationID?) {
         var metadata: Logger.Metadata = [:]
         if let conversation { metadata["conversation"] = "\(conversation)" }
@@ -265,37 +277,6 @@ extension Result where Failure == any Error {
     }
 }
 
-/// Journal payloads: the input as sorted-key JSON, with customer emails replaced by a short hash.
-public enum JournalText {
-    public static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return redactEmails(String(decoding: data, as: UTF8.self))
-    }
-
-    /// Replaces anything shaped like an email with `<email:xxxxxxxx>` (FNV-1a of the address).
-    public static func redactEmails(_ text: String) -> String {
-        var out = ""
-        var token = ""
-        func flush() {
-            if token.contains("@"), token.contains(".") {
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-                out += "<email:\(String(hash, radix: 16).prefix(8))>"
-            } else {
-                out += token
-            }
-            token = ""
-        }
-        for character in text {
-            if character.isLetter || character.isNumber || "@._+-".contains(character) { token.append(character) } else { flush(); out.append(character) }
-        }
-        flush()
-        return out
-    }
-}
-
 extension Connection.Input {
     /// The OAuth authorization code is a credential: journals keep that one arrived, never its value.
     public var redactedForJournal: Connection.Input {
@@ -303,5 +284,15 @@ extension Connection.Input {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
         case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested: return self
         }
+    }
+}
+
+extension Effect {
+    /// Keeps OAuth codes out of journals (effects carry the code to the exchange call).
+    public var redactedForJournal: Effect {
+        if case .calendly(let request, .exchangeCode(_, let verifier)) = self {
+            return .calendly(request, .exchangeCode(code: "<redacted>", verifier: verifier))
+        }
+        return self
     }
 }

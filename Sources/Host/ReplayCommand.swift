@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Interpreters
+
+/// `calendly-action replay incident.jsonl`: re-runs a journal through the current core, offline.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "replay", abstract: "Re-run an exported journal through the current core (no network).")
+
+    @Argument(help: "A journal exported with `journal export` (JSON lines).") var file: String
+    @Flag(help: "One JSON object per step instead of the timeline.") var json = false
+    @Flag(help: "Exit non-zero at the first step whose effects differ from the recorded ones, showing both.") var diff = false
+    @Option(help: "Stop after this many steps and print the full state.") var until: Int?
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        var records = try Replayer.parse(String(decoding: data, as: UTF8.self))
+        if let until { records = Array(records.prefix(max(0, until))) }
+        let steps = try Replayer.replay(records)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for step in steps { print(String(decoding: try encoder.encode(step), as: UTF8.self)) }
+        } else {
+            print(Replayer.timeline(steps), terminator: "")
+        }
+        if diff, let divergent = steps.first(where: { !$0.matches }) {
+            print("DIVERGENCE at #\(divergent.seq) (\(divergent.aggregate.rawValue) \(divergent.id))")
+            print("recorded:")
+            for effect in divergent.recordedEffects { print("  \(effect)") }
+            print("now:")
+            for effect in divergent.effects { print("  \(effect)") }
+            throw ExitCode.failure
+        }
+        if until != nil, let last = steps.last { print("state after #\(last.seq):\n\(last.stateAfter)") }
+    }
+}

@@ -1,0 +1,170 @@
+import Core
+import Effects
+import Foundation
+
+/// Re-runs journaled inputs through the current core — no network, no store, no clock — and compares
+/// the effects with the recorded ones (DESIGN §7 "Replay never performs effects").
+public enum Replayer {
+    public struct Step: Codable, Sendable, Equatable {
+        public var seq: Int
+        public var at: Instant
+        public var aggregate: JournalRecord.Aggregate
+        public var id: String
+        public var input: String
+        public var phaseBefore: String
+        public var phaseAfter: String
+        public var effects: [String]
+        public var recordedEffects: [String]
+        public var matches: Bool { effects == recordedEffects }
+        public var stateAfter: String
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case unsupportedVersion(Int)
+        case undecodable(seq: Int, what: String)
+        public var description: String {
+            switch self {
+            case .unsupportedVersion(let version):
+                return "journal format version \(version) is not supported by this build (it reads version \(JournalRecord.currentVersion)); export it again with a matching build"
+            case .undecodable(let seq, let what): return "record \(seq): cannot decode its \(what)"
+            }
+        }
+    }
+
+    /// Parses an exported JSONL file: a header line, then one record per line.
+    public static func parse(_ text: String) throws -> [JournalRecord] {
+        var records: [JournalRecord] = []
+        let decoder = JSONDecoder()
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            let data = Data(line.utf8)
+            if index == 0, let header = try? decoder.decode(JournalHeader.self, from: data), header.format == JournalRecord.format {
+                guard header.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(header.version) }
+                continue
+            }
+            guard let record = try? decoder.decode(JournalRecord.self, from: data) else { throw Failure.undecodable(seq: index, what: "line") }
+            guard record.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(record.version) }
+            records.append(record)
+        }
+        return records
+    }
+
+    public static func replay(_ records: [JournalRecord]) throws -> [Step] {
+        var conversations: [String: BookingConversation] = [:]
+        var connections: [String: Connection] = [:]
+        var configs: [String: ActionConfig] = [:]
+        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ json: String, _ seq: Int, _ what: String) throws -> T {
+            do { return try decoder.decode(T.self, from: Data(json.utf8)) } catch { throw Failure.undecodable(seq: seq, what: what) }
+        }
+        var steps: [Step] = []
+        for record in records {
+            guard record.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(record.version) }
+            let effects: [Effect]
+            let before: String, after: String, stateAfter: String
+            switch record.aggregate {
+            case .conversation:
+                var state = try conversations[record.id] ?? decode(BookingConversation.self, record.stateBefore, record.seq, "state")
+                before = state.phase.name
+                effects = BookingConversation.reduce(&state, try decode(BookingConversation.Input.self, record.input, record.seq, "input"))
+                after = state.phase.name
+                stateAfter = Redaction.json(state)
+                conversations[record.id] = state
+            case .connection:
+                var state = try connections[record.id] ?? decode(Connection.self, record.stateBefore, record.seq, "state")
+                before = state.phase.name
+                effects = Connection.reduce(&state, try decode(Connection.Input.self, record.input, record.seq, "input"))
+                after = state.phase.name
+                stateAfter = Redaction.json(state)
+                connections[record.id] = state
+            case .config:
+                var state = try configs[record.id] ?? decode(ActionConfig.self, record.stateBefore, record.seq, "state")
+                before = state.status.name
+                effects = ActionConfig.reduce(&state, try decode(ActionConfig.Input.self, record.input, record.seq, "input"))
+                after = state.status.name
+                stateAfter = Redaction.json(state)
+                configs[record.id] = state
+            }
+            let recorded = (try? decoder.decode([AnyJSON].self, from: Data(record.effects.utf8)))?.map(\.canonical) ?? []
+            steps.append(Step(seq: record.seq, at: record.at, aggregate: record.aggregate, id: record.id, input: record.input,
+                              phaseBefore: before, phaseAfter: after, effects: effects.map(Redaction.json), recordedEffects: recorded, stateAfter: stateAfter))
+        }
+        return steps
+    }
+
+    /// The human timeline: one block per step.
+    public static func timeline(_ steps: [Step]) -> String {
+        var lines: [String] = []
+        for step in steps {
+            lines.append("#\(step.seq) \(step.at.iso8601) \(step.aggregate.rawValue) \(step.id)")
+            lines.append("  input   \(step.input)")
+            lines.append("  state   \(step.phaseBefore) → \(step.phaseAfter)")
+            for effect in step.effects { lines.append("  effect  \(effect)") }
+            if !step.matches { lines.append("  DIVERGES from the recorded effects") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Re-encodes recorded JSON canonically (sorted keys) so comparisons ignore formatting.
+struct AnyJSON: Decodable {
+    let canonical: String
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let value = try container.decode(JSONValue.self)
+        canonical = Redaction.json(value)
+    }
+}
+
+indirect enum JSONValue: Codable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+extension Connection.Phase {
+    public var name: String {
+        switch self {
+        case .notConnected: return "notConnected"
+        case .connecting: return "connecting"
+        case .exchangingCode: return "exchangingCode"
+        case .loadingUser: return "loadingUser"
+        case .connected: return "connected"
+        case .refreshing: return "refreshing"
+        case .failed: return "failed"
+        case .disconnected: return "disconnected"
+        }
+    }
+}
+
+extension ActionConfig.ListStatus {
+    public var name: String {
+        switch self {
+        case .notLoaded: return "notLoaded"
+        case .loading: return "loading"
+        case .loaded: return "loaded"
+        case .empty: return "empty"
+        case .refreshFailed: return "refreshFailed"
+        case .failedWithoutCache: return "failedWithoutCache"
+        case .planInsufficient: return "planInsufficient"
+        }
+    }
+}
