@@ -19,7 +19,7 @@ public enum AlertRules {
         public var threshold: String
     }
 
-    /// Below this many offers an hour the failure ratio is noise (one failure of one offer is not a page).
+    /// Below this many offers (or failures) an hour the failure ratio is noise (one failure of one offer is not a page).
     public static let minimumOffersForRate = 10
 
     public static func evaluate(_ events: [TelemetryEvent], now: Instant) -> [Alert] {
@@ -38,7 +38,9 @@ public enum AlertRules {
             }
         }
         var alerts: [Alert] = []
-        if offered >= minimumOffersForRate, failed * 10 > offered {
+        // Availability failures happen before anything is offered, so an availability outage has failures
+        // but no offers: volume counts failures too, or the worst outage would never page.
+        if max(offered, failed) >= minimumOffersForRate, failed * 10 > offered {
             alerts.append(Alert(rule: .bookingFailureRate, agent: nil, observed: failed, threshold: ">10% of \(offered) offered in 1h"))
         }
         for (agent, count) in connectFailures.sorted(by: { $0.key < $1.key }) where count > 5 {

@@ -204,6 +204,16 @@ public struct Connection: Codable, Sendable, Hashable {
 
         case .notConnected, .connecting, .exchangingCode, .loadingUser, .connected, .refreshing, .failed, .disconnected:
             // A reply to a request this state no longer waits for (revoke, or a superseded attempt).
+            // A superseded grant (disconnect or a new connect while the exchange ran) left tokens in the vault
+            // that nothing references: delete and revoke them, unless a held account still uses that reference
+            // (a refresh rotates tokens under the same reference).
+            if case .tokenGranted(let stale) = reply {
+                var held = [account?.token, replacing?.token]
+                if case .loadingUser(let grant, _) = phase { held.append(grant.token) }
+                if !held.contains(stale.token) {
+                    return [.store(.deleteToken(stale.token)), .calendly(nextRequest(), .revokeToken(stale.token))]
+                }
+            }
             return []
         }
     }

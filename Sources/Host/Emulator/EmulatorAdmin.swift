@@ -1,0 +1,70 @@
+import Effects
+import Foundation
+import Interpreters
+
+/// Test and demo hooks under `/_emulator/` (never faulted, no auth: the emulator binds to loopback).
+extension EmulatorModel {
+    func adminState() -> EmulatorReply { .json(200, stateJSON()) }
+
+    /// `{"solo_event_types": N?}` — re-seed the world (tokens survive).
+    func adminReset(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        reset(extraSolo: (body["solo_event_types"] as? NSNumber)?.intValue)
+        return .json(200, stateJSON())
+    }
+
+    /// `{"scopes": [...]?, "expires_in": seconds?}` — a token pair without the browser dance.
+    func adminIssueTokens(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        if let seconds = (body["expires_in"] as? NSNumber)?.intValue { tokenLifetime = .seconds(Int64(seconds)) }
+        let scopes = body["scopes"] as? [String] ?? EmulatorModel.knownScopes
+        let pair = mintTokens(scopes: scopes, clientID: EmulatorModel.clientID, family: nil)
+        return tokenReply(pair, scopes: scopes)
+    }
+
+    /// `{"access_token": T?}` — expire one access token, or all.
+    func adminExpireTokens(_ request: EmulatorRequest) -> EmulatorReply {
+        expireAccessTokens(request.jsonObject?["access_token"] as? String)
+        return .noContent
+    }
+
+    /// `{"advance_seconds": N}` — move the emulator's clock forward.
+    func adminClock(_ request: EmulatorRequest) -> EmulatorReply {
+        let seconds = (request.jsonObject?["advance_seconds"] as? NSNumber)?.int64Value ?? 0
+        advanceClock(.seconds(seconds))
+        return .json(200, .object(["now": .time(now)]))
+    }
+
+    /// `{"event_type": URI, "start_time": ISO, "email": E?}` — someone else books the slot.
+    func adminTakeSlot(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        guard let uri = body["event_type"] as? String, let eventType = eventType(bySegment: lastSegment(uri)) else { return .notFound }
+        guard let start = (body["start_time"] as? String).flatMap(Instant.init(iso8601:)) else { return .invalid("start_time", "is required") }
+        switch takeSlot(eventType: eventType.uri, start: start, email: body["email"] as? String ?? "someone.else@example.com") {
+        case .success(let invitee):
+            guard let booking = calendly.bookings.last(where: { $0.invitee.uri == invitee.uri }) else { return .notFound }
+            return .resource(inviteeJSON(booking), status: 201)
+        case .failure(.slotUnavailable): return .error(409, "Already Exists", "That time is already booked")
+        case .failure(let failure): return .invalid("start_time", failure.reasonText)
+        }
+    }
+
+    /// `{"invitee": URI}` — the invitee cancels from Calendly's link (sends `invitee.canceled`).
+    func adminCancel(_ request: EmulatorRequest) -> EmulatorReply {
+        guard let uri = request.jsonObject?["invitee"] as? String else { return .invalid("invitee", "is required") }
+        return cancelBooking(CalendlyURI(uri)) ? .noContent : .notFound
+    }
+
+    /// `EmulatorFault` as JSON (`path`, `method`, `count`, `status`, `delay_ms`, `after_commit`,
+    /// `close`, `body`, `content_type`, `huge_bytes`, `retry_after`, `rate_limit_reset`).
+    func adminInjectFault(_ request: EmulatorRequest) -> EmulatorReply {
+        guard let object = request.jsonObject, let fault = EmulatorFault(json: object) else { return .invalid("path", "is required") }
+        inject(fault)
+        return .json(201, .object(["pending_faults": .int(scriptedFaults.reduce(0) { $0 + $1.count })]))
+    }
+
+    func adminClearFaults() -> EmulatorReply {
+        clearFaults()
+        return .noContent
+    }
+}

@@ -1,0 +1,274 @@
+import Core
+import Effects
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Interpreters
+import Logging
+
+/// A Calendly-compatible world for development, demos and integration tests: the shared `SimCalendly`
+/// model ("one model, two faces") plus what only the HTTP face needs — OAuth codes and tokens,
+/// webhook subscriptions and signed deliveries, fault injection. Time is the wall clock (this *is*
+/// the outside world), shifted by an offset tests can advance.
+public actor EmulatorModel {
+    /// A development signing key; fine to log that it is in use, it protects nothing real.
+    public static let developmentSigningKey: [UInt8] = Array("calendly-emulator-development-signing-key".utf8)
+    public static let clientID = "emulator-client-id"
+    /// A development client secret (the emulator's only registered OAuth client).
+    public static let clientSecret = "emulator-client-secret"
+    public static let knownScopes = ["users:read", "organizations:read", "event_types:read", "event_types:write", "availability:read",
+                                     "availability:write", "scheduled_events:read", "scheduled_events:write", "webhooks:read", "webhooks:write"]
+    /// Solo event types seeded beyond the named ones (enough that a page of 10 is exceeded).
+    public static let defaultExtraSolo = 6
+    public static let authorizationCodeLifetime = Span.minutes(10)
+
+    public nonisolated let seed: UInt64
+    public nonisolated let faultProfile: FaultProfile
+    public nonisolated let signingKey: [UInt8]
+    nonisolated let deliverySession: URLSession
+    let logger: Logger
+
+    public private(set) var baseURL: String
+    var calendly: SimCalendly
+    var account: EmulatorAccount
+    var meta: [CalendlyURI: EventTypeMeta] = [:]
+    var inviteeDetails: [CalendlyURI: InviteeDetails] = [:]
+    var codes: [String: CodeGrant] = [:]
+    var accessTokens: [String: AccessGrant] = [:]
+    var refreshTokens: [String: RefreshGrant] = [:]
+    var grantFamilies = 0
+    var subscriptions: [Subscription] = []
+    var subscriptionCount = 0
+    var scriptedFaults: [EmulatorFault] = []
+    var deliveries: [DeliveryRecord] = []
+    var deliveryTasks: [Task<Void, Never>] = []
+    var tokenRandom: SeededGenerator
+    var faultRandom: SeededGenerator
+    var tokenLifetime = Span.hours(2)
+    var extraSolo: Int
+    var clockOffset = Span(milliseconds: 0)
+    var requestsServed = 0
+
+    struct InviteeDetails: Sendable {
+        var name: String
+        var timezone: String
+        var answers: [Answer]
+        struct Answer: Sendable { var question: String; var answer: String; var position: Int }
+    }
+
+    struct CodeGrant: Sendable {
+        var clientID: String
+        var redirectURI: String
+        var challenge: String?
+        var challengeMethod: String?
+        var scopes: [String]
+        var issuedAt: Instant
+        var used: Bool
+    }
+
+    struct AccessGrant: Sendable {
+        var family: Int
+        var scopes: [String]
+        var expiresAt: Instant
+        var revoked: Bool
+    }
+
+    struct RefreshGrant: Sendable {
+        var family: Int
+        var scopes: [String]
+        var clientID: String
+        var used: Bool
+        var revoked: Bool
+    }
+
+    struct Subscription: Sendable {
+        var uuid: String
+        var url: String
+        var events: [String]
+        var scope: String
+        var organization: String
+        var user: String?
+        var signingKey: [UInt8]?
+        var createdAt: Instant
+    }
+
+    struct DeliveryRecord: Sendable {
+        var url: String
+        var event: String
+        var attempts: Int
+        var status: Int?
+        var error: String?
+        var at: Instant
+    }
+
+    public init(baseURL: String = "http://127.0.0.1", seed: UInt64 = 1, faults: FaultProfile = .quiet,
+                signingKey: [UInt8] = EmulatorModel.developmentSigningKey, extraSolo: Int = EmulatorModel.defaultExtraSolo) {
+        self.seed = seed
+        self.faultProfile = faults
+        self.signingKey = signingKey
+        self.baseURL = baseURL
+        self.extraSolo = extraSolo
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        deliverySession = URLSession(configuration: configuration)
+        var logger = Logger(label: "calendly-emulator")
+        logger.logLevel = .notice
+        self.logger = logger
+        tokenRandom = SeededGenerator(root: seed, stream: "emulator-tokens")
+        faultRandom = SeededGenerator(root: seed, stream: "emulator-faults")
+        let world = EmulatorModel.world(base: baseURL, extraSolo: extraSolo)
+        calendly = world.calendly
+        account = world.account
+        meta = world.meta
+    }
+
+    static func world(base: String, extraSolo: Int) -> (calendly: SimCalendly, account: EmulatorAccount, meta: [CalendlyURI: EventTypeMeta]) {
+        let account = EmulatorAccount.host(base: base)
+        var calendly = SimCalendly(baseURL: base)
+        var meta: [CalendlyURI: EventTypeMeta] = [:]
+        for entry in EmulatorSeed.catalog(base: base, account: account, extraSolo: extraSolo) {
+            calendly.addEventType(entry.eventType, schedule: entry.schedule)
+            meta[entry.eventType.uri] = entry.meta
+        }
+        return (calendly, account, meta)
+    }
+
+    var now: Instant { EmulatorTime.wallClock() + clockOffset }
+
+    // MARK: - Lifecycle and admin hooks
+
+    /// Re-seeds the Calendly world (event types, bookings, subscriptions, faults, deliveries). Issued
+    /// tokens survive, so a connected client keeps working across a reset.
+    public func reset(baseURL newBase: String? = nil, extraSolo newExtra: Int? = nil) {
+        if let newBase { baseURL = newBase.hasSuffix("/") ? String(newBase.dropLast()) : newBase }
+        if let newExtra { extraSolo = max(0, newExtra) }
+        let world = EmulatorModel.world(base: baseURL, extraSolo: extraSolo)
+        calendly = world.calendly
+        account = world.account
+        meta = world.meta
+        inviteeDetails = [:]
+        subscriptions = []
+        scriptedFaults = []
+        deliveries = []
+    }
+
+    public func shutdown() {
+        for task in deliveryTasks { task.cancel() }
+        deliveryTasks = []
+        deliverySession.invalidateAndCancel()
+    }
+
+    /// Every booking the world holds (for tests and the `/_emulator/state` hook).
+    public var bookings: [SimCalendly.Booking] { calendly.bookings }
+    public var eventTypes: [EventType] { calendly.eventTypes }
+    public var hostUser: CalendlyUser {
+        CalendlyUser(uri: CalendlyURI(account.uri), email: account.email, organization: CalendlyURI(account.organization), schedulingURL: account.schedulingURL)
+    }
+
+    /// Issues a token pair without the browser dance (tests and demos).
+    public func issueTokens(scopes: [String] = EmulatorModel.knownScopes, clientID: String = EmulatorModel.clientID) -> (access: String, refresh: String) {
+        let grant = mintTokens(scopes: scopes, clientID: clientID, family: nil)
+        return (grant.access, grant.refresh)
+    }
+
+    /// Makes one access token (or all) expired, as if its two hours had passed.
+    public func expireAccessTokens(_ token: String? = nil) {
+        for key in accessTokens.keys where token == nil || key == token { accessTokens[key]?.expiresAt = now - .seconds(1) }
+    }
+
+    public func advanceClock(_ span: Span) { clockOffset = clockOffset + span }
+
+    public func setTokenLifetime(_ span: Span) { tokenLifetime = span }
+
+    /// Someone else books `start` from Calendly's page (not via the API).
+    @discardableResult
+    public func takeSlot(eventType: CalendlyURI, start: Instant, email: String = "someone.else@example.com") -> Result<Invitee, CalendlyFailure> {
+        let request = InviteeRequest(eventType: eventType, start: start, email: email, name: "Someone Else", timeZone: "UTC")
+        let result = calendly.createInvitee(request, key: nil, now: now, viaAPI: false)
+        if case .success(let invitee) = result {
+            inviteeDetails[invitee.uri] = InviteeDetails(name: "Someone Else", timezone: "UTC", answers: [])
+        }
+        deliverWebhooks()
+        return result
+    }
+
+    /// The invitee cancels from Calendly's email link.
+    @discardableResult
+    public func cancelBooking(_ invitee: CalendlyURI) -> Bool {
+        let canceled = calendly.cancel(invitee, now: now)
+        deliverWebhooks()
+        return canceled
+    }
+
+    public func inject(_ fault: EmulatorFault) { scriptedFaults.append(fault) }
+    public func clearFaults() { scriptedFaults = [] }
+
+    public var deliveryLog: [(url: String, event: String, status: Int?)] { deliveries.map { ($0.url, $0.event, $0.status) } }
+
+    // MARK: - Tokens
+
+    func mintTokens(scopes: [String], clientID: String, family: Int?) -> (access: String, refresh: String) {
+        let familyID: Int
+        if let family { familyID = family } else { grantFamilies += 1; familyID = grantFamilies }
+        let access = "emu_at_" + randomToken()
+        let refresh = "emu_rt_" + randomToken()
+        accessTokens[access] = AccessGrant(family: familyID, scopes: scopes, expiresAt: now + tokenLifetime, revoked: false)
+        refreshTokens[refresh] = RefreshGrant(family: familyID, scopes: scopes, clientID: clientID, used: false, revoked: false)
+        return (access, refresh)
+    }
+
+    func randomToken() -> String {
+        (0..<4).map { _ in
+            let digits = String(tokenRandom.next(), radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+
+    func revokeFamily(_ family: Int) {
+        for key in accessTokens.keys where accessTokens[key]?.family == family { accessTokens[key]?.revoked = true }
+        for key in refreshTokens.keys where refreshTokens[key]?.family == family { refreshTokens[key]?.revoked = true }
+    }
+
+    /// The bearer token's grant, or Calendly's 401 / 403 "Insufficient scope".
+    func authenticate(_ request: EmulatorRequest, needs required: [String]) -> Result<AccessGrant, EmulatorReply> {
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else { return .failure(.unauthenticated) }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let grant = accessTokens[token], !grant.revoked else { return .failure(.unauthenticated) }
+        guard grant.expiresAt > now else { return .failure(.expired) }
+        // Any one of `required` will do; a `:write` scope implies its `:read`.
+        let granted = Set(grant.scopes)
+        let satisfied = required.isEmpty || required.contains { scope in
+            granted.contains(scope) || (scope.hasSuffix(":read") && granted.contains(String(scope.dropLast(5)) + ":write"))
+        }
+        guard satisfied else { return .failure(.insufficientScope(required)) }
+        return .success(grant)
+    }
+
+    // MARK: - State for tests (`GET /_emulator/state`)
+
+    func stateJSON() -> JSONValue {
+        .object([
+            "base_url": .string(baseURL),
+            "bookings": .array(calendly.bookings.map { booking in
+                .object([
+                    "invitee": .string(booking.invitee.uri.rawValue), "event": .string(booking.invitee.eventURI.rawValue),
+                    "event_type": .string(booking.eventType.rawValue), "email": .string(booking.invitee.email),
+                    "start_time": .time(booking.invitee.start), "status": .string(booking.canceled ? "canceled" : "active"),
+                    "via_api": .bool(booking.viaAPI), "created_at": .time(booking.createdAt),
+                ])
+            }),
+            "webhook_subscriptions": .array(subscriptions.map { subscriptionJSON($0) }),
+            "deliveries": .array(deliveries.map { record in
+                .object(["url": .string(record.url), "event": .string(record.event), "attempts": .int(record.attempts),
+                         "status": record.status.map(JSONValue.int) ?? .null, "error": .text(record.error), "at": .time(record.at)])
+            }),
+            "pending_faults": .int(scriptedFaults.reduce(0) { $0 + $1.count }),
+            "fault_profile": .string(faultProfile.name),
+            "tokens": .object(["access": .int(accessTokens.count), "refresh": .int(refreshTokens.count)]),
+            "requests_served": .int(requestsServed),
+        ])
+    }
+
+    func noteRequest() { requestsServed += 1 }
+}

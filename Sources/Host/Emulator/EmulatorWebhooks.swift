@@ -1,0 +1,121 @@
+import Core
+import Effects
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Interpreters
+
+/// Webhook subscriptions (`/webhook_subscriptions`) and signed delivery of `invitee.created` /
+/// `invitee.canceled` — the bodies come from `SimCalendly`'s outbox, signed like Calendly does
+/// (`Calendly-Webhook-Signature: t=…,v1=…` over `"<t>.<body>"`).
+extension EmulatorModel {
+    static let webhookEvents = ["invitee.created", "invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted",
+                                "routing_form_submission.created", "event_type.created", "event_type.updated", "event_type.deleted"]
+
+    func createSubscription(_ request: EmulatorRequest) -> EmulatorReply {
+        guard case .success = authenticate(request, needs: ["webhooks:write"]) else { return authFailure(request, ["webhooks:write"]) }
+        guard let body = request.jsonObject else { return .invalid("body", "must be a JSON object") }
+        let url = body["url"] as? String ?? ""
+        let events = body["events"] as? [String] ?? []
+        let organization = body["organization"] as? String ?? ""
+        let scope = body["scope"] as? String ?? ""
+        let user = body["user"] as? String
+        var problems: [(String, String)] = []
+        if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {} else { problems.append(("url", "must be a valid URL")) }
+        if events.isEmpty { problems.append(("events", "must contain at least one event")) }
+        for event in events where !EmulatorModel.webhookEvents.contains(event) { problems.append(("events", "\(event) is not a valid event")) }
+        if organization.isEmpty { problems.append(("organization", "is required")) }
+        if !["user", "organization"].contains(scope) { problems.append(("scope", "must be user or organization")) }
+        if scope == "user", (user ?? "").isEmpty { problems.append(("user", "is required for user scope")) }
+        guard problems.isEmpty else { return .invalid(problems) }
+        guard organization == account.organization, user == nil || user == account.uri else { return .permissionDenied }
+        guard !subscriptions.contains(where: { $0.url == url }) else {
+            return .error(409, "Already Exists", "Hook with this url already exists")
+        }
+        subscriptionCount += 1
+        let key = (body["signing_key"] as? String).flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        let subscription = Subscription(uuid: "WH\(subscriptionCount.padded(6))", url: url, events: events, scope: scope,
+                                        organization: organization, user: scope == "user" ? user : nil, signingKey: key, createdAt: now)
+        subscriptions.append(subscription)
+        return .resource(subscriptionJSON(subscription), status: 201)
+    }
+
+    func listSubscriptions(_ request: EmulatorRequest) -> EmulatorReply {
+        guard case .success = authenticate(request, needs: ["webhooks:read"]) else { return authFailure(request, ["webhooks:read"]) }
+        var missing: [(String, String)] = []
+        for name in ["organization", "scope"] where (request.query[name] ?? "").isEmpty { missing.append((name, "is required")) }
+        guard missing.isEmpty else { return .invalid(missing) }
+        guard request.query["organization"] == account.organization else { return .permissionDenied }
+        var list = subscriptions.filter { $0.scope == request.query["scope"] }
+        if let user = request.query["user"] { list = list.filter { $0.user == user } }
+        return paginate(list.map(subscriptionJSON), request, path: "/webhook_subscriptions")
+    }
+
+    func getSubscription(_ request: EmulatorRequest, uuid: String) -> EmulatorReply {
+        guard case .success = authenticate(request, needs: ["webhooks:read"]) else { return authFailure(request, ["webhooks:read"]) }
+        guard let subscription = subscriptions.first(where: { $0.uuid == uuid }) else { return .notFound }
+        return .resource(subscriptionJSON(subscription))
+    }
+
+    func deleteSubscription(_ request: EmulatorRequest, uuid: String) -> EmulatorReply {
+        guard case .success = authenticate(request, needs: ["webhooks:write"]) else { return authFailure(request, ["webhooks:write"]) }
+        guard let index = subscriptions.firstIndex(where: { $0.uuid == uuid }) else { return .notFound }
+        subscriptions.remove(at: index)
+        return .noContent
+    }
+
+    /// Sends what the model's outbox holds to every subscription of that event, in the background:
+    /// up to three attempts with a short back-off (Calendly retries for 24 h; a test does not wait that long).
+    func deliverWebhooks() {
+        let outgoing = calendly.drainOutbox()
+        guard !outgoing.isEmpty else { return }
+        deliveryTasks.removeAll { $0.isCancelled }
+        if deliveryTasks.count > 200 { deliveryTasks.removeFirst(100) }
+        for webhook in outgoing {
+            let event = webhook.kind.rawValue
+            for subscription in subscriptions where subscription.events.contains(event) {
+                let signature = WebhookSignature(key: subscription.signingKey ?? signingKey, hmac: CryptoHMAC.sha256)
+                let session = deliverySession
+                let body = webhook.body
+                let url = subscription.url
+                let task = Task.detached { [weak self] in
+                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session)
+                    await self?.recordDelivery(DeliveryRecord(url: url, event: event, attempts: outcome.attempts, status: outcome.status,
+                                                              error: outcome.error, at: EmulatorTime.wallClock()))
+                }
+                deliveryTasks.append(task)
+            }
+        }
+    }
+
+    func recordDelivery(_ record: DeliveryRecord) { deliveries.append(record) }
+
+    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature,
+                     session: URLSession) async -> (attempts: Int, status: Int?, error: String?) {
+        guard let target = URL(string: url) else { return (0, nil, "invalid url") }
+        var attempts = 0
+        var status: Int?
+        var failure: String?
+        while attempts < 3, !Task.isCancelled {
+            attempts += 1
+            var request = URLRequest(url: target)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("Calendly-Emulator", forHTTPHeaderField: "User-Agent")
+            // Signed at send time, like Calendly: the receiver's tolerance window starts now.
+            request.setValue(signature.header(for: body, at: EmulatorTime.wallClock()), forHTTPHeaderField: WebhookSignature.headerName)
+            do {
+                let (_, response) = try await session.data(for: request)
+                status = (response as? HTTPURLResponse)?.statusCode
+                failure = nil
+                if let status, (200..<300).contains(status) { break }
+            } catch {
+                failure = (error as? URLError).map { "URLError \($0.code.rawValue)" } ?? "delivery failed"
+            }
+            try? await Task.sleep(for: .milliseconds(250 * attempts * attempts))
+        }
+        return (attempts, status, failure)
+    }
+}

@@ -1,0 +1,211 @@
+import Core
+import Crypto
+import Effects
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// PKCE (RFC 7636, S256) for Calendly's authorization-code flow.
+public enum CalendlyPKCE {
+    /// A fresh code verifier: 32 random bytes as base64url without padding (43 characters, within
+    /// RFC 7636's 43…128 and its unreserved alphabet).
+    public static func makeVerifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return base64URL((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// `BASE64URL(SHA256(ASCII(verifier)))`, no padding.
+    public static func challenge(for verifier: String) -> String {
+        base64URL(Array(SHA256.hash(data: Array(verifier.utf8))))
+    }
+
+    public static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Percent-encoding for query strings and `application/x-www-form-urlencoded` bodies: everything but
+/// RFC 3986 unreserved characters is escaped (so `+` in an email survives, unlike `URLComponents`).
+enum FormEncoding {
+    static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if unreserved.contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
+    }
+}
+
+extension LiveCalendly {
+    /// Calendly's authorize URL (response_type=code, PKCE S256). Send the admin's browser there.
+    public static func authorizeURL(authBase: String, clientID: String, redirectURI: String, state: String,
+                                    codeChallenge: String, scopes: [String]) -> URL {
+        var pairs = [("client_id", clientID), ("response_type", "code"), ("redirect_uri", redirectURI), ("state", state),
+                     ("code_challenge", codeChallenge), ("code_challenge_method", "S256")]
+        if !scopes.isEmpty { pairs.append(("scope", scopes.joined(separator: " "))) }
+        let base = authBase.hasSuffix("/") ? String(authBase.dropLast()) : authBase
+        // Only a malformed authBase (validated at start-up) could fail here.
+        return URL(string: base + "/oauth/authorize?" + FormEncoding.encode(pairs)) ?? URL(string: "about:blank")!
+    }
+}
+
+/// The OAuth half of `LiveCalendly`: code exchange (PKCE), single-flight refresh with rotation,
+/// revoke, and the token endpoint itself.
+extension LiveCalendly {
+    func exchangeCode(_ code: String, state: String, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+        // The core hands in the OAuth state; the verifier minted for it never leaves the interpreters.
+        guard let verifier = await verifiers.verifier(forState: state) else { throw .failed(.invalidGrant) }
+        let response = try await tokenEndpoint("/oauth/token", [("grant_type", "authorization_code"), ("code", code),
+                                                                 ("redirect_uri", configuration.redirectURI), ("code_verifier", verifier)], deadline)
+        let wire = try decode(CalendlyWire.Token.self, response)
+        let tokens = makeTokens(wire, previous: nil)
+        let reference = TokenReference("tok_" + UUID().uuidString.lowercased())
+        do {
+            try await self.tokens.save(tokens, as: reference)
+        } catch {
+            // Calendly granted tokens we could not keep: nobody can tell what the connection holds now.
+            logger.error("could not persist granted Calendly tokens", metadata: ["error": "\(type(of: error))"])
+            throw .unknown
+        }
+        return .tokenGranted(TokenGrant(token: reference, owner: tokens.owner, organization: tokens.organization,
+                                        scopes: tokens.scopes, expiresAt: tokens.expiresAt))
+    }
+
+    func makeTokens(_ wire: CalendlyWire.Token, previous: CalendlyTokens?) -> CalendlyTokens {
+        let scopes = wire.scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) } ?? previous?.scopes ?? []
+        return CalendlyTokens(
+            accessToken: wire.accessToken, refreshToken: wire.refreshToken ?? previous?.refreshToken ?? "",
+            expiresAt: configuration.now() + .seconds(Int64(wire.expiresIn ?? 7200)),
+            owner: wire.owner.map(CalendlyURI.init(rawValue:)) ?? previous?.owner ?? CalendlyURI(""),
+            organization: wire.organization.map(CalendlyURI.init(rawValue:)) ?? previous?.organization ?? CalendlyURI(""),
+            scopes: scopes
+        )
+    }
+
+    /// One refresh per token reference at a time: concurrent callers await the same refresh, and a
+    /// caller whose 401'd access token was already replaced just takes the new one. Calendly's refresh
+    /// tokens are single-use, so the rotated pair is saved before anyone uses it.
+    func refresh(_ reference: TokenReference, stale: String?, _ deadline: Deadline) async -> RefreshOutcome {
+        await refreshes.run(reference) { [self] in
+            let current: CalendlyTokens
+            do {
+                guard let loaded = try await tokens.load(reference) else { return .failed(.invalidGrant) }
+                current = loaded
+            } catch {
+                return .failed(.unreachable)
+            }
+            if let stale, current.accessToken != stale { return .granted(current) }
+            do throws(CallError) {
+                return .granted(try await rotate(reference, current, deadline))
+            } catch {
+                return error.refreshOutcome
+            }
+        }
+    }
+
+    func rotate(_ reference: TokenReference, _ current: CalendlyTokens, _ deadline: Deadline) async throws(CallError) -> CalendlyTokens {
+        let response = try await tokenEndpoint("/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", current.refreshToken)],
+                                               Deadline(at: deadline.at, write: true))
+        let rotated = makeTokens(try decode(CalendlyWire.Token.self, response), previous: current)
+        do {
+            try await tokens.save(rotated, as: reference)
+        } catch {
+            // The old refresh token is spent and the new one is not kept: nobody can tell what works now.
+            logger.error("could not persist rotated Calendly tokens", metadata: ["error": "\(type(of: error))"])
+            throw .unknown
+        }
+        return rotated
+    }
+
+    func revoke(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+        let held: CalendlyTokens?
+        do { held = try await tokens.load(reference) } catch { held = nil }
+        guard let held else { return .revoked } // Nothing held under this reference any more.
+        // Revoking the refresh token ends the whole grant (RFC 7009 §2.1). Calendly's revoke endpoint
+        // takes the client credentials in the body.
+        var form = [("token", held.refreshToken), ("client_id", configuration.clientID)]
+        if let secret = configuration.clientSecret { form.append(("client_secret", secret)) }
+        var outcome: CallError?
+        do {
+            _ = try await tokenEndpoint("/oauth/revoke", form, deadline, basicAuth: false, expectJSON: false)
+        } catch {
+            // An already dead token is as revoked as it gets.
+            if case .failed(.invalidGrant) = error { outcome = nil } else { outcome = error }
+        }
+        // The connection is being let go either way: the tokens are not kept after a revoke attempt.
+        try? await tokens.delete(reference)
+        if let outcome { throw outcome }
+        return .revoked
+    }
+
+    /// `POST` to the OAuth host, form-encoded; a confidential client authenticates with HTTP Basic.
+    func tokenEndpoint(_ path: String, _ form: [(String, String)], _ deadline: Deadline, basicAuth: Bool = true,
+                       expectJSON: Bool = true) async throws(CallError) -> WireResponse {
+        var pairs = form
+        var request = URLRequest(url: try url(configuration.authBase, path, []))
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        request.setValue(configuration.userAgent, forHTTPHeaderField: "User-Agent")
+        if basicAuth {
+            if let secret = configuration.clientSecret {
+                let credentials = FormEncoding.escape(configuration.clientID) + ":" + FormEncoding.escape(secret)
+                request.setValue("Basic " + Data(credentials.utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+            } else {
+                pairs.append(("client_id", configuration.clientID))
+            }
+        }
+        request.httpBody = Data(FormEncoding.encode(pairs).utf8)
+        var waited = false
+        while true {
+            let response = try await send(request, deadline)
+            switch response.status {
+            case 200..<300:
+                guard !expectJSON || response.isJSON else { throw .failed(.malformedResponse) }
+                return response
+            case 429 where !waited:
+                waited = true
+                guard let wait = response.retryAfterSeconds, deadline.allows(wait: .seconds(wait)) else { throw .failed(classify(response)) }
+                try? await Task.sleep(for: .seconds(wait))
+            default:
+                throw .failed(classify(response))
+            }
+        }
+    }
+}
+
+enum RefreshOutcome: Sendable {
+    case granted(CalendlyTokens)
+    case failed(CalendlyFailure)
+    case unknown
+}
+
+/// Single-flight refreshes, keyed by token reference.
+actor RefreshFlights {
+    private var running: [TokenReference: Task<RefreshOutcome, Never>] = [:]
+
+    func run(_ reference: TokenReference, _ work: @escaping @Sendable () async -> RefreshOutcome) async -> RefreshOutcome {
+        if let inFlight = running[reference] { return await inFlight.value }
+        let task = Task { await work() }
+        running[reference] = task
+        let outcome = await task.value
+        running[reference] = nil
+        return outcome
+    }
+}

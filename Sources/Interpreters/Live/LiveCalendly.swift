@@ -1,0 +1,311 @@
+import Core
+import Effects
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+
+/// Performs every `CalendlyCall` against Calendly's API v2 over HTTP (calendly-api.md).
+///
+/// It decides nothing: it sends the request, classifies what came back (`CalendlyErrorClassifier`)
+/// and reports it. What it does take care of is the plumbing every call needs: one shared
+/// `URLSession` (connection reuse), the per-call latency budget of PRD §6, a single token refresh on
+/// 401 (single-flight per token, rotated refresh token persisted before use), one bounded wait on
+/// 429, response size and content-type limits, and the distinction between "failed" and "may have
+/// happened" (`outcomeUnknown`) for calls that change Calendly. Tokens never appear in errors or logs.
+public final class LiveCalendly: CalendlyPerformer, Sendable {
+    public struct Configuration: Sendable, CustomStringConvertible {
+        public var apiBase: String
+        public var authBase: String
+        public var clientID: String
+        /// nil for a public (native) client: then `client_id` goes in the token request body.
+        public var clientSecret: String?
+        public var redirectURI: String
+        /// `count` of list requests (Calendly allows up to 100).
+        public var pageSize = 100
+        /// At most this many pages of event types are read; the rest is dropped with a warning.
+        public var maxPages = 20
+        public var maxBodyBytes = 2 * 1024 * 1024
+        /// The latency budget per call; PRD §6 (`CalendlyCall.budget`) unless a test shortens it.
+        public var budget: @Sendable (CalendlyCall) -> Span = { $0.budget }
+        public var now: @Sendable () -> Instant = LiveCalendly.wallClock
+        public var userAgent = "calendly-action/1 (+https://developer.calendly.com)"
+
+        public init(clientID: String, clientSecret: String?, redirectURI: String,
+                    apiBase: String = "https://api.calendly.com", authBase: String = "https://auth.calendly.com") {
+            self.clientID = clientID; self.clientSecret = clientSecret; self.redirectURI = redirectURI
+            self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
+            self.authBase = authBase.hasSuffix("/") ? String(authBase.dropLast()) : authBase
+        }
+
+        public var description: String {
+            "LiveCalendly.Configuration(apiBase: \(apiBase), authBase: \(authBase), clientID: \(clientID), "
+                + "clientSecret: \(clientSecret == nil ? "none" : "<redacted>"), redirectURI: \(redirectURI))"
+        }
+    }
+
+    public let configuration: Configuration
+    let tokens: any TokenKeeper
+    let verifiers: any PKCEVerifiers
+    let transport: HTTPTransport
+    let refreshes = RefreshFlights()
+    let logger: Logger
+
+    public init(configuration: Configuration, tokens: any TokenKeeper, verifiers: any PKCEVerifiers,
+                logger: Logger = Logger(label: "calendly-action.calendly")) {
+        self.configuration = configuration; self.tokens = tokens; self.verifiers = verifiers; self.logger = logger
+        transport = HTTPTransport(maxBodyBytes: configuration.maxBodyBytes)
+    }
+
+    deinit { transport.invalidate() }
+
+    public static func wallClock() -> Instant {
+        Instant(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    // MARK: - Perform
+
+    public func perform(_ call: CalendlyCall) async -> CalendlyReply {
+        let budget = configuration.budget(call)
+        let deadline = ContinuousClock.now + .milliseconds(budget.milliseconds)
+        let reply: CalendlyReply
+        do {
+            reply = try await run(call, Deadline(at: deadline, write: call.changesCalendly))
+        } catch {
+            reply = error.reply
+        }
+        switch reply {
+        case .failed(let failure): logger.notice("calendly call failed", metadata: ["call": "\(call.logName)", "reason": "\(failure.reason)"])
+        case .outcomeUnknown: logger.warning("calendly call outcome unknown", metadata: ["call": "\(call.logName)"])
+        default: logger.debug("calendly call done", metadata: ["call": "\(call.logName)"])
+        }
+        return reply
+    }
+
+    func run(_ call: CalendlyCall, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+        switch call {
+        case .exchangeCode(let code, let state):
+            return try await exchangeCode(code, state: state, deadline)
+        case .refreshToken(let reference):
+            switch await refresh(reference, stale: nil, deadline) {
+            case .granted(let tokens):
+                return .tokenGranted(TokenGrant(token: reference, owner: tokens.owner, organization: tokens.organization,
+                                                scopes: tokens.scopes, expiresAt: tokens.expiresAt))
+            case .failed(let failure): return .failed(failure)
+            case .unknown: return .outcomeUnknown
+            }
+        case .revokeToken(let reference):
+            return try await revoke(reference, deadline)
+        case .currentUser(let reference):
+            let response = try await api(.get, "/users/me", token: reference, deadline)
+            return .user(try decode(CalendlyWire.Resource<CalendlyWire.User>.self, response).resource.model)
+        case .listEventTypes(let reference, let user):
+            return .eventTypes(try await listEventTypes(reference, user: user, deadline))
+        case .getEventType(let reference, let uri):
+            let uuid = try Self.lastSegment(of: uri)
+            let response = try await api(.get, "/event_types/\(uuid)", token: reference, deadline)
+            return .eventType(try decode(CalendlyWire.Resource<CalendlyWire.EventType>.self, response).resource.model)
+        case .availableTimes(let reference, let eventType, let from, let to):
+            let query = [("event_type", eventType.rawValue), ("start_time", from.iso8601), ("end_time", to.iso8601)]
+            let response = try await api(.get, "/event_type_available_times", query: query, token: reference, deadline)
+            let times = try decode(CalendlyWire.Collection<CalendlyWire.AvailableTime>.self, response).collection
+            let slots = Set(times.filter { ($0.status ?? "available") == "available" }.map { Slot(start: $0.startTime) })
+            return .availableTimes(slots.sorted())
+        case .createInvitee(let reference, _, let request):
+            let body = try Self.json(CalendlyWire.InviteeBody(request))
+            let response = try await api(.post, "/invitees", body: body, token: reference, deadline)
+            return .inviteeCreated(try decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self, response).resource.model(start: request.start))
+        case .findInvitee(let reference, let eventType, let email, let start):
+            return .inviteeFound(try await findInvitee(reference, eventType: eventType, email: email, start: start, deadline))
+        }
+    }
+
+    // MARK: - Reads
+
+    func listEventTypes(_ reference: TokenReference, user: CalendlyURI, _ deadline: Deadline) async throws(CallError) -> [EventType] {
+        var items: [EventType] = []
+        var pageToken: String?
+        for _ in 0..<max(1, configuration.maxPages) {
+            var query = [("user", user.rawValue), ("count", String(configuration.pageSize))]
+            if let pageToken { query.append(("page_token", pageToken)) }
+            let response = try await api(.get, "/event_types", query: query, token: reference, deadline)
+            let page = try decode(CalendlyWire.Collection<CalendlyWire.EventType>.self, response)
+            items += page.collection.map(\.model)
+            let next = page.pagination?.nextPageToken ?? page.pagination?.nextPage.flatMap(Self.pageToken(in:))
+            guard let next, !next.isEmpty, next != pageToken else { return items }
+            pageToken = next
+        }
+        logger.warning("event type listing stopped at the page cap", metadata: ["pages": "\(configuration.maxPages)"])
+        return items
+    }
+
+    /// Reconciliation after a lost booking reply: the user's active events around `start` with this
+    /// invitee, then that event's invitees. Calendly's min/max bounds are "after"/"prior to", so the
+    /// window is widened by a minute each side and the exact start is matched here.
+    func findInvitee(_ reference: TokenReference, eventType: CalendlyURI, email: String, start: Instant,
+                     _ deadline: Deadline) async throws(CallError) -> Invitee? {
+        let owner = try await heldTokens(reference).owner
+        let query = [("user", owner.rawValue), ("invitee_email", email), ("min_start_time", (start - .minutes(1)).iso8601),
+                     ("max_start_time", (start + .minutes(1)).iso8601), ("status", "active"), ("count", String(configuration.pageSize))]
+        let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
+        let events = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response).collection
+        for event in events where event.startTime == start && (event.status ?? "active") == "active"
+            && (event.eventType.map { $0 == eventType.rawValue } ?? true) {
+            let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
+            let invitees = try await api(.get, "/scheduled_events/\(uuid)/invitees",
+                                         query: [("email", email), ("status", "active"), ("count", String(configuration.pageSize))],
+                                         token: reference, deadline)
+            let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees).collection
+            if let match = list.first(where: { $0.email.lowercased() == email.lowercased() && ($0.status ?? "active") == "active" }) {
+                return match.model(start: start)
+            }
+        }
+        return nil
+    }
+}
+
+extension CalendlyCall {
+    /// The call's kind, for logs (never its arguments).
+    var logName: String {
+        switch self {
+        case .exchangeCode: return "exchangeCode"
+        case .currentUser: return "currentUser"
+        case .refreshToken: return "refreshToken"
+        case .revokeToken: return "revokeToken"
+        case .listEventTypes: return "listEventTypes"
+        case .getEventType: return "getEventType"
+        case .availableTimes: return "availableTimes"
+        case .createInvitee: return "createInvitee"
+        case .findInvitee: return "findInvitee"
+        }
+    }
+}
+
+// MARK: - Requests
+
+extension LiveCalendly {
+    enum Method: String { case get = "GET", post = "POST", delete = "DELETE" }
+
+    func heldTokens(_ reference: TokenReference) async throws(CallError) -> CalendlyTokens {
+        let loaded: CalendlyTokens?
+        do { loaded = try await tokens.load(reference) } catch { throw .failed(.unreachable) }
+        guard let loaded else { throw .failed(.unauthorized) }
+        return loaded
+    }
+
+    /// One API request with the connection's bearer token. A 401 refreshes the token once and retries
+    /// once (the 401'd request changed nothing); a 429 waits once when Calendly's wait fits the budget.
+    func api(_ method: Method, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+             token reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> WireResponse {
+        var access = try await heldTokens(reference).accessToken
+        let url = try url(configuration.apiBase, path, query)
+        var refreshed = false, waited = false
+        while true {
+            var request = URLRequest(url: url)
+            request.httpMethod = method.rawValue
+            request.setValue("Bearer \(access)", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            request.setValue(configuration.userAgent, forHTTPHeaderField: "User-Agent")
+            if let body {
+                request.httpBody = Data(body)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            let response = try await send(request, deadline)
+            switch response.status {
+            case 200..<300:
+                guard response.isJSON else { throw .failed(.malformedResponse) }
+                return response
+            case 401 where !refreshed:
+                refreshed = true
+                switch await refresh(reference, stale: access, deadline) {
+                case .granted(let rotated): access = rotated.accessToken
+                case .failed(.invalidGrant), .failed(.unauthorized): throw .failed(.unauthorized)
+                case .failed(let failure): throw .failed(failure)
+                case .unknown: throw .failed(.unreachable)
+                }
+            case 429 where !waited:
+                waited = true
+                guard let wait = response.retryAfterSeconds, deadline.allows(wait: .seconds(wait)) else { throw .failed(classify(response)) }
+                try? await Task.sleep(for: .seconds(wait))
+            default:
+                throw .failed(classify(response))
+            }
+        }
+    }
+
+    /// Sends within what is left of the budget. Nothing sent → unreachable; sent but no reply → for a
+    /// call that changes Calendly the outcome is unknown, for a read it is just unreachable.
+    func send(_ request: URLRequest, _ deadline: Deadline) async throws(CallError) -> WireResponse {
+        let remaining = deadline.remaining
+        guard remaining > .milliseconds(5) else { throw .failed(.unreachable) }
+        var request = request
+        request.timeoutInterval = Double(remaining.components.seconds) + 1
+        switch await transport.send(request, timeout: remaining) {
+        case .success(let response): return response
+        case .failure(.notSent): throw .failed(.unreachable)
+        case .failure(.oversized): throw .failed(.malformedResponse)
+        case .failure(.lost): throw deadline.write ? .unknown : .failed(.unreachable)
+        }
+    }
+
+    func classify(_ response: WireResponse) -> CalendlyFailure {
+        CalendlyErrorClassifier.classify(status: response.status, body: response.body, retryAfterSeconds: response.retryAfterSeconds)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: WireResponse) throws(CallError) -> T {
+        do { return try JSONDecoder().decode(T.self, from: Data(response.body)) } catch { throw .failed(.malformedResponse) }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws(CallError) -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(value)) } catch { throw .failed(.rejected(message: "the request could not be encoded")) }
+    }
+
+    func url(_ base: String, _ path: String, _ query: [(String, String)]) throws(CallError) -> URL {
+        let text = base + path + (query.isEmpty ? "" : "?" + FormEncoding.encode(query))
+        guard let url = URL(string: text) else { throw .failed(.unreachable) }
+        return url
+    }
+
+    /// The id at the end of a Calendly resource URI. Requests are always built on the configured API
+    /// base — never sent to a host taken from a URI — so a bearer token cannot leak elsewhere.
+    static func lastSegment(of uri: CalendlyURI) throws(CallError) -> String {
+        let path = uri.rawValue.split(separator: "?").first.map(String.init) ?? ""
+        guard let last = path.split(separator: "/").last, (1...128).contains(last.count),
+              last.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { throw .failed(.notFound) }
+        return String(last)
+    }
+
+    static func pageToken(in nextPage: String) -> String? {
+        URLComponents(string: nextPage)?.queryItems?.first { $0.name == "page_token" }?.value
+    }
+}
+
+/// When a call must be over by, and whether losing its reply leaves Calendly's state unknown.
+struct Deadline: Sendable {
+    var at: ContinuousClock.Instant
+    var write: Bool
+    var remaining: Duration { at - ContinuousClock.now }
+    /// True when waiting `wait` still leaves a little time for the retry itself.
+    func allows(wait: Duration) -> Bool { ContinuousClock.now + wait + .milliseconds(100) < at }
+}
+
+enum CallError: Error, Sendable {
+    case failed(CalendlyFailure)
+    /// The request may have changed Calendly; no reply came.
+    case unknown
+
+    var reply: CalendlyReply {
+        switch self {
+        case .failed(let failure): return .failed(failure)
+        case .unknown: return .outcomeUnknown
+        }
+    }
+
+    var refreshOutcome: RefreshOutcome {
+        switch self {
+        case .failed(let failure): return .failed(failure)
+        case .unknown: return .unknown
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Core
+import Effects
+import Foundation
+import Synchronization
+
+/// The production `TransactionalStore`: one SQLite file in WAL mode, `synchronous=FULL` (a committed
+/// step survives kill -9 and power loss), one `BEGIN IMMEDIATE` transaction per runtime step.
+///
+/// One connection per store instance, guarded by a `Mutex`; several instances (or processes) may open
+/// the same file — SQLite's write lock serializes them, waiting up to the busy timeout.
+public final class SQLiteStore: TransactionalStore, Sendable {
+    public typealias Transaction = SQLiteTransaction
+
+    public let path: String
+    private let session: Mutex<SQLiteSession>
+
+    /// Opens (creating if needed) and migrates the database at `path`; ":memory:" for a private one.
+    public convenience init(path: String) throws {
+        try self.init(path: path, migrations: SQLiteSchema.migrations)
+    }
+
+    /// Opens with an explicit migration list (tests append a future version to prove upgrades work).
+    init(path: String, migrations: [SQLiteSchema.Migration]) throws {
+        let db = try Database(path: path)
+        try SQLiteSchema.configure(db)
+        try SQLiteSchema.migrate(db, migrations)
+        self.path = path
+        self.session = Mutex(SQLiteSession(db: db))
+    }
+
+    /// Runs `body` in one SQLite transaction: everything it wrote commits together, or — when it throws,
+    /// or when any statement inside failed — nothing does.
+    public func transaction<T>(_ body: (inout SQLiteTransaction) throws -> T) throws -> T {
+        try session.withLock { session in
+            // Written without a nested closure so the connection never shares a region with `body`'s captures.
+            try session.db.begin()
+            session.failure = nil
+            do {
+                var transaction = SQLiteTransaction(session: session)
+                let value = try body(&transaction)
+                // A DurableState method cannot throw; its failure is kept and fails the whole step here.
+                if let failure = session.failure { throw failure }
+                try session.db.commit()
+                return value
+            } catch {
+                session.failure = nil
+                session.db.rollback()
+                throw error
+            }
+        }
+    }
+
+    // MARK: Conveniences (each in its own transaction)
+
+    public func schemaVersion() throws -> Int {
+        try session.withLock { current in try SQLiteSchema.version(current.db) }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a sound file.
+    public func integrityCheck() throws -> String {
+        try session.withLock { current in try current.db.rows("PRAGMA integrity_check") { $0.text(0) ?? "" }.joined(separator: "\n") }
+    }
+
+    /// A PRAGMA's value on this store's own connection (per-connection settings such as `synchronous`).
+    func pragma(_ name: String) throws -> String? {
+        try session.withLock { current in try current.db.scalarText("PRAGMA \(name)") }
+    }
+
+    public func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics {
+        try transaction { try $0.analytics(agent: agent, from: from, to: to) }
+    }
+
+    /// For crash recovery: conversations that were waiting on Calendly when the process stopped.
+    public func conversationIDsAwaitingCalendly() throws -> [ConversationID] {
+        try transaction { try $0.conversationIDsAwaitingCalendly() }
+    }
+}
+
+/// The connection and what a transaction shares with it. Only ever touched under the store's lock.
+final class SQLiteSession {
+    let db: Database
+    let encoder: JSONEncoder
+    let decoder = JSONDecoder()
+    /// The first failure inside the current transaction (set by non-throwing `DurableState` methods).
+    var failure: (any Error)?
+
+    init(db: Database) {
+        self.db = db
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+}
+
+/// Problems of the store itself (SQLite's own errors are `SQLiteError`).
+public enum SQLiteStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file was written by a newer build; this one refuses to touch it.
+    case schemaTooNew(found: Int, supported: Int)
+    /// Migrations must be numbered 1, 2, 3, … without gaps.
+    case invalidMigrationList
+    /// A stored row could not be decoded. Names the table and the row's id only, never its content.
+    case undecodableRow(table: String, id: String)
+
+    public var description: String {
+        switch self {
+        case .schemaTooNew(let found, let supported):
+            return "database schema version \(found) is newer than this build supports (\(supported))"
+        case .invalidMigrationList: return "schema migrations must be numbered 1, 2, 3, … without gaps"
+        case .undecodableRow(let table, let id): return "undecodable row in \(table) (id \(id))"
+        }
+    }
+}
+
+/// The schema and its migrations. Version N is `migrations[N - 1]`; to change the schema, append a
+/// migration — never edit one that has shipped.
+public enum SQLiteSchema {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let statements: [String]
+        public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
+    }
+
+    public static let migrations: [Migration] = [version1]
+    public static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
+    /// `event_type_cache` table: the `ActionConfig` state already embeds its event-type cache.
+    static let version1 = Migration(version: 1, statements: [
+        "CREATE TABLE connections(agent TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL) STRICT",
+        "CREATE TABLE action_configs(agent TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL) STRICT",
+        """
+        CREATE TABLE conversations(id TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL, phase TEXT NOT NULL,
+            awaits_calendly INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT
+        """,
+        "CREATE INDEX conversations_awaiting_calendly ON conversations(id) WHERE awaits_calendly = 1",
+        // `state` is the reference as JSON; the columns copy its fields for queries and audits.
+        """
+        CREATE TABLE booking_references(key TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL, agent TEXT NOT NULL, conversation TEXT NOT NULL,
+            event_type TEXT NOT NULL, start_ms INTEGER NOT NULL, email TEXT, status TEXT NOT NULL,
+            invitee TEXT, event TEXT, recorded_at_ms INTEGER NOT NULL, canceled_at_ms INTEGER) STRICT
+        """,
+        // The two lookup indexes of InMemoryStore, kept by the same algorithm (last put wins, an entry is
+        // removed only by the reference it points to), so webhook matching is identical in both stores.
+        // email_key is the lowercased email (Swift's Unicode lowercasing, as InMemoryStore matches).
+        "CREATE TABLE reference_invitees(invitee TEXT PRIMARY KEY NOT NULL, key TEXT NOT NULL) STRICT",
+        """
+        CREATE TABLE reference_matches(event_type TEXT NOT NULL, start_ms INTEGER NOT NULL, email_key TEXT NOT NULL, key TEXT NOT NULL,
+            PRIMARY KEY(event_type, start_ms, email_key)) STRICT, WITHOUT ROWID
+        """,
+        "CREATE INDEX booking_references_recorded ON booking_references(recorded_at_ms)",
+        """
+        CREATE TABLE booking_intents(key TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL, conversation TEXT NOT NULL,
+            event_type TEXT NOT NULL, start_ms INTEGER NOT NULL, recorded_at_ms INTEGER NOT NULL, outcome TEXT) STRICT
+        """,
+        """
+        CREATE TABLE daily_aggregates(agent TEXT NOT NULL, day TEXT NOT NULL, offered INTEGER NOT NULL DEFAULT 0,
+            created INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, canceled INTEGER NOT NULL DEFAULT 0,
+            conflicts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(agent, day)) STRICT, WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE failure_log(id INTEGER PRIMARY KEY, agent TEXT NOT NULL, conversation TEXT NOT NULL,
+            reason TEXT NOT NULL, at_ms INTEGER NOT NULL) STRICT
+        """,
+        "CREATE INDEX failure_log_at ON failure_log(at_ms)",
+        "CREATE TABLE webhook_deliveries(delivery_id TEXT PRIMARY KEY NOT NULL, seen_at_ms INTEGER NOT NULL) STRICT",
+        "CREATE INDEX webhook_deliveries_seen ON webhook_deliveries(seen_at_ms)",
+        """
+        CREATE TABLE tokens(reference TEXT PRIMARY KEY NOT NULL, agent TEXT, ciphertext BLOB NOT NULL, key_id TEXT NOT NULL,
+            updated_at_ms INTEGER NOT NULL) STRICT
+        """,
+        "CREATE INDEX tokens_agent ON tokens(agent) WHERE agent IS NOT NULL",
+        "CREATE TABLE oauth_verifiers(state TEXT PRIMARY KEY NOT NULL, verifier_ciphertext BLOB NOT NULL, created_at_ms INTEGER NOT NULL) STRICT",
+        """
+        CREATE TABLE journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, at_ms INTEGER NOT NULL,
+            kind TEXT NOT NULL, payload TEXT NOT NULL) STRICT
+        """,
+        "CREATE INDEX journal_stream ON journal(stream, seq)",
+        """
+        CREATE TABLE telemetry(seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, agent TEXT, at_ms INTEGER NOT NULL,
+            payload TEXT NOT NULL) STRICT
+        """,
+    ])
+
+    /// Per-connection settings: WAL (readers never block the writer), FULL sync (durable commits),
+    /// foreign keys enforced.
+    static func configure(_ db: Database) throws {
+        // "wal" for files, "memory" for ":memory:"; anything else (e.g. a file system without shared
+        // memory) would silently lose the concurrency and durability this store promises.
+        let mode = try db.scalarText("PRAGMA journal_mode=WAL") ?? ""
+        guard mode == "wal" || mode == "memory" else {
+            throw SQLiteError(code: 1, message: "could not switch to WAL (journal_mode is \(mode))", operation: "open")
+        }
+        try db.execute("PRAGMA synchronous=FULL")
+        try db.execute("PRAGMA foreign_keys=ON")
+    }
+
+    static func version(_ db: Database) throws -> Int {
+        Int(try db.scalarInt("SELECT version FROM schema_version WHERE id = 1") ?? 0)
+    }
+
+    /// Brings the file up to the last migration, each migration in its own transaction (so a crash
+    /// between two leaves a consistent, resumable version). Safe when several processes open at once:
+    /// each step re-reads the version under the write lock.
+    static func migrate(_ db: Database, _ migrations: [Migration]) throws {
+        guard migrations.enumerated().allSatisfy({ $0.element.version == $0.offset + 1 }) else {
+            throw SQLiteStoreError.invalidMigrationList
+        }
+        let supported = migrations.last?.version ?? 0
+        try db.transaction {
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT")
+            try db.run("INSERT INTO schema_version(id, version) VALUES (1, 0) ON CONFLICT(id) DO NOTHING")
+            let found = try version(db)
+            if found > supported { throw SQLiteStoreError.schemaTooNew(found: found, supported: supported) }
+        }
+        for migration in migrations {
+            try db.transaction {
+                guard try version(db) < migration.version else { return }
+                for statement in migration.statements {
+                    do { try db.execute(statement) } catch let failure as SQLiteError {
+                        throw SQLiteError(code: failure.code, message: failure.message, operation: "migration \(migration.version)")
+                    }
+                }
+                try db.run("UPDATE schema_version SET version = ? WHERE id = 1", [.integer(Int64(migration.version))])
+            }
+        }
+    }
+}
+
+extension SQLiteSchema {
+    /// The tables of the current schema (for counts in tests and audits).
+    public enum Table: String, CaseIterable, Sendable {
+        case connections, actionConfigs = "action_configs", conversations, bookingReferences = "booking_references"
+        case referenceInvitees = "reference_invitees", referenceMatches = "reference_matches", bookingIntents = "booking_intents", dailyAggregates = "daily_aggregates", failureLog = "failure_log"
+        case webhookDeliveries = "webhook_deliveries", tokens, oauthVerifiers = "oauth_verifiers", journal, telemetry
+    }
+}

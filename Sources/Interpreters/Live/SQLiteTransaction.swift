@@ -1,0 +1,379 @@
+import Core
+import Effects
+import Foundation
+
+/// One open `SQLiteStore` transaction: every `DurableState` and `AggregateTransaction` method as
+/// prepared statements, with the same semantics as `InMemoryStore` / `MemoryRuntimeStore`.
+///
+/// `DurableState` methods cannot throw; when one fails it records the error, later statements are
+/// skipped, and `SQLiteStore.transaction` rolls the whole step back and rethrows it.
+public struct SQLiteTransaction: AggregateTransaction {
+    let session: SQLiteSession
+    var db: Database { session.db }
+
+    init(session: SQLiteSession) { self.session = session }
+
+    /// Runs `work` unless the transaction already failed; a failure poisons the transaction.
+    private func attempt<T>(_ fallback: T, _ work: () throws -> T) -> T {
+        guard session.failure == nil else { return fallback }
+        do { return try work() } catch {
+            session.failure = error
+            return fallback
+        }
+    }
+
+    /// The throwing form: refuses to run after a failure, and a new failure poisons the transaction too
+    /// (so a caller that catches it still cannot commit half a step).
+    @discardableResult
+    func checked<T>(_ work: () throws -> T) throws -> T {
+        if let failure = session.failure { throw failure }
+        do { return try work() } catch {
+            session.failure = error
+            throw error
+        }
+    }
+
+    private func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try session.encoder.encode(value), as: UTF8.self)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String, id: String) throws -> T {
+        do { return try session.decoder.decode(type, from: Data(text.utf8)) } catch {
+            throw SQLiteStoreError.undecodableRow(table: table, id: id)
+        }
+    }
+
+    // MARK: - Booking references
+
+    /// The whole reference is kept as JSON in `state` (Core gives `BookingReference` no public memberwise
+    /// init); the other columns copy the fields that are queried or audited, written from the same value.
+    private func readReference(_ row: Statement) throws -> BookingReference {
+        try decode(BookingReference.self, row.text(1) ?? "", table: "booking_references", id: row.text(0) ?? "")
+    }
+
+    public mutating func reference(_ key: BookingKey) -> BookingReference? {
+        attempt(nil) {
+            try db.row("SELECT key, state FROM booking_references WHERE key = ?", [.text(key.rawValue)], readReference)
+        }
+    }
+
+    /// By invitee URI, else by (event type, start, lowercased email) — through the same two indexes
+    /// `InMemoryStore` keeps (see `index`/`unindex`).
+    public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
+        attempt(nil) {
+            if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(notice.invitee.rawValue)], { $0.text(0) }) ?? nil {
+                return BookingKey(key)
+            }
+            return try db.row("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
+                              [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
+                              { $0.text(0).map(BookingKey.init(rawValue:)) }) ?? nil
+        }
+    }
+
+    public mutating func putReference(_ reference: BookingReference) {
+        attempt(()) {
+            if let old = try db.row("SELECT key, state FROM booking_references WHERE key = ?", [.text(reference.key.rawValue)], readReference) {
+                try unindex(old)
+            }
+            try db.run("""
+                INSERT OR REPLACE INTO booking_references(key, state, agent, conversation, event_type, start_ms, email, status,
+                    invitee, event, recorded_at_ms, canceled_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(reference.key.rawValue), .text(try json(reference)), .text(reference.agent.rawValue), .text(reference.conversation.rawValue),
+                      .text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .optional(reference.email),
+                      .text(reference.status.rawValue), .optional(reference.invitee?.rawValue),
+                      .optional(reference.event?.rawValue), .integer(reference.recordedAt.millisecondsSince1970),
+                      .optional(reference.canceledAt?.millisecondsSince1970)])
+            try index(reference)
+            // The intent row mirrors the reference for audit: written on the first put, outcome kept current.
+            try db.run("""
+                INSERT INTO booking_intents(key, agent, conversation, event_type, start_ms, recorded_at_ms, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome
+                """, [.text(reference.key.rawValue), .text(reference.agent.rawValue), .text(reference.conversation.rawValue),
+                      .text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970),
+                      .integer(reference.recordedAt.millisecondsSince1970), .optional(Self.intentOutcome(reference.status))])
+        }
+    }
+
+    /// `InMemoryStore.index`: the newest reference with an invitee / a pending email owns the entry.
+    private func index(_ reference: BookingReference) throws {
+        if let invitee = reference.invitee {
+            try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
+        }
+        if let email = reference.email {
+            try db.run("INSERT OR REPLACE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
+                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                        .text(reference.key.rawValue)])
+        }
+    }
+
+    /// `InMemoryStore.unindex`: an entry goes only if it still points at this reference.
+    private func unindex(_ reference: BookingReference) throws {
+        if let invitee = reference.invitee {
+            try db.run("DELETE FROM reference_invitees WHERE invitee = ? AND key = ?", [.text(invitee.rawValue), .text(reference.key.rawValue)])
+        }
+        if let email = reference.email {
+            try db.run("DELETE FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ? AND key = ?",
+                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                        .text(reference.key.rawValue)])
+        }
+    }
+
+    static func intentOutcome(_ status: BookingReference.Status) -> String? {
+        switch status {
+        case .pending: return nil
+        case .created, .confirmed: return "booked"
+        case .notBooked: return "not_booked"
+        case .canceled: return "canceled"
+        }
+    }
+
+    /// Deletes the reference and its intent row (both fall under the 24-month retention of PRD §6.7).
+    public mutating func deleteReference(_ key: BookingKey) {
+        attempt(()) {
+            guard let old = try db.row("SELECT key, state FROM booking_references WHERE key = ?", [.text(key.rawValue)], readReference) else { return }
+            try unindex(old)
+            try db.run("DELETE FROM booking_references WHERE key = ?", [.text(key.rawValue)])
+            try db.run("DELETE FROM booking_intents WHERE key = ?", [.text(key.rawValue)])
+        }
+    }
+
+    public mutating func referenceKeys(recordedBefore cutoff: Instant) -> [BookingKey] {
+        attempt([]) {
+            // Sorted in Swift: String order, exactly as InMemoryStore sorts (SQLite's is byte order).
+            try db.rows("SELECT key FROM booking_references WHERE recorded_at_ms < ?", [.integer(cutoff.millisecondsSince1970)]) {
+                BookingKey($0.text(0) ?? "")
+            }.sorted()
+        }
+    }
+
+    // MARK: - Failures, tokens, deliveries, telemetry
+
+    public mutating func appendFailure(_ record: FailureRecord) {
+        attempt(()) {
+            try db.run("INSERT INTO failure_log(agent, conversation, reason, at_ms) VALUES (?, ?, ?, ?)",
+                       [.text(record.agent.rawValue), .text(record.conversation.rawValue), .text(record.reason), .integer(record.at.millisecondsSince1970)])
+        }
+    }
+
+    public mutating func deleteFailures(before: Instant) {
+        attempt(()) { try db.run("DELETE FROM failure_log WHERE at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+
+    public mutating func deleteTokens(of agent: AgentID) {
+        attempt(()) { try db.run("DELETE FROM tokens WHERE agent = ?", [.text(agent.rawValue)]) }
+    }
+
+    public mutating func deleteToken(_ token: TokenReference) {
+        attempt(()) { try db.run("DELETE FROM tokens WHERE reference = ?", [.text(token.rawValue)]) }
+    }
+
+    public mutating func forgetDeliveries(before: Instant) {
+        attempt(()) { try db.run("DELETE FROM webhook_deliveries WHERE seen_at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+
+    /// Appends the event to `telemetry` (emails redacted) and counts it into its agent-day row.
+    public mutating func record(_ event: TelemetryEvent) {
+        attempt(()) {
+            try db.run("INSERT INTO telemetry(name, agent, at_ms, payload) VALUES (?, ?, ?, ?)",
+                       [.text(event.name), .optional(event.agent?.rawValue), .integer(event.at.millisecondsSince1970), .text(Redaction.json(event))])
+            guard let day = Analytics.day(of: event) else { return }
+            var counts = Analytics.Counts()
+            guard Analytics.count(event, into: &counts) else { return }
+            try db.run("""
+                INSERT INTO daily_aggregates(agent, day, offered, created, failed, canceled, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(agent, day) DO UPDATE SET offered = offered + excluded.offered, created = created + excluded.created,
+                    failed = failed + excluded.failed, canceled = canceled + excluded.canceled, conflicts = conflicts + excluded.conflicts
+                """, [.text(day.agent.rawValue), .text(day.date.description), .integer(Int64(counts.offered)), .integer(Int64(counts.created)),
+                      .integer(Int64(counts.failed)), .integer(Int64(counts.canceled)), .integer(Int64(counts.conflicts))])
+        }
+    }
+
+    // MARK: - Aggregate states
+
+    public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? {
+        try checked {
+            guard let text = try db.row("SELECT state FROM conversations WHERE id = ?", [.text(id.rawValue)], { $0.text(0) }) ?? nil else { return nil }
+            return try decode(BookingConversation.self, text, table: "conversations", id: id.rawValue)
+        }
+    }
+
+    /// Also stores the phase (and whether it waits on Calendly) as columns, for recovery queries.
+    public mutating func saveConversation(_ state: BookingConversation) throws {
+        try checked {
+            try db.run("""
+                INSERT INTO conversations(id, state, phase, awaits_calendly, updated_at_ms)
+                VALUES (?, ?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+                ON CONFLICT(id) DO UPDATE SET state = excluded.state, phase = excluded.phase, awaits_calendly = excluded.awaits_calendly,
+                    updated_at_ms = excluded.updated_at_ms
+                """, [.text(state.id.rawValue), .text(try json(state)), .text(Self.phaseName(state.phase)),
+                      .integer(state.phase.awaitsCalendly ? 1 : 0)])
+        }
+    }
+
+    static func phaseName(_ phase: BookingConversation.Phase) -> String {
+        switch phase {
+        case .idle: return "idle"
+        case .notOffered: return "notOffered"
+        case .checkingAvailability: return "checkingAvailability"
+        case .slotsShown: return "slotsShown"
+        case .askingEmail: return "askingEmail"
+        case .booking: return "booking"
+        case .reconciling: return "reconciling"
+        case .confirmed: return "confirmed"
+        case .staticLink: return "staticLink"
+        }
+    }
+
+    /// Conversations waiting on Calendly (checking availability, booking, reconciling), sorted.
+    public mutating func conversationIDsAwaitingCalendly() throws -> [ConversationID] {
+        try checked {
+            try db.rows("SELECT id FROM conversations WHERE awaits_calendly = 1", []) { ConversationID($0.text(0) ?? "") }.sorted()
+        }
+    }
+
+    public mutating func loadConnection(_ agent: AgentID) throws -> Connection? {
+        try checked {
+            guard let text = try db.row("SELECT state FROM connections WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
+            return try decode(Connection.self, text, table: "connections", id: agent.rawValue)
+        }
+    }
+
+    public mutating func saveConnection(_ state: Connection) throws {
+        try checked {
+            try db.run("INSERT INTO connections(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
+                       [.text(state.agent.rawValue), .text(try json(state))])
+        }
+    }
+
+    public mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig? {
+        try checked {
+            guard let text = try db.row("SELECT state FROM action_configs WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
+            return try decode(ActionConfig.self, text, table: "action_configs", id: agent.rawValue)
+        }
+    }
+
+    public mutating func saveConfig(_ state: ActionConfig) throws {
+        try checked {
+            try db.run("INSERT INTO action_configs(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
+                       [.text(state.agent.rawValue), .text(try json(state))])
+        }
+    }
+
+    // MARK: - Webhooks, journal, analytics
+
+    public mutating func insertDeliveryIfNew(_ id: DeliveryID, at: Instant) throws -> Bool {
+        try checked {
+            try db.run("INSERT INTO webhook_deliveries(delivery_id, seen_at_ms) VALUES (?, ?) ON CONFLICT(delivery_id) DO NOTHING",
+                       [.text(id.rawValue), .integer(at.millisecondsSince1970)]) == 1
+        }
+    }
+
+    public mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws {
+        try checked {
+            try db.run("INSERT INTO journal(stream, at_ms, kind, payload) VALUES (?, ?, ?, ?)",
+                       [.text(stream), .integer(at.millisecondsSince1970), .text(kind), .text(payload)])
+        }
+    }
+
+    public mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics {
+        try checked {
+            // 'YYYY-MM-DD' text compares like the date it names (four-digit years).
+            let rows = try db.rows("""
+                SELECT day, offered, created, failed, canceled, conflicts FROM daily_aggregates WHERE agent = ? AND day >= ? AND day <= ?
+                """, [.text(agent.rawValue), .text(from.description), .text(to.description)]) { row -> (Analytics.Day, Analytics.Counts) in
+                let text = row.text(0) ?? ""
+                guard let date = CivilDate(iso: text) else { throw SQLiteStoreError.undecodableRow(table: "daily_aggregates", id: "\(agent)/\(text)") }
+                var counts = Analytics.Counts()
+                counts.offered = Int(row.int64(1)); counts.created = Int(row.int64(2)); counts.failed = Int(row.int64(3))
+                counts.canceled = Int(row.int64(4)); counts.conflicts = Int(row.int64(5))
+                return (Analytics.Day(agent: agent, date: date), counts)
+            }
+            return Analytics(days: Dictionary(rows, uniquingKeysWith: +))
+        }
+    }
+
+    /// Journal retention (`Retention.journalLifetime`); not part of the per-step sweep.
+    public mutating func deleteJournal(before: Instant) throws {
+        try checked { try db.run("DELETE FROM journal WHERE at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+}
+
+// MARK: - Reads for tests, audits and the token keeper
+
+extension SQLiteTransaction {
+    public struct JournalRow: Sendable, Equatable {
+        public var seq: Int64
+        public var stream: String
+        public var at: Instant
+        public var kind: String
+        public var payload: String
+    }
+
+    /// Every booking reference, sorted by key.
+    public mutating func allReferences() throws -> [BookingReference] {
+        try checked { try db.rows("SELECT key, state FROM booking_references", [], readReference).sorted { $0.key < $1.key } }
+    }
+
+    /// The failure log in append order.
+    public mutating func failures() throws -> [FailureRecord] {
+        try checked {
+            try db.rows("SELECT agent, conversation, reason, at_ms FROM failure_log ORDER BY id", []) {
+                FailureRecord(agent: AgentID($0.text(0) ?? ""), conversation: ConversationID($0.text(1) ?? ""), reason: $0.text(2) ?? "",
+                              at: Instant(millisecondsSince1970: $0.int64(3)))
+            }
+        }
+    }
+
+    public mutating func deliveries() throws -> [DeliveryID: Instant] {
+        try checked {
+            Dictionary(try db.rows("SELECT delivery_id, seen_at_ms FROM webhook_deliveries", []) {
+                (DeliveryID($0.text(0) ?? ""), Instant(millisecondsSince1970: $0.int64(1)))
+            }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Rows of `telemetry` per event name.
+    public mutating func telemetryCounts() throws -> [String: Int] {
+        try checked {
+            Dictionary(try db.rows("SELECT name, COUNT(*) FROM telemetry GROUP BY name", []) { ($0.text(0) ?? "", Int($0.int64(1))) },
+                       uniquingKeysWith: +)
+        }
+    }
+
+    /// Every agent-day row (what `InMemoryStore.analytics` holds).
+    public mutating func allAnalytics() throws -> Analytics {
+        try checked {
+            let rows = try db.rows("SELECT agent, day, offered, created, failed, canceled, conflicts FROM daily_aggregates", []) { row in
+                let agent = AgentID(row.text(0) ?? ""), text = row.text(1) ?? ""
+                guard let date = CivilDate(iso: text) else { throw SQLiteStoreError.undecodableRow(table: "daily_aggregates", id: "\(agent)/\(text)") }
+                var counts = Analytics.Counts()
+                counts.offered = Int(row.int64(2)); counts.created = Int(row.int64(3)); counts.failed = Int(row.int64(4))
+                counts.canceled = Int(row.int64(5)); counts.conflicts = Int(row.int64(6))
+                return (Analytics.Day(agent: agent, date: date), counts)
+            }
+            return Analytics(days: Dictionary(rows, uniquingKeysWith: +))
+        }
+    }
+
+    /// The intent audit rows: key → outcome ("booked", "not_booked", "canceled", or nil while pending).
+    public mutating func intentOutcomes() throws -> [BookingKey: String?] {
+        try checked {
+            Dictionary(try db.rows("SELECT key, outcome FROM booking_intents", []) { (BookingKey($0.text(0) ?? ""), $0.text(1)) },
+                       uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    public mutating func journal(stream: String) throws -> [JournalRow] {
+        try checked {
+            try db.rows("SELECT seq, stream, at_ms, kind, payload FROM journal WHERE stream = ? ORDER BY seq", [.text(stream)]) {
+                JournalRow(seq: $0.int64(0), stream: $0.text(1) ?? "", at: Instant(millisecondsSince1970: $0.int64(2)), kind: $0.text(3) ?? "",
+                           payload: $0.text(4) ?? "")
+            }
+        }
+    }
+
+    /// Rows in one of the store's tables.
+    public mutating func count(_ table: SQLiteSchema.Table) throws -> Int {
+        try checked { Int(try db.scalarInt("SELECT COUNT(*) FROM \(table.rawValue)") ?? 0) }
+    }
+}

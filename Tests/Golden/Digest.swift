@@ -1,0 +1,83 @@
+@testable import Core
+import Effects
+
+/// Compact, deterministic one-line summaries of aggregate state for the `= ` lines of a transcript.
+enum Digest {
+    static func connection(_ c: Connection) -> String {
+        let phase: String
+        switch c.phase {
+        case .notConnected: phase = "notConnected"
+        case .connecting(let state, let startedAt): phase = "connecting(state=\(state), startedAt=\(startedAt))"
+        case .exchangingCode(let state, let request): phase = "exchangingCode(state=\(state), request=\(request))"
+        case .loadingUser(let grant, let request): phase = "loadingUser(token=\(grant.token), request=\(request))"
+        case .connected(let account): phase = "connected(\(describe(account)))"
+        case .refreshing(let account, let request): phase = "refreshing(\(describe(account)), request=\(request))"
+        case .failed(let reason): phase = "failed(\(reason))"
+        case .disconnected(let reason): phase = "disconnected(\(reason))"
+        }
+        return "connection[\(c.agent)] \(phase) replacing=\(c.replacing.map(describe) ?? "-") lastError=\(c.lastError ?? "-") "
+            + "status=\"\(c.statusLine)\" requests=\(c.requestsIssued)"
+    }
+
+    static func describe(_ account: Connection.Account) -> String {
+        "email=\(account.email), token=\(account.token), plan=\(account.planInsufficient ? "insufficient" : "ok")"
+    }
+
+    static func config(_ c: ActionConfig) -> String {
+        let status: String
+        switch c.status {
+        case .notLoaded: status = "notLoaded"
+        case .loading(let request): status = "loading(\(request))"
+        case .loaded: status = "loaded"
+        case .empty: status = "empty"
+        case .refreshFailed: status = "refreshFailed"
+        case .failedWithoutCache: status = "failedWithoutCache"
+        case .planInsufficient: status = "planInsufficient"
+        }
+        let cache = c.cache.map { "\($0.catalog.eventTypes.count)@\($0.fetchedAt)" } ?? "-"
+        let saved = c.saved.map { "\($0.eventType.name)@\($0.savedAt)" } ?? "-"
+        let page = c.page()
+        let shown = page.items.map(\.name).joined(separator: "|")
+        return "config[\(c.agent)] status=\(status) cache=\(cache) saved=\(saved) pendingSave=\(c.pendingSave?.request.rawValue ?? "-") "
+            + "line=\(c.statusLine.map { "\"\($0)\"" } ?? "-") dropdown=\(page.items.count)/\(page.totalMatches)[\(shown)]"
+    }
+
+    static func conversation(_ c: BookingConversation) -> String {
+        let phase: String
+        switch c.phase {
+        case .idle: phase = "idle"
+        case .notOffered(let reason): phase = "notOffered(\(reason.rawValue))"
+        case .checkingAvailability(let request): phase = "checkingAvailability(\(request))"
+        case .slotsShown(let offer): phase = "slotsShown(offer=\(offer.number), slots=\(offer.slots.count))"
+        case .askingEmail(let offer, let chosen): phase = "askingEmail(offer=\(offer.number), chosen=\(chosen.start))"
+        case .booking(let attempt): phase = "booking(key=\(attempt.key), sends=\(attempt.sends), request=\(attempt.request))"
+        case .reconciling(let attempt, let lookup):
+            phase = "reconciling(key=\(attempt.key), sends=\(attempt.sends), lookup=\(lookup?.rawValue ?? "waiting"))"
+        case .confirmed(let invitee): phase = "confirmed(\(invitee.uri) at \(invitee.start))"
+        case .staticLink(let reason): phase = "staticLink(\(reason))"
+        }
+        return "conversation[\(c.id)] \(phase) channel=\(c.channel.rawValue) zone=\(c.timeZone) email=\(c.email ?? "-") "
+            + "offers=\(c.offers) attempts=\(c.attempts) conflicts=\(c.conflicts) lookups=\(c.lookups) unclear=\(c.unclearReplies) "
+            + "invalidEmails=\(c.invalidEmails) taken=\(c.takenStarts.count)"
+    }
+
+    static func reference(_ key: BookingKey?, _ r: BookingReference?) -> String {
+        guard let r else { return "reference[\(key?.rawValue ?? "none")] absent" }
+        return "reference[\(r.key)] status=\(r.status.rawValue) start=\(r.start) invitee=\(r.invitee?.rawValue ?? "-") "
+            + "email=\(r.email == nil ? "-" : "held") recordedAt=\(r.recordedAt) canceledAt=\(r.canceledAt?.iso8601 ?? "-")"
+    }
+
+    static func intake(_ i: WebhookIntake) -> String {
+        let ids = i.processed.keys.sorted().map(\.rawValue).joined(separator: ", ")
+        return "intake processed=\(i.processed.count)[\(ids)]"
+    }
+
+    static func counts(_ c: Analytics.Counts) -> String {
+        "offered=\(c.offered) created=\(c.created) failed=\(c.failed) canceled=\(c.canceled) conflicts=\(c.conflicts)"
+    }
+
+    static func analytics(_ a: Analytics) -> String {
+        let days = a.days.keys.sorted().map { "\($0.agent)@\($0.date){\(counts(a.days[$0]!))}" }
+        return "analytics days=\(days.count) \(days.joined(separator: " "))"
+    }
+}
