@@ -31,7 +31,7 @@ public enum AlertRules {
             case .bookingOffered(_, _, _, _, let at) where at > lastHour: offered += 1
             case .bookingFailed(_, _, _, let at) where at > lastHour: failed += 1
             case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
-            case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent, default: 0] += 1
+            case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
             case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
                  .webhookRejected, .bookingCanceled:
                 continue

@@ -12,30 +12,17 @@ public enum CalendlyErrorClassifier {
     /// body, so it is `.malformedResponse`; so is a redirect (the API never sends one to us).
     public static func classify(status: Int, body: [UInt8], retryAfterSeconds: Int?) -> CalendlyFailure {
         let parsed = ErrorBody.parse(body)
-        switch parsed?.oauthError {
-        case "invalid_grant"?: return .invalidGrant
-        case "access_denied"?: return .accessDenied
-        default: break
-        }
-        switch status {
-        case 200..<400:
-            return .malformedResponse
-        case 401:
-            return .unauthorized
-        case 403:
-            return .forbidden(requiredScopes: parsed?.requiredScopes ?? [])
-        case 404, 410:
-            return .notFound
-        case 429:
-            return .rateLimited(retryAfter: retryAfterSeconds.map { Span.seconds(Int64(max(0, $0))) })
-        case 500..<600:
-            return .serverError(status: status)
-        case 400, 409, 422:
-            if let parsed, parsed.saysSlotIsGone { return .slotUnavailable }
-            return .rejected(message: parsed?.summary ?? "HTTP \(status)")
-        default:
-            return .rejected(message: parsed?.summary ?? "HTTP \(status)")
-        }
+        if parsed?.oauthError == "invalid_grant" { return .invalidGrant }
+        if parsed?.oauthError == "access_denied" { return .accessDenied }
+        // An Int has no exhaustive switch; the ranges are checked in order instead.
+        if (200..<400).contains(status) { return .malformedResponse }
+        if status == 401 { return .unauthorized }
+        if status == 403 { return .forbidden(requiredScopes: parsed?.requiredScopes ?? []) }
+        if status == 404 || status == 410 { return .notFound }
+        if status == 429 { return .rateLimited(retryAfter: retryAfterSeconds.map { Span.seconds(Int64(max(0, $0))) }) }
+        if (500..<600).contains(status) { return .serverError(status: status) }
+        if [400, 409, 422].contains(status), let parsed, parsed.saysSlotIsGone { return .slotUnavailable }
+        return .rejected(message: parsed?.summary ?? "HTTP \(status)")
     }
 
     /// Reads `Retry-After` (delta seconds; an HTTP date is ignored) or else `X-RateLimit-Reset`

@@ -122,10 +122,9 @@ struct TypedTime {
         } else {
             return nil
         }
-        switch meridiem {
-        case "am": guard (1...12).contains(hour) else { return nil }; if hour == 12 { hour = 0 }
-        case "pm": guard (1...12).contains(hour) else { return nil }; if hour != 12 { hour += 12 }
-        default: break
+        if let meridiem {
+            guard (1...12).contains(hour) else { return nil }
+            hour = hour % 12 + (meridiem == "pm" ? 12 : 0)
         }
         guard (0..<24).contains(hour), (0..<60).contains(minute) else { return nil }
         return ((hour, minute), consumedNext)

@@ -47,15 +47,13 @@ public struct WebhookSignature: Sendable {
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { return nil }
             let name = pair[0].trimmingWhitespaceSubstring(), value = pair[1].trimmingWhitespaceSubstring()
-            switch name {
-            case "t":
+            // Unknown schemes (e.g. a future v2) are skipped, not rejected.
+            if name == "t" {
                 guard timestamp == nil, let parsed = Int64(value) else { return nil }
                 timestamp = parsed
-            case "v1":
+            } else if name == "v1" {
                 guard let bytes = Hex.decode(String(value)), bytes.count == 32 else { return nil }
                 signatures.append(bytes)
-            default:
-                continue
             }
         }
         guard let timestamp, !signatures.isEmpty else { return nil }
@@ -83,12 +81,10 @@ public enum Hex {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            case 65...70: return c - 55
-            default: return nil
-            }
+            if (48...57).contains(c) { return c - 48 }
+            if (97...102).contains(c) { return c - 87 }
+            if (65...70).contains(c) { return c - 55 }
+            return nil
         }
         var out = [UInt8]()
         out.reserveCapacity(utf8.count / 2)

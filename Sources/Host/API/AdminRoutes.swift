@@ -21,13 +21,14 @@ enum AdminRoutes {
         agents.post("connect") { request, context in
             try await withAgent(request, context, services, .configure) { principal, agent in
                 let state = OAuthStateCodec.encode(agent: agent, nonce: services.newSecret())
-                let verifier = services.newSecret() + services.newSecret()
+                let verifier = CalendlyPKCE.makeVerifier()
                 try await services.verifiers.saveVerifier(state: state.rawValue, verifier: verifier, at: services.now())
                 let (connection, _) = try await services.runtime.connection(agent, .connectRequested(state, at: services.now()))
-                let url = PKCE.authorizeURL(authBase: services.configuration.calendlyAuthBase, clientID: services.clientID, redirectURI: services.configuration.redirectURI,
-                                            state: state.rawValue, challenge: PKCE.challenge(for: verifier), scopes: Connection.requiredScopes)
+                let url = LiveCalendly.authorizeURL(authBase: services.configuration.calendlyAuthBase, clientID: services.clientID,
+                                                    redirectURI: services.configuration.redirectURI, state: state.rawValue,
+                                                    codeChallenge: CalendlyPKCE.challenge(for: verifier), scopes: Connection.requiredScopes)
                 _ = connection
-                return APIResponse.json(ConnectResponse(authorizeUrl: url))
+                return APIResponse.json(ConnectResponse(authorizeUrl: url.absoluteString))
             }
         }
 
@@ -165,23 +166,5 @@ enum OAuthStateCodec {
         guard parts.count == 2, raw.count <= 512, let data = PlatformToken.decodeBase64URL(String(parts[0])),
               let agent = String(data: data, encoding: .utf8), !agent.isEmpty else { return nil }
         return (OAuthState(raw), AgentID(agent))
-    }
-}
-
-/// PKCE (RFC 7636, S256) and the authorize URL.
-enum PKCE {
-    static func challenge(for verifier: String) -> String {
-        PlatformToken.base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
-    }
-
-    static func authorizeURL(authBase: String, clientID: String, redirectURI: String, state: String, challenge: String, scopes: [String]) -> String {
-        var components = URLComponents(string: authBase + "/oauth/authorize")!
-        components.queryItems = [
-            URLQueryItem(name: "client_id", value: clientID), URLQueryItem(name: "response_type", value: "code"),
-            URLQueryItem(name: "redirect_uri", value: redirectURI), URLQueryItem(name: "state", value: state),
-            URLQueryItem(name: "code_challenge", value: challenge), URLQueryItem(name: "code_challenge_method", value: "S256"),
-            URLQueryItem(name: "scope", value: scopes.joined(separator: " ")),
-        ]
-        return components.url!.absoluteString
     }
 }

@@ -59,30 +59,20 @@ public enum Replayer {
         var steps: [Step] = []
         for record in records {
             guard record.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(record.version) }
-            let effects: [Effect]
-            let before: String, after: String, stateAfter: String
+            /// One reducer step on the record's aggregate, starting from the recorded state the first time an id appears.
+            func step<State: Codable, Input: Decodable>(_ states: inout [String: State], _ phase: (State) -> String,
+                                                       _ reduce: (inout State, Input) -> [Effect]) throws -> ([Effect], String, String, String) {
+                var state = try states[record.id] ?? decode(State.self, record.stateBefore, record.seq, "state")
+                let before = phase(state)
+                let effects = reduce(&state, try decode(Input.self, record.input, record.seq, "input"))
+                states[record.id] = state
+                return (effects, before, phase(state), Redaction.json(state))
+            }
+            let (effects, before, after, stateAfter): ([Effect], String, String, String)
             switch record.aggregate {
-            case .conversation:
-                var state = try conversations[record.id] ?? decode(BookingConversation.self, record.stateBefore, record.seq, "state")
-                before = state.phase.name
-                effects = BookingConversation.reduce(&state, try decode(BookingConversation.Input.self, record.input, record.seq, "input"))
-                after = state.phase.name
-                stateAfter = Redaction.json(state)
-                conversations[record.id] = state
-            case .connection:
-                var state = try connections[record.id] ?? decode(Connection.self, record.stateBefore, record.seq, "state")
-                before = state.phase.name
-                effects = Connection.reduce(&state, try decode(Connection.Input.self, record.input, record.seq, "input"))
-                after = state.phase.name
-                stateAfter = Redaction.json(state)
-                connections[record.id] = state
-            case .config:
-                var state = try configs[record.id] ?? decode(ActionConfig.self, record.stateBefore, record.seq, "state")
-                before = state.status.name
-                effects = ActionConfig.reduce(&state, try decode(ActionConfig.Input.self, record.input, record.seq, "input"))
-                after = state.status.name
-                stateAfter = Redaction.json(state)
-                configs[record.id] = state
+            case .conversation: (effects, before, after, stateAfter) = try step(&conversations, { $0.phase.name }, BookingConversation.reduce)
+            case .connection: (effects, before, after, stateAfter) = try step(&connections, { $0.phase.name }, Connection.reduce)
+            case .config: (effects, before, after, stateAfter) = try step(&configs, { $0.status.name }, ActionConfig.reduce)
             }
             let recorded = (try? decoder.decode([AnyJSON].self, from: Data(record.effects.utf8)))?.map(\.canonical) ?? []
             steps.append(Step(seq: record.seq, at: record.at, aggregate: record.aggregate, id: record.id, input: record.input,

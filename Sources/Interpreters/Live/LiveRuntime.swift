@@ -129,7 +129,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
 
     public func connection(_ agent: AgentID, _ input: Connection.Input) async throws -> (Connection, [Rejection]) {
         try await mailboxes.run("agent:\(agent)") { [self] in
-            await Result { try await self.driveAgent(agent, connection: input, config: nil) }
+            await Result { try await self.driveAgent(agent, input) }
         }.get()
     }
 
@@ -139,7 +139,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }.get()
     }
 
-    func driveAgent(_ agent: AgentID, connection first: Connection.Input, config: ActionConfig.Input?) async throws -> (Connection, [Rejection]) {
+    func driveAgent(_ agent: AgentID, _ first: Connection.Input) async throws -> (Connection, [Rejection]) {
         var queue: [Connection.Input] = [first]
         var rejections: [Rejection] = []
         var last = Connection(agent: agent)
@@ -163,14 +163,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             }
             last = state
             rejections += outcome.rejections
-            for event in outcome.telemetry { await telemetry.observe(event) }
-            for entry in outcome.logs { log(entry, conversation: nil) }
-            for effect in outcome.external {
-                if case .calendly(let request, let call) = effect {
-                    let reply = await calendly.perform(call)
-                    queue.append(.calendlyReplied(request, reply, at: now()))
-                }
-            }
+            for (request, reply) in await settleAgentStep(outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
         }
         return (last, rejections)
     }
@@ -193,16 +186,21 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             }
             last = state
             rejections += outcome.rejections
-            for event in outcome.telemetry { await telemetry.observe(event) }
-            for entry in outcome.logs { log(entry, conversation: nil) }
-            for effect in outcome.external {
-                if case .calendly(let request, let call) = effect {
-                    let reply = await calendly.perform(call)
-                    queue.append(.calendlyReplied(request, reply, at: now()))
-                }
-            }
+            for (request, reply) in await settleAgentStep(outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
         }
         return (last, rejections)
+    }
+
+    /// Observes an admin step's telemetry and logs and performs its Calendly calls, in order; the
+    /// replies go back to the same aggregate as inputs.
+    func settleAgentStep(_ outcome: LocalEffects.Outcome) async -> [(RequestID, CalendlyReply)] {
+        for event in outcome.telemetry { await telemetry.observe(event) }
+        for entry in outcome.logs { log(entry, conversation: nil) }
+        var replies: [(RequestID, CalendlyReply)] = []
+        for effect in outcome.external {
+            if case .calendly(let request, let call) = effect { replies.append((request, await calendly.perform(call))) }
+        }
+        return replies
     }
 
     /// Reads an agent's connection and config consistently (for the admin view and for triggers).
