@@ -9,6 +9,7 @@ import Interpreters
 /// Builds the host API (openapi.json documents every route here).
 public func buildRouter<Store: TransactionalStore>(_ services: HostServices<Store>) -> Router<BasicRequestContext> {
     let router = Router()
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     OpsRoutes.add(to: router, services)
     AdminRoutes.add(to: router, services)

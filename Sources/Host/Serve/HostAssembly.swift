@@ -1,0 +1,145 @@
+import Core
+import Crypto
+import Effects
+import Foundation
+import Hummingbird
+import Interpreters
+import Logging
+
+/// The production process, assembled once: the SQLite store under the data directory, the token
+/// vault and keeper, Calendly (real, or the built-in emulator in demo mode), the runtime and the
+/// routes. `serve` runs it; tests and `bench` start the same assembly on a free port.
+public final class HostAssembly: Sendable {
+    public let configuration: HostConfiguration
+    public let store: SQLiteStore
+    public let keeper: SQLiteTokenKeeper
+    public let services: HostServices<SQLiteStore>
+    /// Demo mode only: the in-process Calendly emulator.
+    public let emulator: DemoCalendly?
+    let logger: Logger
+
+    public struct DemoCalendly: Sendable {
+        public let baseURL: String
+        public let model: EmulatorModel
+        let shutdown: @Sendable () async -> Void
+    }
+
+    /// Opens (and migrates) the database and starts the emulator in demo mode. Nothing listens yet.
+    public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger) async throws -> HostAssembly {
+        let store = try SQLiteStore(path: configuration.databasePath)
+        let vault = try tokenVault(configuration, environment)
+        let keeper = SQLiteTokenKeeper(store: store, vault: vault, logger: logger)
+        var demo: DemoCalendly?
+        var calendlyConfiguration: LiveCalendly.Configuration
+        if configuration.demoMode {
+            let started = try await startEmulator(port: emulatorPort, seed: 1, faults: "none", signingKey: configuration.webhookSigningKey)
+            demo = DemoCalendly(baseURL: started.baseURL, model: started.model, shutdown: started.shutdown)
+            calendlyConfiguration = .init(clientID: EmulatorModel.clientID, clientSecret: EmulatorModel.clientSecret, redirectURI: configuration.redirectURI,
+                                          apiBase: started.baseURL, authBase: started.baseURL)
+        } else {
+            calendlyConfiguration = .init(clientID: configuration.clientID ?? "", clientSecret: configuration.clientSecret, redirectURI: configuration.redirectURI,
+                                          apiBase: configuration.calendlyAPIBase, authBase: configuration.calendlyAuthBase)
+        }
+        let metrics = Metrics()
+        let live = LiveCalendly(configuration: calendlyConfiguration, tokens: keeper, verifiers: keeper, logger: logger)
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: live, metrics: metrics), sink: ConversationOutbox(),
+                                  telemetry: MetricsTelemetry(metrics: metrics, logger: logger), now: LiveCalendly.wallClock, logger: logger)
+        var shown = configuration
+        if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
+        let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,
+                                    signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
+                                    verifiers: keeper, outbox: ConversationOutbox(), metrics: metrics, now: LiveCalendly.wallClock,
+                                    newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger)
+        return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger)
+    }
+
+    init(configuration: HostConfiguration, store: SQLiteStore, keeper: SQLiteTokenKeeper, services: HostServices<SQLiteStore>,
+         emulator: DemoCalendly?, logger: Logger) {
+        self.configuration = configuration; self.store = store; self.keeper = keeper; self.services = services
+        self.emulator = emulator; self.logger = logger
+    }
+
+    /// With `TOKEN_ENCRYPTION_KEY` set, the environment decides (key id, old keys for rotation);
+    /// otherwise the data directory's generated development key.
+    static func tokenVault(_ configuration: HostConfiguration, _ environment: [String: String]) throws -> TokenVault {
+        if let key = environment[TokenVault.keyVariable], !key.isEmpty { return try TokenVault.fromEnvironment(environment) }
+        return try TokenVault(key: SymmetricKey(data: configuration.tokenEncryptionKey), id: "dev")
+    }
+
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        var httpLogger = logger
+        httpLogger[metadataKey: "component"] = "http"
+        return Application(
+            router: buildRouter(services),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "calendly-action"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: httpLogger
+        )
+    }
+
+    /// Once the server answers: in demo mode the emulator delivers its signed webhooks to us.
+    public func serverIsListening() async {
+        guard let emulator else { return }
+        await emulator.model.subscribeOrganization(url: configuration.publicBaseURL + "/v1/webhooks/calendly")
+    }
+
+    /// After a restart every conversation that was waiting on Calendly resumes (looked up, never resent blindly).
+    public func recover() async throws -> Int {
+        let waiting = try store.conversationIDsAwaitingCalendly()
+        await services.runtime.recover(waiting)
+        return waiting.count
+    }
+
+    /// The retention jobs (PRD §12): expired references, failure logs, deliveries, old journal rows,
+    /// stale OAuth verifiers. Daily aggregates are never touched, so counts do not change.
+    public func purge() async throws -> RetentionReport {
+        try await Self.purge(runtime: services.runtime, keeper: keeper)
+    }
+
+    static func purge(runtime: LiveRuntime<SQLiteStore>, keeper: SQLiteTokenKeeper) async throws -> RetentionReport {
+        let outcome = try runtime.purge()
+        let verifiers = try await keeper.deleteVerifiers(createdBefore: LiveCalendly.wallClock() - RetentionReport.verifierLifetime)
+        return RetentionReport(telemetry: outcome.telemetry.count, staleVerifiers: verifiers)
+    }
+
+    public func shutdown() async {
+        await emulator?.shutdown()
+    }
+}
+
+public struct RetentionReport: Sendable, CustomStringConvertible {
+    /// An OAuth sign-in that has not come back within a day never will.
+    static let verifierLifetime = Span.days(1)
+    public var telemetry: Int
+    public var staleVerifiers: Int
+    public var description: String { "retention run done (\(staleVerifiers) stale OAuth verifiers removed)" }
+}
+
+/// Times every Calendly call into `calendly_call_duration_seconds{call=…}` and counts outcomes.
+struct MeasuredCalendly: CalendlyPerformer {
+    let calendly: any CalendlyPerformer
+    let metrics: Metrics
+
+    func perform(_ call: CalendlyCall) async -> CalendlyReply {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let reply = await calendly.perform(call)
+        let elapsed = clock.now - started
+        let name = Self.name(of: call)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.observe("calendly_call_duration_seconds", seconds: seconds, labels: ["call": name], help: "Calendly API call latency")
+        metrics.increment("calendly_calls_total", labels: ["call": name, "outcome": Self.outcome(of: reply)], help: "Calendly API calls")
+        return reply
+    }
+
+    /// The case name only — arguments carry tokens and emails.
+    static func name(of call: CalendlyCall) -> String { String("\(call)".prefix { $0.isLetter || $0.isNumber }) }
+    static func outcome(of reply: CalendlyReply) -> String {
+        if case .failed(let failure) = reply { return String("\(failure)".prefix { $0.isLetter || $0.isNumber }) }
+        if case .outcomeUnknown = reply { return "outcome_unknown" }
+        return "ok"
+    }
+}
+
+/// The keeper seals PKCE verifiers like tokens; it is the host's verifier store as it is.
+extension SQLiteTokenKeeper: VerifierStore {}

@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `calendly-action serve` as a child process on free ports with its own data directory — the
+/// process a new user starts, driven over real HTTP.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let emulatorPort: Int
+    let dataDirectory: String
+    private(set) var banner: [String] = []
+    private let output = Pipe()
+    private let errors = Pipe()
+    var base: String { "http://127.0.0.1:\(port)" }
+    var emulator: String { "http://127.0.0.1:\(emulatorPort)" }
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    init(dataDirectory: String? = nil, environment extra: [String: String] = [:]) throws {
+        port = try Self.freePort()
+        emulatorPort = try Self.freePort()
+        self.dataDirectory = dataDirectory ?? NSTemporaryDirectory() + "serve-\(UUID().uuidString)"
+        process.executableURL = try Self.executable()
+        process.arguments = ["serve", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-dir", self.dataDirectory]
+        // A fresh clone's environment: nothing of ours set.
+        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LOG_LEVEL": "warning"]
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = errors
+    }
+
+    /// Starts and waits for the banner (the line with the runtime token comes last).
+    func start(timeout: Duration = .seconds(60)) async throws {
+        try process.run()
+        let reader = output.fileHandleForReading
+        let deadline = ContinuousClock.now + timeout
+        var buffer = Data()
+        while ContinuousClock.now < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty {
+                guard process.isRunning else {
+                    process.waitUntilExit()
+                    throw Failure(description: "serve exited: \(stderrText())")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            buffer.append(chunk)
+            banner = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+            if banner.contains(where: { $0.contains("runtime token") }) { return }
+        }
+        throw Failure(description: "serve printed no banner in time: \(banner)")
+    }
+
+    func token(_ role: String) -> String? {
+        banner.first { $0.contains("\(role) token") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+    }
+
+    /// SIGTERM (graceful) and the exit status.
+    func terminate() async -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        return process.terminationStatus
+    }
+
+    private var collectedErrors = Data()
+
+    /// What the process wrote to stderr so far (the whole of it once it has exited).
+    func stderrText() -> String {
+        collectedErrors.append(process.isRunning ? errors.fileHandleForReading.availableData : errors.fileHandleForReading.readDataToEndOfFile())
+        return String(decoding: collectedErrors, as: UTF8.self)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw Failure(description: "bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The `calendly-action` product built beside the test bundle (`swift build --build-tests` builds it).
+    static func executable() throws -> URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("calendly-action"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/calendly-action"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw Failure(description: "calendly-action not built (looked at \(candidates.map(\.path)))")
+        }
+        return found
+    }
+}
+
+/// Plain HTTP for the end-to-end tests (URLSession follows the OAuth redirects like a browser).
+struct HTTPClient: Sendable {
+    struct Reply: Sendable {
+        var status: Int
+        var text: String
+        func object() -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    func send(_ method: String, _ url: String, token: String? = nil, json: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 20
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
+    }
+}
