@@ -37,7 +37,8 @@ struct HostHarness {
     let services: HostServices<MemoryRuntimeStore>
     let signature = WebhookSignature(key: HostHarness.signingKey, hmac: CryptoHMAC.sha256)
 
-    init(scopes: [String] = Connection.requiredScopes) {
+    /// `wrap` lets a test watch or slow the Calendly calls the runtime makes.
+    init(scopes: [String] = Connection.requiredScopes, wrap: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) {
         var model = SimCalendly()
         model.addEventType(HostHarness.intro)
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/TEAM", name: "Team round robin", poolingType: .roundRobin,
@@ -50,7 +51,7 @@ struct HostHarness {
                                               jwtSecret: HostHarness.jwtSecret, tokenEncryptionKey: Array(repeating: 7, count: 32))
         let counter = Mutex(0)
         let metrics = Metrics()
-        let runtime = LiveRuntime(store: store, calendly: calendly, sink: ConversationOutbox(), telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
+        let runtime = LiveRuntime(store: store, calendly: wrap(calendly), sink: ConversationOutbox(), telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
                                   now: { clock.now })
         services = HostServices(runtime: runtime, configuration: configuration, clientID: "test-client", signature: signature,
                                 verifiers: MemoryVerifiers(), outbox: ConversationOutbox(), metrics: metrics, now: { clock.now },

@@ -94,6 +94,40 @@ import Testing
         #expect(!errors.contains("not-base64!"), "values are never echoed")
     }
 
+    @Test func restartKeepsTheActionAndTheCountsAndPurgeRunsOnDemand() async throws {
+        let first = try ServeProcess()
+        try await first.start()
+        let admin = try #require(first.token("admin"))
+        let agent = first.base + "/v1/agents/sales-bot/calendly"
+        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
+        #expect(try await http.send("GET", authorize).status == 200)
+        let action = #"{"eventType":"\#(first.emulator)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"","enabled":true}"#
+        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+        let runtime = try #require(first.token("runtime"))
+        let offer = try await http.send("POST", first.base + "/v1/conversations/c-1/booking/offer", token: runtime,
+                                        json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{}}"#)
+        #expect(offer.object()["state"] as? String == "slotsShown", "\(offer.text)")
+        #expect(await first.terminate() == 0)
+
+        let purge = Process()
+        purge.executableURL = try ServeProcess.executable()
+        purge.arguments = ["purge", "--data-dir", first.dataDirectory]
+        let output = Pipe()
+        purge.standardOutput = output
+        try purge.run()
+        purge.waitUntilExit()
+        #expect(purge.terminationStatus == 0)
+        #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("retention run done"))
+
+        let second = try ServeProcess(dataDirectory: first.dataDirectory)
+        try await second.start()
+        let secondAdmin = try #require(second.token("admin"))
+        let view = try await http.send("GET", second.base + "/v1/agents/sales-bot/calendly", token: secondAdmin)
+        #expect(view.status == 200 && view.text.contains("ET-QUICK"), "the saved action survives a restart: \(view.text)")
+        #expect(try await analytics(second, secondAdmin)["offered"] == 1, "counts survive restart and purge")
+        #expect(await second.terminate() == 0)
+    }
+
     func analytics(_ serve: ServeProcess, _ admin: String) async throws -> [String: Int] {
         let reply = try await http.send("GET", serve.base + "/v1/agents/sales-bot/calendly/analytics?from=2026-01-01&to=2026-12-31", token: admin)
         return (reply.object()["totals"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
