@@ -128,6 +128,36 @@ import Testing
         #expect(await second.terminate() == 0)
     }
 
+    /// With Calendly credentials set, serve runs no emulator of its own and talks to the configured
+    /// Calendly — here a separately started `emulate`, standing in for api.calendly.com.
+    @Test func withCredentialsServeTalksToTheConfiguredCalendly() async throws {
+        let emulatorPort = try ServeProcess.freePort()
+        let emulator = Process()
+        emulator.executableURL = try ServeProcess.executable()
+        emulator.arguments = ["emulate", "--port", "\(emulatorPort)"]
+        emulator.standardOutput = Pipe()
+        try emulator.run()
+        defer { emulator.terminate(); emulator.waitUntilExit() }
+        let calendly = "http://127.0.0.1:\(emulatorPort)"
+        #expect(try await eventually { (try? await http.send("GET", calendly + "/_emulator/state"))?.status == 200 })
+
+        let serve = try ServeProcess(environment: [
+            "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
+            "CALENDLY_WEBHOOK_SIGNING_KEY": "a-webhook-signing-key-of-some-length", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
+        ])
+        try await serve.start()
+        #expect(!serve.banner.contains { $0.contains("demo mode") })
+        let admin = try #require(serve.token("admin"))
+        let agent = serve.base + "/v1/agents/real/calendly"
+        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
+        #expect(authorize.hasPrefix(calendly + "/oauth/authorize?client_id=emulator-client-id"))
+        let callback = try await http.send("GET", authorize)
+        #expect(callback.object()["status"] as? String == "connected", "\(callback.text)")
+        let types = try await http.send("GET", agent + "/event-types?q=Intro", token: admin)
+        #expect(types.text.contains(calendly + "/event_types/ET-INTRO"))
+        #expect(await serve.terminate() == 0)
+    }
+
     func analytics(_ serve: ServeProcess, _ admin: String) async throws -> [String: Int] {
         let reply = try await http.send("GET", serve.base + "/v1/agents/sales-bot/calendly/analytics?from=2026-01-01&to=2026-12-31", token: admin)
         return (reply.object()["totals"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
