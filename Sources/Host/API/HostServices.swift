@@ -23,13 +23,22 @@ public final class ConversationOutbox: MessageSink, Sendable {
     }
 }
 
-/// Telemetry → Prometheus counters (and the log).
+/// Telemetry → Prometheus counters, the log, and the alert rules.
 public struct MetricsTelemetry: TelemetrySink {
     let metrics: Metrics
     let logger: Logger
+    let alerts: AlertMonitor
+
+    public init(metrics: Metrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+        alerts = AlertMonitor(metrics: metrics, logger: logger)
+    }
+
     public func observe(_ event: TelemetryEvent) async {
         metrics.increment("calendly_events_total", labels: ["event": event.name], help: "calendly_* product events (PRD §13)")
         logger.info("\(event.name)", metadata: ["agent": "\(event.agent?.rawValue ?? "-")"])
+        alerts.observe(event)
     }
 }
 
