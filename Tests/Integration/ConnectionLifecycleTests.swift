@@ -67,8 +67,24 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             // The tokens belong to the agent (as the exchange saves them), so a vault sweep by agent finds them.
             try await live.keeper.save(held, as: token, agent: Self.agent)
 
+            // Connected: subscribed at Calendly, and the event types cached.
+            #expect(await harness.model.subscriptionStates.map(\.url) == [Self.webhookURL])
+            let account = ActionConfig.Account(token: token, user: try #require(connected.account?.user))
+            let (config, _) = try await live.runtime.config(Self.agent, .opened(account, at: LiveCalendly.wallClock()))
+            #expect(config.cache != nil)
+
             let (after, _) = try await live.runtime.connection(Self.agent, .disconnectRequested(at: LiveCalendly.wallClock()))
             #expect(after.account == nil)
+            #expect(after.revoking.isEmpty && after.teardown == nil)
+            // The subscription went first…
+            #expect(await harness.model.subscriptionStates.isEmpty)
+            // …the connection told the config (a reducer message, journaled like any step), so the cache is gone…
+            #expect(try live.runtime.agentState(Self.agent).1.cache == nil)
+            let records = try live.store.transaction { tx in try tx.journal(stream: "agent:\(Self.agent)") }
+                .map { try JSONDecoder().decode(JournalRecord.self, from: Data($0.payload.utf8)) }
+            let steps = try Replayer.replay(records)
+            #expect(steps.allSatisfy { $0.matches }, "replay reproduces every recorded step")
+            #expect(steps.contains { $0.aggregate == .config && $0.input.contains("connectionLost") })
             // Calendly revoked the grant: a copy of the old tokens no longer works there.
             try await live.keeper.save(held, as: "copy-of-revoked")
             #expect(await live.calendly.perform(.currentUser("copy-of-revoked")) == .failed(.unauthorized))
@@ -86,6 +102,41 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             #expect(try live.store.transaction { try $0.sealedToken(token) }?.agent == Self.agent)
             try await live.keeper.deleteAll(agent: Self.agent)
             #expect(try await live.keeper.load(token) == nil)
+        }
+    }
+
+    @Test func aDisabledSubscriptionIsRecreatedByTheCheck() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            await harness.model.setFailedDeliveriesBeforeDisable(1)
+            let connected = try await live.connect(state: "state-d3")
+            let token = try #require(connected.account?.token)
+            #expect(await harness.model.subscriptionStates.map(\.state) == ["active"])
+            // A booking makes Calendly deliver invitee.created to our URL, where nobody listens: the delivery
+            // fails (after its retries) and the emulator disables the subscription as Calendly does after 24 h.
+            let from = LiveCalendly.wallClock() + .minutes(5)
+            let times = await live.calendly.perform(.availableTimes(token, eventType: harness.eventType("ET-INTRO"), from: from, to: from + .days(3)))
+            guard case .availableTimes(let slots) = times, let start = slots.first?.start else { Issue.record("no slots: \(times)"); return }
+            let booked = await live.calendly.perform(.createInvitee(token, key: "k-d3", harness.booking("casey@example.com", at: start)))
+            guard case .inviteeCreated = booked else { Issue.record("not booked: \(booked)"); return }
+            var states = await harness.model.subscriptionStates.map(\.state)
+            for _ in 0..<200 where states != ["disabled"] {
+                try await Task.sleep(for: .milliseconds(50))
+                states = await harness.model.subscriptionStates.map(\.state)
+            }
+            #expect(states == ["disabled"])
+
+            let checked = try await live.runtime.checkSubscription(agent: Self.agent, webhookURL: Self.webhookURL)
+            #expect(await harness.model.subscriptionStates.map(\.state) == ["active"])
+            #expect(checked.webhooks.lastError == nil)
+            #expect(live.telemetry.names.contains("calendly_webhook_subscription_recreated"))
+            // The next check finds it active and changes nothing.
+            let again = try await live.runtime.checkSubscription(agent: Self.agent, webhookURL: Self.webhookURL)
+            #expect(again.webhooks.subscription == checked.webhooks.subscription)
+            #expect(live.telemetry.names.filter { $0 == "calendly_webhook_subscription_recreated" }.count == 1)
+            // `checkSubscriptions` visits every connected agent.
+            try await live.runtime.checkSubscriptions(webhookURL: Self.webhookURL)
+            #expect(await harness.model.subscriptionStates.map(\.state) == ["active"])
         }
     }
 }
