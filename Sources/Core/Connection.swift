@@ -173,6 +173,11 @@ public struct Connection: Codable, Sendable, Hashable {
             case .notConnected, .connecting, .exchangingCode, .failed, .disconnected: break
             }
             if let old = state.replacing, !tokens.contains(old.token) { tokens.append(old.token) }
+            // Clean-ups a crash left unanswered (the runtime otherwise finishes them in the same drive) are
+            // taken over by this disconnect: their tokens are revoked and deleted with the rest.
+            for token in (state.teardown?.tokens ?? []) + state.revoking.map(\.token) where !tokens.contains(token) { tokens.append(token) }
+            state.teardown = nil
+            state.revoking = []
             state.phase = .notConnected
             state.replacing = nil
             state.lastError = nil

@@ -88,6 +88,18 @@ import Testing
         let notRevoked = t.connection(&failing, .calendlyReplied(F.requestID(notDeleted)!, .outcomeUnknown, at: clock.now))
         #expect(F.stores(notRevoked) == [.deleteToken(F.token), .deleteTokens(F.agent)])
 
+        t.section("a crash left a disconnect's revoke unanswered: the next disconnect takes it over")
+        var crashed = F.connected(subscribed: false)
+        let first = t.connection(&crashed, .disconnectRequested(at: clock.now))
+        #expect(F.calls(first) == [.revokeToken(F.token)])
+        let second = t.connection(&crashed, .disconnectRequested(at: clock.now))
+        #expect(F.calls(second) == [.revokeToken(F.token)], "revoked again under a new request")
+        #expect(crashed.revoking.count == 1)
+        let late = t.connection(&crashed, .calendlyReplied(F.requestID(first)!, .revoked, at: clock.now))
+        #expect(late.isEmpty, "the superseded request's reply changes nothing")
+        let done = t.connection(&crashed, .calendlyReplied(F.requestID(second)!, .revoked, at: clock.now))
+        #expect(F.stores(done) == [.deleteToken(F.token), .deleteTokens(F.agent)])
+
         t.section("no subscription known: straight to the revoke")
         var unsubscribed = F.connected(subscribed: false)
         let disconnect3 = t.connection(&unsubscribed, .disconnectRequested(at: clock.now))
