@@ -160,4 +160,16 @@ import Testing
         #expect(t.connection(&idle, .subscriptionCheck(webhookURL: F.webhookURL, at: clock.now)).isEmpty)
         t.verify()
     }
+
+    /// Connection states stored before subscription care existed have none of its fields.
+    @Test func statesStoredBeforeSubscriptionCareStillDecode() throws {
+        let stored = try JSONEncoder().encode(F.connected())
+        var object = try #require(try JSONSerialization.jsonObject(with: stored) as? [String: Any])
+        for key in ["webhooks", "revoking", "teardown"] { object[key] = nil }
+        let old = try JSONSerialization.data(withJSONObject: object)
+        let decoded = try JSONDecoder().decode(Connection.self, from: old)
+        #expect(decoded.phase == F.connected().phase)
+        #expect(decoded.webhooks == WebhookSubscriptionCare())
+        #expect(decoded.revoking.isEmpty && decoded.teardown == nil)
+    }
 }
