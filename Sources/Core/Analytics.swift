@@ -63,7 +63,7 @@ public struct Analytics: Codable, Sendable, Hashable {
         case .bookingFailed: counts.failed += 1
         case .bookingCanceled: counts.canceled += 1
         case .slotConflict: counts.conflicts += 1
-        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected: return false
+        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected, .webhookSubscriptionRecreated: return false
         }
         return true
     }

@@ -178,7 +178,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return fail(failure.reason, now)
         case .outcomeUnknown:
             return fail("timeout", now)
-        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .inviteeCreated, .inviteeFound:
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
             return fail("unexpected_reply", now)
         }
     }
@@ -262,6 +262,9 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     mutating func book(_ slot: Slot, _ now: Instant) -> [Effect] {
         guard let setup, let email else { return [] }
         attempts += 1
+        // A new attempt reconciles from scratch: its own "still confirming" and its own backoff.
+        lookups = 0
+        toldStillConfirming = false
         let key = BookingKey("\(id)#\(attempts)")
         let request = nextRequest()
         let attempt = Attempt(key: key, slot: slot, email: email, request: request, sends: 1)
@@ -279,6 +282,10 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         switch reply {
         case .inviteeCreated(let invitee):
             return confirm(invitee, attempt, now)
+        case .failed(.slotUnavailable) where attempt.sends > 1:
+            // A resend of the key: the slot may be taken by our own first send, which landed after the
+            // lookup. Find out before treating it as somebody else's booking.
+            return lookUp(attempt)
         case .failed(.slotUnavailable):
             return conflict(attempt, now)
         case .failed(.serverError), .failed(.malformedResponse), .outcomeUnknown:
@@ -286,7 +293,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return lookUp(attempt)
         case .failed(let failure):
             return abandon(attempt, failure.reason, now)
-        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeFound:
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
             return lookUp(attempt)
         }
     }
@@ -304,7 +311,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             retry.request = nextRequest()
             phase = .booking(retry)
             return [.calendly(retry.request, .createInvitee(setup?.token ?? TokenReference(""), key: retry.key, inviteeRequest(retry)))]
-        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated:
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
             // Still unknown. Never tell the customer it failed while a booking may exist: wait and ask again.
             lookups += 1
             phase = .reconciling(attempt, lookup: nil)

@@ -22,6 +22,8 @@ public enum CalendlyErrorClassifier {
         if status == 429 { return .rateLimited(retryAfter: retryAfterSeconds.map { Span.seconds(Int64(max(0, $0))) }) }
         if (500..<600).contains(status) { return .serverError(status: status) }
         if [400, 409, 422].contains(status), let parsed, parsed.saysSlotIsGone { return .slotUnavailable }
+        // Any other conflict: the thing exists already (e.g. a webhook subscription for that URL).
+        if status == 409 { return .alreadyExists }
         return .rejected(message: parsed?.summary ?? "HTTP \(status)")
     }
 

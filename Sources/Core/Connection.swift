@@ -36,13 +36,31 @@ public struct Connection: Codable, Sendable, Hashable {
 
     public enum Input: Codable, Sendable, Hashable {
         /// The admin clicked "Connect Calendly"; the host minted `state` (and keeps the PKCE verifier under it).
-        case connectRequested(OAuthState, at: Instant)
+        /// `webhookURL` is where Calendly should deliver this connection's webhooks (`<PUBLIC_BASE_URL>/v1/webhooks/calendly`).
+        case connectRequested(OAuthState, webhookURL: String, at: Instant)
         case authorizationGranted(OAuthState, code: String, at: Instant)
         case authorizationDenied(OAuthState, error: String, at: Instant)
         case calendlyReplied(RequestID, CalendlyReply, at: Instant)
         /// The access token is near expiry or a call got 401.
         case refreshDue(at: Instant)
         case disconnectRequested(at: Instant)
+        /// The periodic (and start-up) look at the webhook subscription: re-created when missing or disabled.
+        case subscriptionCheck(webhookURL: String, at: Instant)
+    }
+
+    /// A token being revoked at Calendly. It is deleted from the vault when the reply comes, whatever
+    /// it says: revoking needs the token, so deleting first would revoke nothing.
+    public struct PendingRevoke: Codable, Sendable, Hashable {
+        public var request: RequestID
+        public var token: TokenReference
+        /// A disconnect: once the last of these is answered, every token of the agent goes.
+        public var disconnect: Bool
+    }
+
+    /// A disconnect waiting for the webhook subscription's deletion before it revokes `tokens`.
+    public struct Teardown: Codable, Sendable, Hashable {
+        public var request: RequestID
+        public var tokens: [TokenReference]
     }
 
     public var agent: AgentID
@@ -52,8 +70,30 @@ public struct Connection: Codable, Sendable, Hashable {
     /// Why the last connect attempt failed, for the inline banner + Retry.
     public var lastError: String?
     public var requestsIssued: Int
+    /// The webhook subscription this connection keeps at Calendly (issue 6 item 1).
+    public var webhooks: WebhookSubscriptionCare
+    public var revoking: [PendingRevoke]
+    public var teardown: Teardown?
 
-    public init(agent: AgentID) { self.agent = agent; self.phase = .notConnected; self.requestsIssued = 0 }
+    public init(agent: AgentID) {
+        self.agent = agent; self.phase = .notConnected; self.requestsIssued = 0
+        self.webhooks = WebhookSubscriptionCare(); self.revoking = []; self.teardown = nil
+    }
+
+    enum CodingKeys: String, CodingKey { case agent, phase, replacing, lastError, requestsIssued, webhooks, revoking, teardown }
+
+    /// States stored before subscription care existed decode with none of it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        agent = try container.decode(AgentID.self, forKey: .agent)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        replacing = try container.decodeIfPresent(Account.self, forKey: .replacing)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        requestsIssued = try container.decode(Int.self, forKey: .requestsIssued)
+        webhooks = try container.decodeIfPresent(WebhookSubscriptionCare.self, forKey: .webhooks) ?? WebhookSubscriptionCare()
+        revoking = try container.decodeIfPresent([PendingRevoke].self, forKey: .revoking) ?? []
+        teardown = try container.decodeIfPresent(Teardown.self, forKey: .teardown)
+    }
 
     public var account: Account? {
         switch phase {
@@ -82,10 +122,21 @@ public struct Connection: Codable, Sendable, Hashable {
     }
 
     public static func reduce(_ state: inout Connection, _ input: Input) -> [Effect] {
+        let hadAccount = state.account != nil
+        var effects = step(&state, input)
+        if hadAccount, state.account == nil {
+            // S01 AC-3/4: the cached event types go with the connection.
+            effects.append(.notify(.connectionLost(state.agent)))
+        }
+        return effects
+    }
+
+    static func step(_ state: inout Connection, _ input: Input) -> [Effect] {
         switch input {
-        case .connectRequested(let oauthState, let now):
+        case .connectRequested(let oauthState, let webhookURL, let now):
             // A reconnect replaces the old account only once the new one is confirmed (QA: re-connect
             // overwriting existing); until then the old tokens keep working.
+            state.webhooks.callbackURL = webhookURL
             return state.beginConnect(oauthState, now)
 
         case .authorizationGranted(let oauthState, let code, let now):
@@ -97,7 +148,7 @@ public struct Connection: Codable, Sendable, Hashable {
             }
             let request = state.nextRequest()
             state.phase = .exchangingCode(oauthState, request)
-            return [.calendly(request, .exchangeCode(code: code, verifier: oauthState.rawValue))]
+            return [.calendly(request, .exchangeCode(code: code, verifier: oauthState.rawValue, agent: state.agent))]
 
         case .authorizationDenied(let oauthState, let error, let now):
             guard case .connecting(let expected, _) = state.phase, expected == oauthState else {
@@ -122,14 +173,66 @@ public struct Connection: Codable, Sendable, Hashable {
             case .notConnected, .connecting, .exchangingCode, .failed, .disconnected: break
             }
             if let old = state.replacing, !tokens.contains(old.token) { tokens.append(old.token) }
+            // Clean-ups a crash left unanswered (the runtime otherwise finishes them in the same drive) are
+            // taken over by this disconnect: their tokens are revoked and deleted with the rest.
+            for token in (state.teardown?.tokens ?? []) + state.revoking.map(\.token) where !tokens.contains(token) { tokens.append(token) }
+            state.teardown = nil
+            state.revoking = []
             state.phase = .notConnected
             state.replacing = nil
             state.lastError = nil
-            // Delete first: a failed revoke must never leave tokens behind (S01 AC-4).
-            var effects: [Effect] = [.store(.deleteTokens(state.agent))]
-            for token in tokens { effects.append(.calendly(state.nextRequest(), .revokeToken(token))) }
-            return effects
+            // Booking stops now (the state has no account). At Calendly: the webhook subscription goes
+            // first, then the grant is revoked, and each token is deleted when its revoke is answered —
+            // success or failure (S01 AC-4): a revoke needs the token, so deleting first revoked nothing.
+            let subscription = state.webhooks.subscription
+            state.webhooks = WebhookSubscriptionCare(callbackURL: state.webhooks.callbackURL)
+            if let subscription, let token = tokens.first {
+                let request = state.nextRequest()
+                state.teardown = Teardown(request: request, tokens: tokens)
+                return [.calendly(request, .deleteWebhookSubscription(token, subscription))]
+            }
+            // Nothing to revoke: whatever the vault still holds for the agent goes now.
+            if tokens.isEmpty { return [.store(.deleteTokens(state.agent))] }
+            return tokens.map { state.revoke($0, disconnect: true) }
+
+        case .subscriptionCheck(let webhookURL, let now):
+            return state.checkSubscription(webhookURL: webhookURL, now)
         }
+    }
+
+    /// Asks Calendly to revoke `token`; the reply deletes it (`revokeReplied`).
+    mutating func revoke(_ token: TokenReference, disconnect: Bool) -> Effect {
+        let request = nextRequest()
+        revoking.append(PendingRevoke(request: request, token: token, disconnect: disconnect))
+        return .calendly(request, .revokeToken(token))
+    }
+
+    mutating func revokeReplied(_ pending: PendingRevoke, _ reply: CalendlyReply) -> [Effect] {
+        revoking.removeAll { $0.request == pending.request }
+        var effects: [Effect] = [.store(.deleteToken(pending.token))]
+        if case .revoked = reply {} else {
+            effects.append(.log(LogEntry(.warning, "calendly revoke for \(agent) not confirmed; the token is deleted anyway")))
+        }
+        var holdsTokens = account != nil
+        if case .loadingUser = phase { holdsTokens = true }
+        if pending.disconnect, !revoking.contains(where: \.disconnect), !holdsTokens {
+            // The last revoke of a disconnect: nothing of the agent's may stay in the vault.
+            effects.append(.store(.deleteTokens(agent)))
+        }
+        return effects
+    }
+
+    /// The subscription is gone (or could not be deleted): now the grant is revoked.
+    mutating func teardownReplied(_ teardown: Teardown, _ reply: CalendlyReply) -> [Effect] {
+        self.teardown = nil
+        var effects: [Effect] = []
+        switch reply {
+        case .webhookSubscriptionDeleted, .failed(.notFound): break
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
+             .webhookSubscription, .webhookSubscriptions, .failed, .outcomeUnknown:
+            effects.append(.log(LogEntry(.warning, "could not delete the calendly webhook subscription of \(agent)")))
+        }
+        return effects + teardown.tokens.map { revoke($0, disconnect: true) }
     }
 
     mutating func beginConnect(_ oauthState: OAuthState, _ now: Instant) -> [Effect] {
@@ -142,6 +245,9 @@ public struct Connection: Codable, Sendable, Hashable {
     }
 
     mutating func handleReply(_ request: RequestID, _ reply: CalendlyReply, _ now: Instant) -> [Effect] {
+        if let pending = revoking.first(where: { $0.request == request }) { return revokeReplied(pending, reply) }
+        if let teardown, teardown.request == request { return teardownReplied(teardown, reply) }
+        if webhooks.waits(on: request) { return subscriptionReplied(reply, now) }
         switch phase {
         case .exchangingCode(_, let expected) where expected == request:
             switch reply {
@@ -153,7 +259,8 @@ public struct Connection: Codable, Sendable, Hashable {
                 return failConnect(failure.reason, now, cleanup: nil)
             case .outcomeUnknown:
                 return failConnect("timeout", now, cleanup: nil)
-            case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound:
+            case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
+                 .webhookSubscriptions, .webhookSubscriptionDeleted:
                 return failConnect("unexpected_reply", now, cleanup: nil)
             }
 
@@ -169,16 +276,17 @@ public struct Connection: Codable, Sendable, Hashable {
                 phase = .connected(account)
                 var effects: [Effect] = [.emit(.connected(agent: agent, accountEmail: user.email, organization: user.organization, at: now))]
                 if let old = replacing, old.token != grant.token {
-                    effects.append(.store(.deleteToken(old.token)))
-                    effects.append(.calendly(nextRequest(), .revokeToken(old.token)))
+                    effects.append(revoke(old.token, disconnect: false))
                 }
                 replacing = nil
-                return effects
+                // Webhooks confirm and cancel bookings: subscribe (409 "already exists" counts as done).
+                return effects + (account.planInsufficient ? [] : subscribe(account, recreating: nil))
             case .failed(let failure):
                 return failConnect(failure.reason, now, cleanup: grant.token)
             case .outcomeUnknown:
                 return failConnect("timeout", now, cleanup: grant.token)
-            case .tokenGranted, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound:
+            case .tokenGranted, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
+                 .webhookSubscriptions, .webhookSubscriptionDeleted:
                 return failConnect("unexpected_reply", now, cleanup: grant.token)
             }
 
@@ -191,13 +299,17 @@ public struct Connection: Codable, Sendable, Hashable {
                 return []
             case .failed(.invalidGrant), .failed(.unauthorized):
                 // Refresh tokens are single-use; a rejected one never works again (PRD §6.7).
+                // The grant is dead at Calendly already: nothing to revoke, and the subscription cannot be
+                // reached with it (a reconnect subscribes again).
                 phase = .disconnected(reason: "refresh_rejected")
+                webhooks = WebhookSubscriptionCare(callbackURL: webhooks.callbackURL)
                 return [.store(.deleteToken(account.token)), .log(LogEntry(.warning, "calendly refresh rejected for \(agent); disconnected"))]
             case .failed, .outcomeUnknown:
                 // Transient: keep the account; the next call or timer tries again.
                 phase = .connected(account)
                 return [.log(LogEntry(.warning, "calendly token refresh failed transiently for \(agent)"))]
-            case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound:
+            case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
+                 .webhookSubscriptions, .webhookSubscriptionDeleted:
                 phase = .connected(account)
                 return [.log(LogEntry(.error, "unexpected reply to token refresh for \(agent)"))]
             }
@@ -210,9 +322,7 @@ public struct Connection: Codable, Sendable, Hashable {
             if case .tokenGranted(let stale) = reply {
                 var held = [account?.token, replacing?.token]
                 if case .loadingUser(let grant, _) = phase { held.append(grant.token) }
-                if !held.contains(stale.token) {
-                    return [.store(.deleteToken(stale.token)), .calendly(nextRequest(), .revokeToken(stale.token))]
-                }
+                if !held.contains(stale.token) { return [revoke(stale.token, disconnect: false)] }
             }
             return []
         }
@@ -229,7 +339,7 @@ public struct Connection: Codable, Sendable, Hashable {
         var effects: [Effect] = [.emit(.connectFailed(agent: agent, reason: reason, at: now))]
         if let token {
             // S01 ERR-1: no connection is stored when the flow fails after the exchange.
-            effects += [.store(.deleteToken(token)), .calendly(nextRequest(), .revokeToken(token))]
+            effects.append(revoke(token, disconnect: false))
         }
         return effects
     }

@@ -26,9 +26,40 @@ public enum ReplyParser {
         return .unclear
     }
 
+    /// Phrases (as whole words, in order) that ask to change an existing booking.
+    static let managingPhrases: [[String]] = [
+        ["reschedule"], ["rescheduling"], ["cancel"], ["canceling"], ["cancelling"],
+        ["change", "my", "booking"], ["move", "my", "booking"], ["batal"], ["batalkan"], ["jadwal", "ulang"],
+    ]
+    /// A word right before the phrase that turns it around ("no cancel", "don't reschedule", "tidak batal").
+    static let negations: Set<String> = ["no", "not", "don't", "dont", "never", "without", "tidak", "jangan", "nggak", "gak"]
+
+    /// Whole words only: "cancellation" is not "cancel", so "no cancellation needed" asks for nothing.
     public static func mentionsManaging(_ text: String) -> Bool {
-        let lowered = text.lowercased()
-        return ["reschedule", "cancel", "change my booking", "move my booking", "batal", "jadwal ulang"].contains { lowered.contains($0) }
+        let words = managingWords(text)
+        for phrase in managingPhrases where phrase.count <= words.count {
+            for start in 0...(words.count - phrase.count) where Array(words[start..<(start + phrase.count)]) == phrase {
+                if start == 0 || !negations.contains(words[start - 1]) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Lowercased words: letters and digits, with an inner apostrophe kept ("don't").
+    static func managingWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text.lowercased() {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if (character == "'" || character == "\u{2019}"), !current.isEmpty {
+                current.append("'")
+            } else if !current.isEmpty {
+                words.append(current); current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words.map { $0.hasSuffix("'") ? String($0.dropLast()) : $0 }
     }
 
     /// "2", "#2", "2.", "2)", "option 2", "number 2", "no. 2", "slot 2".

@@ -33,4 +33,6 @@ public enum AggregateMessage: Codable, Sendable, Hashable {
     case inviteeNotice(InviteeNotice)
     /// To the conversation waiting on this booking key.
     case bookingSeen(ConversationID, BookingKey, Invitee)
+    /// To the agent's action config: its connection is gone, so the cached event types go too (S01 AC-3/4).
+    case connectionLost(AgentID)
 }

@@ -1,7 +1,9 @@
 /// A call to Calendly, described as data. The interpreter performs it and returns a `CalendlyReply`
 /// with the same `RequestID` as an input to the aggregate that asked.
 public enum CalendlyCall: Codable, Sendable, Hashable {
-    case exchangeCode(code: String, verifier: String)
+    /// `verifier` names the PKCE verifier (the OAuth state it is kept under); `agent` owns the granted
+    /// tokens in the vault, so a disconnect finds every one of them.
+    case exchangeCode(code: String, verifier: String, agent: AgentID)
     case currentUser(TokenReference)
     case refreshToken(TokenReference)
     case revokeToken(TokenReference)
@@ -11,6 +13,12 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     case createInvitee(TokenReference, key: BookingKey, InviteeRequest)
     /// Reconciliation: is there an active booking of `email` at `start` for this event type?
     case findInvitee(TokenReference, eventType: CalendlyURI, email: String, start: Instant)
+    /// `POST /webhook_subscriptions`, organization scope, for `events` delivered to `url`.
+    case createWebhookSubscription(TokenReference, organization: CalendlyURI, url: String, events: [String])
+    /// `GET /webhook_subscriptions?organization=…&scope=organization` (every page).
+    case listWebhookSubscriptions(TokenReference, organization: CalendlyURI)
+    /// `DELETE /webhook_subscriptions/{uuid}`.
+    case deleteWebhookSubscription(TokenReference, CalendlyURI)
 
     /// The latency budget of PRD §6 for this call; the interpreter times out after it.
     public var budget: Span {
@@ -19,14 +27,15 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
         case .availableTimes: return .seconds(3)
         case .createInvitee: return .seconds(5)
         case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .findInvitee: return .seconds(5)
+        case .createWebhookSubscription, .listWebhookSubscriptions, .deleteWebhookSubscription: return .seconds(5)
         }
     }
 
     /// True when a lost reply leaves the outcome unknown (the call may have changed Calendly).
     public var changesCalendly: Bool {
         switch self {
-        case .createInvitee, .refreshToken, .exchangeCode, .revokeToken: return true
-        case .currentUser, .listEventTypes, .getEventType, .availableTimes, .findInvitee: return false
+        case .createInvitee, .refreshToken, .exchangeCode, .revokeToken, .createWebhookSubscription, .deleteWebhookSubscription: return true
+        case .currentUser, .listEventTypes, .getEventType, .availableTimes, .findInvitee, .listWebhookSubscriptions: return false
         }
     }
 }
@@ -41,6 +50,9 @@ public enum CalendlyReply: Codable, Sendable, Hashable {
     case availableTimes([Slot])
     case inviteeCreated(Invitee)
     case inviteeFound(Invitee?)
+    case webhookSubscription(WebhookSubscription)
+    case webhookSubscriptions([WebhookSubscription])
+    case webhookSubscriptionDeleted
     case failed(CalendlyFailure)
     /// The request may have reached Calendly but no reply came (timeout after send, connection reset,
     /// process crash). Distinct from failure: the exactly-once rules hinge on it.
@@ -67,6 +79,8 @@ public enum CalendlyFailure: Error, Codable, Sendable, Hashable {
     case invalidGrant
     /// The user denied consent (OAuth `error=access_denied`).
     case accessDenied
+    /// 409 that is not about a slot: e.g. a webhook subscription for that URL exists already.
+    case alreadyExists
 
     /// A short machine reason for telemetry (`calendly_booking_failed.reason`).
     public var reason: String {
@@ -82,6 +96,7 @@ public enum CalendlyFailure: Error, Codable, Sendable, Hashable {
         case .malformedResponse: return "malformed_response"
         case .invalidGrant: return "invalid_grant"
         case .accessDenied: return "access_denied"
+        case .alreadyExists: return "already_exists"
         }
     }
 }

@@ -108,3 +108,17 @@ public struct QuestionAnswer: Codable, Sendable, Hashable {
     public var answer: String
     public init(question: String, answer: String) { self.question = question; self.answer = answer }
 }
+
+/// A Calendly webhook subscription (`/webhook_subscriptions`), reduced to what subscription care needs.
+public struct WebhookSubscription: Codable, Sendable, Hashable {
+    public var uri: CalendlyURI
+    public var callbackURL: String
+    /// Calendly disables a subscription after 24 h of failed deliveries; it then delivers nothing.
+    public var active: Bool
+    public var events: [String]
+    public var scope: String
+
+    public init(uri: CalendlyURI, callbackURL: String, active: Bool, events: [String], scope: String) {
+        self.uri = uri; self.callbackURL = callbackURL; self.active = active; self.events = events; self.scope = scope
+    }
+}

@@ -10,6 +10,9 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
     case bookingFailed(agent: AgentID, conversation: ConversationID, reason: String, at: Instant)
     case webhookRejected(reason: String, at: Instant)
     case bookingCanceled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// Subscription care found the webhook subscription `missing` or `disabled` and created it again:
+    /// webhooks may have been lost meanwhile (issue 6 item 1).
+    case webhookSubscriptionRecreated(agent: AgentID, reason: String, at: Instant)
 
     public var name: String {
         switch self {
@@ -22,6 +25,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .bookingFailed: return "calendly_booking_failed"
         case .webhookRejected: return "calendly_webhook_rejected"
         case .bookingCanceled: return "calendly_booking_canceled"
+        case .webhookSubscriptionRecreated: return "calendly_webhook_subscription_recreated"
         }
     }
 
@@ -29,7 +33,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(let agent, _, _, _), .connectFailed(let agent, _, _), .eventTypesFetchFailed(let agent, _, _, _),
              .bookingOffered(let agent, _, _, _, _), .bookingCreated(let agent, _, _, _, _), .slotConflict(let agent, _, _, _),
-             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _):
+             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _), .webhookSubscriptionRecreated(let agent, _, _):
             return agent
         case .webhookRejected: return nil
         }
@@ -39,7 +43,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
              .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
-             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at):
+             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at), .webhookSubscriptionRecreated(_, _, let at):
             return at
         }
     }

@@ -83,6 +83,8 @@ public struct HostConfiguration: Sendable {
     }
 
     public var redirectURI: String { publicBaseURL + "/v1/oauth/calendly/callback" }
+    /// Where Calendly delivers webhooks; the connection subscribes it on connect and checks it periodically.
+    public var webhookURL: String { publicBaseURL + "/v1/webhooks/calendly" }
     public var databasePath: String { dataDirectory + "/calendly-action.sqlite" }
 }
 

@@ -25,6 +25,8 @@ public enum LocalEffects {
     /// A message for another aggregate that the caller delivers as a new step.
     public enum FollowUp: Sendable, Hashable {
         case conversation(ConversationID, BookingConversation.Input)
+        /// A step of the agent's action config (the caller applies it, in the same transaction when it can).
+        case config(AgentID, ActionConfig.Input)
     }
 
     public struct Outcome: Sendable {
@@ -34,6 +36,12 @@ public enum LocalEffects {
         public var telemetry: [TelemetryEvent] = []
         public var logs: [LogEntry] = []
         public init() {}
+
+        /// Appends another step's outcome after this one's.
+        public mutating func merge(_ other: Outcome) {
+            external += other.external; followUps += other.followUps; rejections += other.rejections
+            telemetry += other.telemetry; logs += other.logs
+        }
     }
 
     /// Applies the effects that stay inside the service (store, notify, emit) and returns the rest in order.
@@ -73,6 +81,8 @@ public enum LocalEffects {
                 applyToReference(state.referenceKey(matching: notice), .notice(notice, at: now), now, &state, &outcome)
             case .bookingSeen(let conversation, let key, let invitee):
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
+            case .connectionLost(let agent):
+                outcome.followUps.append(.config(agent, .connectionLost))
             }
         }
     }

@@ -6,7 +6,9 @@ import Effects
 public struct InMemoryStore: DurableState, Sendable {
     public var references: [BookingKey: BookingReference] = [:]
     private var referenceByInvitee: [CalendlyURI: BookingKey] = [:]
-    private var pendingByMatch: [MatchKey: BookingKey] = [:]
+    /// Every reference still holding an email, per (event type, start, email): several intents can
+    /// share a triple (the same customer in two conversations), and each must stay findable until it settles.
+    private var pendingByMatch: [MatchKey: Set<BookingKey>] = [:]
     public var failures: [FailureRecord] = []
     public var intake = WebhookIntake()
     public var analytics = Analytics()
@@ -33,7 +35,8 @@ public struct InMemoryStore: DurableState, Sendable {
     public mutating func reference(_ key: BookingKey) -> BookingReference? { references[key] }
 
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
-        referenceByInvitee[notice.invitee] ?? pendingByMatch[MatchKey(eventType: notice.eventType, start: notice.start, email: notice.email.lowercased())]
+        // Of several pending matches the smallest key wins — the same choice SQLite makes.
+        referenceByInvitee[notice.invitee] ?? pendingByMatch[MatchKey(eventType: notice.eventType, start: notice.start, email: notice.email.lowercased())]?.min()
     }
 
     public mutating func putReference(_ reference: BookingReference) {
@@ -64,7 +67,7 @@ public struct InMemoryStore: DurableState, Sendable {
     mutating func index(_ reference: BookingReference) {
         if let invitee = reference.invitee { referenceByInvitee[invitee] = reference.key }
         if let email = reference.email {
-            pendingByMatch[MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased())] = reference.key
+            pendingByMatch[MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased()), default: []].insert(reference.key)
         }
     }
 
@@ -72,7 +75,8 @@ public struct InMemoryStore: DurableState, Sendable {
         if let invitee = reference.invitee, referenceByInvitee[invitee] == reference.key { referenceByInvitee[invitee] = nil }
         if let email = reference.email {
             let match = MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased())
-            if pendingByMatch[match] == reference.key { pendingByMatch[match] = nil }
+            pendingByMatch[match]?.remove(reference.key)
+            if pendingByMatch[match]?.isEmpty == true { pendingByMatch[match] = nil }
         }
     }
 }

@@ -125,6 +125,8 @@ struct BookingWorld {
                     route(applyToReference(referenceKey(matching: notice), .notice(notice, at: now)), &followUps)
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
+                case .connectionLost:
+                    break // Conversations never lose a connection; the admin transcripts route this to the config.
                 }
             }
         }

@@ -16,7 +16,27 @@ enum Digest {
         case .disconnected(let reason): phase = "disconnected(\(reason))"
         }
         return "connection[\(c.agent)] \(phase) replacing=\(c.replacing.map(describe) ?? "-") lastError=\(c.lastError ?? "-") "
-            + "status=\"\(c.statusLine)\" requests=\(c.requestsIssued)"
+            + "status=\"\(c.statusLine)\" requests=\(c.requestsIssued)" + cleanup(c)
+    }
+
+    /// Subscription care and pending revokes, only when there is something to say (older lines stay as they were).
+    static func cleanup(_ c: Connection) -> String {
+        var parts: [String] = []
+        let care = c.webhooks
+        if care.subscription != nil || care.step != .idle || care.lastError != nil {
+            let step: String
+            switch care.step {
+            case .idle: step = "idle"
+            case .creating(let request, let reason): step = "creating(\(request)\(reason.map { ", recreating=\($0)" } ?? ""))"
+            case .listing(let request, .check): step = "listing(\(request), check)"
+            case .listing(let request, .afterConflict(let reason)): step = "listing(\(request), after409\(reason.map { ", recreating=\($0)" } ?? ""))"
+            case .removingDisabled(let request): step = "removingDisabled(\(request))"
+            }
+            parts.append("webhooks=\(care.subscription?.rawValue ?? "-") step=\(step) webhookError=\(care.lastError ?? "-")")
+        }
+        if !c.revoking.isEmpty { parts.append("revoking=" + c.revoking.map { "\($0.token)\($0.disconnect ? "(disconnect)" : "")" }.joined(separator: ",")) }
+        if let teardown = c.teardown { parts.append("teardown=\(teardown.request)→revoke[\(teardown.tokens.map(\.rawValue).joined(separator: ","))]") }
+        return parts.isEmpty ? "" : " " + parts.joined(separator: " ")
     }
 
     static func describe(_ account: Connection.Account) -> String {

@@ -55,14 +55,23 @@ enum Fixtures {
 
     static let calendlyUser = CalendlyUser(uri: user, email: adminEmail, organization: organization, schedulingURL: "https://calendly.com/acme")
 
-    /// A connection driven through connect → consent → exchange → user.
-    static func connected(scopes: [String] = Connection.requiredScopes, at now: Instant = VirtualClock.base) -> Connection {
+    /// Where the host says Calendly should deliver webhooks.
+    static let webhookURL = "https://qontak.example/v1/webhooks/calendly"
+    static let subscriptionURI: CalendlyURI = "https://api.calendly.com/webhook_subscriptions/WH-SETUP"
+    static let setupSubscription = WebhookSubscription(uri: subscriptionURI, callbackURL: webhookURL, active: true,
+                                                       events: WebhookSubscriptionCare.events, scope: "organization")
+
+    /// A connection driven through connect → consent → exchange → user (→ webhook subscription created).
+    static func connected(scopes: [String] = Connection.requiredScopes, subscribed: Bool = true, at now: Instant = VirtualClock.base) -> Connection {
         var connection = Connection(agent: agent)
-        _ = Connection.reduce(&connection, .connectRequested("oauth-state-setup", at: now))
+        _ = Connection.reduce(&connection, .connectRequested("oauth-state-setup", webhookURL: webhookURL, at: now))
         let exchange = Connection.reduce(&connection, .authorizationGranted("oauth-state-setup", code: "code-setup", at: now))
         _ = Connection.reduce(&connection, .calendlyReplied(requestID(exchange)!, .tokenGranted(grant(scopes: scopes)), at: now))
         guard case .loadingUser(_, let request) = connection.phase else { return connection }
-        _ = Connection.reduce(&connection, .calendlyReplied(request, .user(calendlyUser), at: now))
+        let done = Connection.reduce(&connection, .calendlyReplied(request, .user(calendlyUser), at: now))
+        guard let subscribe = requestID(done) else { return connection }
+        let reply: CalendlyReply = subscribed ? .webhookSubscription(setupSubscription) : .failed(.serverError(status: 503))
+        _ = Connection.reduce(&connection, .calendlyReplied(subscribe, reply, at: now))
         return connection
     }
 

@@ -45,14 +45,14 @@ import Testing
         t.given("a fresh agent", Digest.connection(connection))
         #expect(connection.statusLine == Copy.connectPrompt)
 
-        let start = t.connection(&connection, .connectRequested("oauth-state-1", at: clock.now))
+        let start = t.connection(&connection, .connectRequested("oauth-state-1", webhookURL: F.webhookURL, at: clock.now))
         #expect(start.isEmpty)
         #expect(connection.statusLine == "Connecting…")
 
         clock.advance(.seconds(40))
         let exchange = t.connection(&connection, .authorizationGranted("oauth-state-1", code: "code-abc", at: clock.now))
         // The code is exchanged with the PKCE verifier the host stored under the OAuth state.
-        #expect(F.calls(exchange) == [.exchangeCode(code: "code-abc", verifier: "oauth-state-1")])
+        #expect(F.calls(exchange) == [.exchangeCode(code: "code-abc", verifier: "oauth-state-1", agent: F.agent)])
 
         clock.advance(.seconds(1))
         let user = t.connection(&connection, .calendlyReplied(F.requestID(exchange)!, .tokenGranted(F.grant()), at: clock.now))
@@ -80,7 +80,7 @@ import Testing
         let vault: [TokenReference: (access: String, refresh: String)] = [F.token: ("eyJ-ACCESS-SECRET", "REFRESH-SECRET-123")]
         var connection = Connection(agent: F.agent)
         var effects: [Effect] = []
-        effects += t.connection(&connection, .connectRequested("oauth-state-1", at: clock.now))
+        effects += t.connection(&connection, .connectRequested("oauth-state-1", webhookURL: F.webhookURL, at: clock.now))
         let exchange = t.connection(&connection, .authorizationGranted("oauth-state-1", code: "code-abc", at: clock.now))
         effects += exchange
         let user = t.connection(&connection, .calendlyReplied(F.requestID(exchange)!, .tokenGranted(F.grant()), at: clock.now))
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func S01_AC4_disconnectDeletesTokensAndStopsOffering() {
-        var t = Transcript("a connected admin clicks Disconnect: tokens deleted (before the revoke), empty not-connected state, booking no longer offered until reconnected")
+        var t = Transcript("a connected admin clicks Disconnect: empty not-connected state at once, booking no longer offered until reconnected; at Calendly the webhook subscription is deleted, then the grant revoked, and the tokens are deleted when the revoke is answered")
         var clock = VirtualClock()
         var connection = F.connected()
         var config = F.saved()
@@ -118,14 +118,17 @@ import Testing
 
         clock.advance(.minutes(5))
         let effects = t.connection(&connection, .disconnectRequested(at: clock.now))
-        #expect(effects.first == .store(.deleteTokens(F.agent)), "tokens are deleted first, so a failed revoke never leaves them behind")
-        #expect(F.calls(effects) == [.revokeToken(F.token)])
+        #expect(F.calls(effects) == [.deleteWebhookSubscription(F.token, F.subscriptionURI)])
+        #expect(F.stores(effects).isEmpty, "a revoke needs the token: nothing is deleted before it ran")
         #expect(connection.account == nil)
         #expect(connection.statusLine == Copy.connectPrompt)
-        // The revoke's reply changes nothing.
-        let revoked = t.connection(&connection, .calendlyReplied(F.requestID(effects)!, .revoked, at: clock.now))
-        #expect(revoked.isEmpty)
-        // The host tells the config; the cached list goes with the connection.
+        let unsubscribed = t.connection(&connection, .calendlyReplied(F.requestID(effects)!, .webhookSubscriptionDeleted, at: clock.now))
+        #expect(F.calls(unsubscribed) == [.revokeToken(F.token)])
+        // The revoke's reply deletes the token, then whatever else the vault holds for the agent.
+        let revoked = t.connection(&connection, .calendlyReplied(F.requestID(unsubscribed)!, .revoked, at: clock.now))
+        #expect(F.stores(revoked) == [.deleteToken(F.token), .deleteTokens(F.agent)])
+        // The connection tells its config (the runtime routes the message); the cached list goes with the connection.
+        #expect(effects.contains(.notify(.connectionLost(F.agent))))
         t.config(&config, .connectionLost)
         #expect(config.cache == nil)
         #expect(t.resolve("after disconnect", connection: connection, config: config) == .notOffered(.notConnected))
@@ -142,7 +145,7 @@ import Testing
 
         // Until reconnected: reconnecting restores offering.
         clock.advance(.minutes(1))
-        t.connection(&connection, .connectRequested("oauth-state-2", at: clock.now))
+        t.connection(&connection, .connectRequested("oauth-state-2", webhookURL: F.webhookURL, at: clock.now))
         #expect(connection.replacing == nil)
         t.verify()
     }
@@ -153,7 +156,7 @@ import Testing
 
         t.section("consent denied, then Retry succeeds")
         var denied = Connection(agent: F.agent)
-        t.connection(&denied, .connectRequested("oauth-state-1", at: clock.now))
+        t.connection(&denied, .connectRequested("oauth-state-1", webhookURL: F.webhookURL, at: clock.now))
         clock.advance(.seconds(20))
         let deny = t.connection(&denied, .authorizationDenied("oauth-state-1", error: "access_denied", at: clock.now))
         #expect(F.events(deny) == [.connectFailed(agent: F.agent, reason: "access_denied", at: clock.now)])
@@ -162,7 +165,7 @@ import Testing
         #expect(denied.phase == .failed(reason: "access_denied"))
         #expect(denied.statusLine == Copy.consentDenied)
         clock.advance(.seconds(10))
-        t.connection(&denied, .connectRequested("oauth-state-2", at: clock.now))
+        t.connection(&denied, .connectRequested("oauth-state-2", webhookURL: F.webhookURL, at: clock.now))
         #expect(denied.statusLine == Copy.connecting, "Retry starts a new attempt")
         let retry = t.connection(&denied, .authorizationGranted("oauth-state-2", code: "code-2", at: clock.now))
         let retryUser = t.connection(&denied, .calendlyReplied(F.requestID(retry)!, .tokenGranted(F.grant()), at: clock.now))
@@ -171,7 +174,7 @@ import Testing
 
         t.section("token exchange fails (invalid_grant)")
         var exchangeFails = Connection(agent: F.agent)
-        t.connection(&exchangeFails, .connectRequested("oauth-state-3", at: clock.now))
+        t.connection(&exchangeFails, .connectRequested("oauth-state-3", webhookURL: F.webhookURL, at: clock.now))
         let exchange = t.connection(&exchangeFails, .authorizationGranted("oauth-state-3", code: "code-3", at: clock.now))
         let failed = t.connection(&exchangeFails, .calendlyReplied(F.requestID(exchange)!, .failed(.invalidGrant), at: clock.now))
         #expect(F.events(failed) == [.connectFailed(agent: F.agent, reason: "invalid_grant", at: clock.now)])
@@ -181,7 +184,7 @@ import Testing
 
         t.section("token exchange times out after sending")
         var exchangeLost = Connection(agent: F.agent)
-        t.connection(&exchangeLost, .connectRequested("oauth-state-4", at: clock.now))
+        t.connection(&exchangeLost, .connectRequested("oauth-state-4", webhookURL: F.webhookURL, at: clock.now))
         let lostExchange = t.connection(&exchangeLost, .authorizationGranted("oauth-state-4", code: "code-4", at: clock.now))
         let lost = t.connection(&exchangeLost, .calendlyReplied(F.requestID(lostExchange)!, .outcomeUnknown, at: clock.now))
         #expect(F.events(lost) == [.connectFailed(agent: F.agent, reason: "timeout", at: clock.now)])
@@ -189,18 +192,20 @@ import Testing
 
         t.section("exchange succeeds but the account lookup fails: the granted token is deleted and revoked")
         var userFails = Connection(agent: F.agent)
-        t.connection(&userFails, .connectRequested("oauth-state-5", at: clock.now))
+        t.connection(&userFails, .connectRequested("oauth-state-5", webhookURL: F.webhookURL, at: clock.now))
         let exchange5 = t.connection(&userFails, .authorizationGranted("oauth-state-5", code: "code-5", at: clock.now))
         let user5 = t.connection(&userFails, .calendlyReplied(F.requestID(exchange5)!, .tokenGranted(F.grant(token: "tokref-agent-1-b")), at: clock.now))
         let failed5 = t.connection(&userFails, .calendlyReplied(F.requestID(user5)!, .failed(.serverError(status: 502)), at: clock.now))
         #expect(F.events(failed5) == [.connectFailed(agent: F.agent, reason: "server_error_502", at: clock.now)])
-        #expect(F.stores(failed5) == [.deleteToken("tokref-agent-1-b")])
+        #expect(F.stores(failed5).isEmpty, "revoked first: the revoke needs the token")
         #expect(F.calls(failed5) == [.revokeToken("tokref-agent-1-b")])
         #expect(userFails.account == nil)
+        let revoked5 = t.connection(&userFails, .calendlyReplied(F.requestID(failed5)!, .revoked, at: clock.now))
+        #expect(F.stores(revoked5) == [.deleteToken("tokref-agent-1-b")])
 
         t.section("consent returned after the 10-minute code lifetime")
         var expired = Connection(agent: F.agent)
-        t.connection(&expired, .connectRequested("oauth-state-6", at: clock.now))
+        t.connection(&expired, .connectRequested("oauth-state-6", webhookURL: F.webhookURL, at: clock.now))
         clock.advance(.minutes(11))
         let late = t.connection(&expired, .authorizationGranted("oauth-state-6", code: "code-6", at: clock.now))
         #expect(F.calls(late).isEmpty)
@@ -220,7 +225,7 @@ import Testing
 
         t.section("granted scopes lack scheduled_events:write (free plan)")
         var connection = Connection(agent: F.agent)
-        t.connection(&connection, .connectRequested("oauth-state-1", at: clock.now))
+        t.connection(&connection, .connectRequested("oauth-state-1", webhookURL: F.webhookURL, at: clock.now))
         let exchange = t.connection(&connection, .authorizationGranted("oauth-state-1", code: "code-1", at: clock.now))
         let limited = F.grant(scopes: ["users:read", "event_types:read", "availability:read"])
         let user = t.connection(&connection, .calendlyReplied(F.requestID(exchange)!, .tokenGranted(limited), at: clock.now))
@@ -252,7 +257,7 @@ import Testing
         t.given("connected with tokref-agent-1-a", Digest.connection(connection))
 
         t.section("reconnect fails: back to the old account with the error banner")
-        t.connection(&connection, .connectRequested("oauth-state-r1", at: clock.now))
+        t.connection(&connection, .connectRequested("oauth-state-r1", webhookURL: F.webhookURL, at: clock.now))
         #expect(connection.account?.token == F.token, "booking keeps the old account while reconnecting")
         clock.advance(.seconds(30))
         let denied = t.connection(&connection, .authorizationDenied("oauth-state-r1", error: "access_denied", at: clock.now))
@@ -261,14 +266,17 @@ import Testing
         #expect(connection.statusLine == Copy.connectedAs(F.adminEmail) + " · " + Copy.consentDenied)
 
         t.section("reconnect succeeds with a new token: the old one is deleted and revoked")
-        t.connection(&connection, .connectRequested("oauth-state-r2", at: clock.now))
+        t.connection(&connection, .connectRequested("oauth-state-r2", webhookURL: F.webhookURL, at: clock.now))
         let exchange = t.connection(&connection, .authorizationGranted("oauth-state-r2", code: "code-r2", at: clock.now))
         let user = t.connection(&connection, .calendlyReplied(F.requestID(exchange)!, .tokenGranted(F.grant(token: "tokref-agent-1-b")), at: clock.now))
         let done = t.connection(&connection, .calendlyReplied(F.requestID(user)!, .user(F.calendlyUser), at: clock.now))
         #expect(connection.account?.token == "tokref-agent-1-b")
-        #expect(F.stores(done) == [.deleteToken(F.token)])
-        #expect(F.calls(done) == [.revokeToken(F.token)])
+        #expect(F.stores(done).isEmpty, "revoked first: the revoke needs the token")
+        #expect(F.calls(done) == [.revokeToken(F.token), .createWebhookSubscription("tokref-agent-1-b", organization: F.organization, url: F.webhookURL,
+                                                                                     events: WebhookSubscriptionCare.events)])
         #expect(connection.replacing == nil)
+        let revokedOld = t.connection(&connection, .calendlyReplied(F.requestID(done)!, .revoked, at: clock.now))
+        #expect(F.stores(revokedOld) == [.deleteToken(F.token)], "the old token only: the new one is in use")
         t.verify()
     }
 
@@ -276,20 +284,22 @@ import Testing
         var t = Transcript("S01 concurrency (two admins): a disconnect while the code exchange is in flight must not leave the late-granted token in the vault")
         let clock = VirtualClock()
         var connection = Connection(agent: F.agent)
-        t.connection(&connection, .connectRequested("oauth-state-1", at: clock.now))
+        t.connection(&connection, .connectRequested("oauth-state-1", webhookURL: F.webhookURL, at: clock.now))
         let exchange = t.connection(&connection, .authorizationGranted("oauth-state-1", code: "code-1", at: clock.now))
         let disconnect = t.connection(&connection, .disconnectRequested(at: clock.now))
         #expect(F.stores(disconnect) == [.deleteTokens(F.agent)])
         // The exchange's reply lands after the disconnect: the vault now holds a token nobody references.
         let late = t.connection(&connection, .calendlyReplied(F.requestID(exchange)!, .tokenGranted(F.grant(token: "tokref-agent-1-late")), at: clock.now))
         #expect(connection.account == nil)
-        #expect(F.stores(late) == [.deleteToken("tokref-agent-1-late")])
+        #expect(F.stores(late).isEmpty)
         #expect(F.calls(late) == [.revokeToken("tokref-agent-1-late")])
+        let revokedLate = t.connection(&connection, .calendlyReplied(F.requestID(late)!, .failed(.serverError(status: 503)), at: clock.now))
+        #expect(F.stores(revokedLate) == [.deleteToken("tokref-agent-1-late")], "deleted even when the revoke failed")
 
         t.section("a refresh reply landing during a reconnect keeps the token the old account still uses")
         var reconnecting = F.connected()
         let refresh = t.connection(&reconnecting, .refreshDue(at: clock.now))
-        t.connection(&reconnecting, .connectRequested("oauth-state-2", at: clock.now))
+        t.connection(&reconnecting, .connectRequested("oauth-state-2", webhookURL: F.webhookURL, at: clock.now))
         let refreshed = t.connection(&reconnecting, .calendlyReplied(F.requestID(refresh)!, .tokenGranted(F.grant()), at: clock.now))
         #expect(F.stores(refreshed).isEmpty && F.calls(refreshed).isEmpty)
         #expect(reconnecting.account?.token == F.token)

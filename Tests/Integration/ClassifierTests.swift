@@ -47,9 +47,10 @@ import Testing
             == .rejected(message: "This event type is not active"))
     }
 
-    @Test func conflictThatIsNotASlotIsRejected() {
-        #expect(classify(409, #"{"title":"Already Exists","message":"Hook with this url already exists"}"#)
-            == .rejected(message: "Hook with this url already exists"))
+    @Test func conflictThatIsNotASlotIsAlreadyExists() {
+        #expect(classify(409, #"{"title":"Already Exists","message":"Hook with this url already exists"}"#) == .alreadyExists)
+        // A 400 about something else is still just rejected.
+        #expect(classify(400, #"{"title":"Invalid Argument","message":"url is invalid"}"#) == .rejected(message: "url is invalid"))
     }
 
     @Test func rateLimitedCarriesTheWait() {

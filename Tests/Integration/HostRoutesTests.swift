@@ -192,11 +192,14 @@ import Testing
         let harness = HostHarness()
         try await harness.application.test(.router) { client in
             try await Self.connectAndConfigure(client)
+            // Connecting subscribed the host's public webhook URL (PUBLIC_BASE_URL + /v1/webhooks/calendly).
+            #expect(harness.calendly.model.webhookSubscriptions.map(\.subscription.callbackURL) == ["http://127.0.0.1:8080/v1/webhooks/calendly"])
             let (_, otherView, _) = try await client.call(.get, Self.base, token: HostHarness.token(.admin, account: "globex"))
             #expect((otherView["connection"] as? [String: Any])?["status"] as? String == "not_connected")
             let (status, view, _) = try await client.call(.delete, Self.base + "/connection", token: Self.admin)
             #expect(status == 200 && view["status"] as? String == "not_connected")
             #expect(harness.calendly.calls.contains { if case .revokeToken = $0 { return true } else { return false } })
+            #expect(harness.calendly.model.webhookSubscriptions.isEmpty, "the subscription is deleted on disconnect")
             let (_, offered, _) = try await client.call(.post, "/v1/conversations/c5/booking/offer", token: Self.runtime, json: #"{"agentId":"agent-1","channel":"text","timeZone":"UTC"}"#)
             #expect(offered["state"] as? String == "notOffered")
             #expect((offered["messages"] as? [Any])?.isEmpty == true)

@@ -13,7 +13,9 @@ import Testing
 
 final class LCTokenKeeper: TokenKeeper, Sendable {
     private let state = Mutex<(tokens: [TokenReference: CalendlyTokens], saves: Int)>(([:], 0))
-    func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws { state.withLock { $0.tokens[reference] = tokens; $0.saves += 1 } }
+    func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws {
+        state.withLock { $0.tokens[reference] = tokens; $0.saves += 1 }
+    }
     func load(_ reference: TokenReference) async throws -> CalendlyTokens? { state.withLock { $0.tokens[reference] } }
     func delete(_ reference: TokenReference) async throws { state.withLock { _ = $0.tokens.removeValue(forKey: reference) } }
     var saves: Int { state.withLock { $0.saves } }
@@ -248,7 +250,7 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             #expect(query["state"] == "state-1")
             let code = try #require(query["code"])
             harness.verifiers.save(state: "state-1", verifier: verifier)
-            let reply = await harness.calendly.perform(.exchangeCode(code: code, verifier: "state-1"))
+            let reply = await harness.calendly.perform(.exchangeCode(code: code, verifier: "state-1", agent: "agent-1"))
             guard case .tokenGranted(let grant) = reply else { Issue.record("no grant: \(reply)"); return }
             #expect(grant.owner == harness.host)
             #expect(grant.organization.rawValue == harness.baseURL + "/organizations/ORG")
@@ -258,7 +260,7 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             #expect(tokens.accessToken.hasPrefix("emu_at_") && tokens.refreshToken.hasPrefix("emu_rt_"))
             #expect(await harness.calendly.perform(.currentUser(grant.token)) != .failed(.unauthorized))
             // The code is single-use.
-            #expect(await harness.calendly.perform(.exchangeCode(code: code, verifier: "state-1")) == .failed(.invalidGrant))
+            #expect(await harness.calendly.perform(.exchangeCode(code: code, verifier: "state-1", agent: "agent-1")) == .failed(.invalidGrant))
         }
     }
 
@@ -266,9 +268,9 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
         try await LiveHarness.run { harness in
             let query = try await authorize(harness, state: "state-2", challenge: CalendlyPKCE.challenge(for: CalendlyPKCE.makeVerifier()))
             harness.verifiers.save(state: "state-2", verifier: CalendlyPKCE.makeVerifier())
-            #expect(await harness.calendly.perform(.exchangeCode(code: try #require(query["code"]), verifier: "state-2")) == .failed(.invalidGrant))
+            #expect(await harness.calendly.perform(.exchangeCode(code: try #require(query["code"]), verifier: "state-2", agent: "agent-1")) == .failed(.invalidGrant))
             // No verifier kept for the state at all.
-            #expect(await harness.calendly.perform(.exchangeCode(code: "whatever", verifier: "unknown-state")) == .failed(.invalidGrant))
+            #expect(await harness.calendly.perform(.exchangeCode(code: "whatever", verifier: "unknown-state", agent: "agent-1")) == .failed(.invalidGrant))
         }
     }
 
@@ -338,12 +340,14 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
         }
     }
 
-    @Test func revokeEndsTheGrantAndForgetsTheTokens() async throws {
+    /// The interpreter only revokes; the core deletes the tokens when it sees the reply.
+    @Test func revokeEndsTheGrantAndLeavesDeletingToTheCore() async throws {
         try await LiveHarness.run { harness in
             let token = await harness.connect()
             let copy = try #require(harness.keeper.peek(token))
             #expect(await harness.calendly.perform(.revokeToken(token)) == .revoked)
-            #expect(harness.keeper.peek(token) == nil)
+            #expect(harness.keeper.peek(token) != nil)
+            try await harness.keeper.delete(token)
             harness.keeper.put(copy, as: "copy")
             #expect(await harness.calendly.perform(.currentUser("copy")) == .failed(.unauthorized))
             // Nothing held: still revoked.

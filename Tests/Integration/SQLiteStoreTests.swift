@@ -49,7 +49,7 @@ import Testing
         try Self.withTemporaryPath { path in
             let store = try SQLiteStore(path: path)
             #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
-            #expect(SQLiteSchema.currentVersion == 1)
+            #expect(SQLiteSchema.currentVersion == 2)
             for table in SQLiteSchema.Table.allCases {
                 #expect(try store.transaction { try $0.count(table) } == 0, "table \(table.rawValue)")
             }
@@ -60,39 +60,66 @@ import Testing
             #expect(try store.integrityCheck() == "ok")
             // Opening again runs nothing twice (CREATE TABLE would fail) and keeps the version.
             let again = try SQLiteStore(path: path)
-            #expect(try again.schemaVersion() == 1)
+            #expect(try again.schemaVersion() == 2)
         }
     }
 
-    /// A file written by version 1 (the shipped schema) opens under a build that appended version 2:
-    /// the data survives, version 2 runs once, and the old build then refuses the newer file.
+    /// A file written by the current schema opens under a build that appended one more version: the
+    /// data survives, the new version runs once, and the old build then refuses the newer file.
     @Test func migratesAFileFromThePreviousVersion() throws {
         try Self.withTemporaryPath { path in
             do {
-                let v1 = try SQLiteStore(path: path)
-                try v1.transaction { tx in
+                let current = try SQLiteStore(path: path)
+                try current.transaction { tx in
                     _ = LocalEffects.commit([.store(.recordIntent(Self.intent("k1")))], at: Self.t0, into: &tx)
                     tx.record(.bookingCreated(agent: Self.agent, conversation: "acme:conv-1", eventType: "https://api.calendly.com/event_types/INTRO",
                                               scheduledTime: Self.t0 + .days(1), at: Self.t0))
                 }
             }
-            let version2 = SQLiteSchema.Migration(version: 2, statements: [
+            let next = SQLiteSchema.currentVersion + 1
+            let appended = SQLiteSchema.Migration(version: next, statements: [
                 "ALTER TABLE booking_references ADD COLUMN note TEXT",
-                "CREATE TABLE v2_marker(x INTEGER) STRICT",
-                "INSERT INTO v2_marker(x) VALUES (42)",
+                "CREATE TABLE next_marker(x INTEGER) STRICT",
+                "INSERT INTO next_marker(x) VALUES (42)",
             ])
-            let v2 = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [version2])
-            #expect(try v2.schemaVersion() == 2)
-            #expect(try v2.transaction { $0.reference("k1") }?.status == .pending)
-            #expect(try v2.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first?.created == 1)
-            #expect(try v2.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM v2_marker") } == 1)
-            #expect(try v2.transaction { try $0.db.scalarInt("SELECT COUNT(note) FROM booking_references") } == 0)
-            // Reopening with version 2 does not rerun it (the ALTER would fail, the INSERT would double).
-            let reopened = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [version2])
-            #expect(try reopened.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM v2_marker") } == 1)
-            // A build that only knows version 1 must not touch a version-2 file.
-            #expect(throws: SQLiteStoreError.schemaTooNew(found: 2, supported: 1)) { try SQLiteStore(path: path) }
-            #expect(try v2.integrityCheck() == "ok")
+            let newer = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [appended])
+            #expect(try newer.schemaVersion() == next)
+            #expect(try newer.transaction { $0.reference("k1") }?.status == .pending)
+            #expect(try newer.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first?.created == 1)
+            #expect(try newer.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM next_marker") } == 1)
+            #expect(try newer.transaction { try $0.db.scalarInt("SELECT COUNT(note) FROM booking_references") } == 0)
+            // Reopening does not rerun it (the ALTER would fail, the INSERT would double).
+            let reopened = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [appended])
+            #expect(try reopened.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM next_marker") } == 1)
+            // A build that only knows the current version must not touch the newer file.
+            #expect(throws: SQLiteStoreError.schemaTooNew(found: next, supported: SQLiteSchema.currentVersion)) { try SQLiteStore(path: path) }
+            #expect(try newer.integrityCheck() == "ok")
+        }
+    }
+
+    /// Version 2 keeps every pending reference of a (event type, start, email) triple findable. A
+    /// version-1 file already lost the older intent's entry when the newer one settled; the migration
+    /// rebuilds it, so that intent's webhook matches after the upgrade.
+    @Test func version2RestoresMatchEntriesVersion1Lost() throws {
+        try Self.withTemporaryPath { path in
+            let start = Self.t0 + .days(2)
+            do {
+                let v1 = try SQLiteStore(path: path, migrations: [SQLiteSchema.version1])
+                try v1.transaction { tx in
+                    _ = LocalEffects.commit([
+                        .store(.recordIntent(Self.intent("older", conversation: "acme:conv-1", start: start, email: "ann@example.com"))),
+                        .store(.recordIntent(Self.intent("newer", conversation: "acme:conv-2", start: start, email: "ann@example.com"))),
+                    ], at: Self.t0, into: &tx)
+                    _ = LocalEffects.commit([.store(.settleIntent("newer", .notBooked(reason: "slot_unavailable"), at: Self.t0))], at: Self.t0, into: &tx)
+                    // As version 1's algorithm left it: the newer put owned the one entry, and its settling removed it.
+                    _ = try tx.db.run("DELETE FROM reference_matches")
+                }
+            }
+            let upgraded = try SQLiteStore(path: path)
+            #expect(try upgraded.schemaVersion() == 2)
+            let notice = Self.notice(.created, invitee: "https://api.calendly.com/invitees/X", email: "Ann@example.com", start: start, sentAt: Self.t0)
+            #expect(try upgraded.transaction { $0.referenceKey(matching: notice) } == "older")
+            #expect(try upgraded.integrityCheck() == "ok")
         }
     }
 
@@ -105,7 +132,7 @@ import Testing
                 try db.execute("INSERT INTO schema_version(id, version) VALUES (1, 0)")
             }
             let store = try SQLiteStore(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
             #expect(try store.transaction { try $0.count(.bookingReferences) } == 0)
         }
     }
@@ -114,14 +141,15 @@ import Testing
     @Test func aFailingMigrationRollsBackCompletely() throws {
         try Self.withTemporaryPath { path in
             _ = try SQLiteStore(path: path)
-            let broken = SQLiteSchema.Migration(version: 2, statements: ["CREATE TABLE half_done(x INTEGER)", "THIS IS NOT SQL"])
+            let next = SQLiteSchema.currentVersion + 1
+            let broken = SQLiteSchema.Migration(version: next, statements: ["CREATE TABLE half_done(x INTEGER)", "THIS IS NOT SQL"])
             #expect {
                 try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [broken])
             } throws: { error in
-                (error as? SQLiteError)?.operation == "migration 2"
+                (error as? SQLiteError)?.operation == "migration \(next)"
             }
             let store = try SQLiteStore(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
             #expect(try store.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'") } == 0)
             #expect(throws: SQLiteStoreError.invalidMigrationList) {
                 try SQLiteStore(path: path, migrations: [SQLiteSchema.Migration(version: 2, statements: [])])
@@ -237,7 +265,15 @@ import Testing
             try Self.expectSameOutcome(actual, expected, "\(effects)")
             last = (actual, expected)
         }
-        #expect(last?.0.telemetry == [.webhookRejected(reason: "unknown_event", at: Self.t0)])
+        // The newer intent with the same (event type, start, email) settled; the older one still waits
+        // and its webhook must find it (not end as unknown_event).
+        #expect(last?.0.telemetry == [])
+        let woken = last?.0.followUps.compactMap { followUp -> ConversationID? in
+            if case .conversation(let id, _) = followUp { return id } else { return nil }
+        }
+        #expect(woken == ["acme:conv-1"])
+        #expect(try sqlite.transaction { $0.reference("older") }?.status == .confirmed)
+        #expect(try memory.transaction { $0.reference("older") }?.status == .confirmed)
         try Self.expectSameState(sqlite, memory, "end")
     }
 

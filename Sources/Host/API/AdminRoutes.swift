@@ -23,7 +23,8 @@ enum AdminRoutes {
                 let state = OAuthStateCodec.encode(agent: agent, nonce: services.newSecret())
                 let verifier = CalendlyPKCE.makeVerifier()
                 try await services.verifiers.saveVerifier(state: state.rawValue, verifier: verifier, at: services.now())
-                let (connection, _) = try await services.runtime.connection(agent, .connectRequested(state, at: services.now()))
+                let (connection, _) = try await services.runtime.connection(agent, .connectRequested(state, webhookURL: services.configuration.webhookURL,
+                                                                                                  at: services.now()))
                 let url = LiveCalendly.authorizeURL(authBase: services.configuration.calendlyAuthBase, clientID: services.clientID,
                                                     redirectURI: services.configuration.redirectURI, state: state.rawValue,
                                                     codeChallenge: CalendlyPKCE.challenge(for: verifier), scopes: Connection.requiredScopes)

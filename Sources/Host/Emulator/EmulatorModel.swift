@@ -40,6 +40,9 @@ public actor EmulatorModel {
     var grantFamilies = 0
     var subscriptions: [Subscription] = []
     var subscriptionCount = 0
+    /// Calendly disables a subscription after 24 h of failed deliveries; the emulator after this many
+    /// failed deliveries in a row (each already retried), so tests need not wait a day.
+    public var failedDeliveriesBeforeDisable = 3
     var scriptedFaults: [EmulatorFault] = []
     var deliveries: [DeliveryRecord] = []
     var deliveryTasks: [Task<Void, Never>] = []
@@ -91,6 +94,11 @@ public actor EmulatorModel {
         var user: String?
         var signingKey: [UInt8]?
         var createdAt: Instant
+        /// False once deliveries kept failing; a disabled subscription delivers nothing.
+        var active = true
+        var failedDeliveries = 0
+        var retryStartedAt: Instant?
+        var updatedAt: Instant?
     }
 
     struct DeliveryRecord: Sendable {
@@ -171,6 +179,12 @@ public actor EmulatorModel {
         let grant = mintTokens(scopes: scopes, clientID: clientID, family: nil)
         return (grant.access, grant.refresh)
     }
+
+    /// For tests: how many failed deliveries in a row disable a subscription.
+    public func setFailedDeliveriesBeforeDisable(_ count: Int) { failedDeliveriesBeforeDisable = max(1, count) }
+
+    /// The subscriptions as (callback URL, state) — for tests.
+    public var subscriptionStates: [(url: String, state: String)] { subscriptions.map { ($0.url, $0.active ? "active" : "disabled") } }
 
     /// Makes one access token (or all) expired, as if its two hours had passed.
     public func expireAccessTokens(_ token: String? = nil) {

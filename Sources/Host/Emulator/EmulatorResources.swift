@@ -103,8 +103,9 @@ extension EmulatorModel {
     func subscriptionJSON(_ subscription: Subscription) -> JSONValue {
         .object([
             "uri": .string(baseURL + "/webhook_subscriptions/" + subscription.uuid), "callback_url": .string(subscription.url),
-            "created_at": .time(subscription.createdAt), "updated_at": .time(subscription.createdAt), "retry_started_at": .null,
-            "state": .string("active"), "events": .array(subscription.events.map(JSONValue.string)), "scope": .string(subscription.scope),
+            "created_at": .time(subscription.createdAt), "updated_at": .time(subscription.updatedAt ?? subscription.createdAt),
+            "retry_started_at": .time(subscription.retryStartedAt),
+            "state": .string(subscription.active ? "active" : "disabled"), "events": .array(subscription.events.map(JSONValue.string)), "scope": .string(subscription.scope),
             "organization": .string(subscription.organization), "user": .text(subscription.user), "group": .null,
             "creator": .string(account.uri),
         ])

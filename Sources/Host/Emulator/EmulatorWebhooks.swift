@@ -74,22 +74,39 @@ extension EmulatorModel {
         if deliveryTasks.count > 200 { deliveryTasks.removeFirst(100) }
         for webhook in outgoing {
             let event = webhook.kind.rawValue
-            for subscription in subscriptions where subscription.events.contains(event) {
+            for subscription in subscriptions where subscription.active && subscription.events.contains(event) {
                 let signature = WebhookSignature(key: subscription.signingKey ?? signingKey, hmac: CryptoHMAC.sha256)
                 let session = deliverySession
                 let body = webhook.body
                 let url = subscription.url
+                let uuid = subscription.uuid
                 let task = Task.detached { [weak self] in
                     let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session)
                     await self?.recordDelivery(DeliveryRecord(url: url, event: event, attempts: outcome.attempts, status: outcome.status,
-                                                              error: outcome.error, at: EmulatorTime.wallClock()))
+                                                              error: outcome.error, at: EmulatorTime.wallClock()), subscription: uuid)
                 }
                 deliveryTasks.append(task)
             }
         }
     }
 
-    func recordDelivery(_ record: DeliveryRecord) { deliveries.append(record) }
+    /// Records a delivery; a run of failed ones disables the subscription, as Calendly does after 24 h.
+    func recordDelivery(_ record: DeliveryRecord, subscription uuid: String) {
+        deliveries.append(record)
+        guard let index = subscriptions.firstIndex(where: { $0.uuid == uuid }) else { return }
+        if let status = record.status, (200..<300).contains(status) {
+            subscriptions[index].failedDeliveries = 0
+            subscriptions[index].retryStartedAt = nil
+            return
+        }
+        subscriptions[index].failedDeliveries += 1
+        if subscriptions[index].retryStartedAt == nil { subscriptions[index].retryStartedAt = record.at }
+        if subscriptions[index].failedDeliveries >= failedDeliveriesBeforeDisable, subscriptions[index].active {
+            subscriptions[index].active = false
+            subscriptions[index].updatedAt = record.at
+            logger.notice("webhook subscription disabled after failed deliveries", metadata: ["subscription": "\(uuid)"])
+        }
+    }
 
     static func post(_ body: [UInt8], to url: String, signature: WebhookSignature,
                      session: URLSession) async -> (attempts: Int, status: Int?, error: String?) {

@@ -68,7 +68,7 @@ extension LiveCalendly {
 /// The OAuth half of `LiveCalendly`: code exchange (PKCE), single-flight refresh with rotation,
 /// revoke, and the token endpoint itself.
 extension LiveCalendly {
-    func exchangeCode(_ code: String, state: String, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+    func exchangeCode(_ code: String, state: String, agent: AgentID, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         // The core hands in the OAuth state; the verifier minted for it never leaves the interpreters.
         guard let verifier = await verifiers.verifier(forState: state) else { throw .failed(.invalidGrant) }
         let response = try await tokenEndpoint("/oauth/token", [("grant_type", "authorization_code"), ("code", code),
@@ -77,7 +77,7 @@ extension LiveCalendly {
         let tokens = makeTokens(wire, previous: nil)
         let reference = TokenReference("tok_" + UUID().uuidString.lowercased())
         do {
-            try await self.tokens.save(tokens, as: reference)
+            try await self.tokens.save(tokens, as: reference, agent: agent)
         } catch {
             // Calendly granted tokens we could not keep: nobody can tell what the connection holds now.
             logger.error("could not persist granted Calendly tokens", metadata: ["error": "\(type(of: error))"])
@@ -148,8 +148,7 @@ extension LiveCalendly {
             // An already dead token is as revoked as it gets.
             if case .failed(.invalidGrant) = error { outcome = nil } else { outcome = error }
         }
-        // The connection is being let go either way: the tokens are not kept after a revoke attempt.
-        try? await tokens.delete(reference)
+        // The tokens stay in the vault: the core deletes them when it sees this reply (whatever it says).
         if let outcome { throw outcome }
         return .revoked
     }

@@ -132,6 +132,32 @@ enum CalendlyWire {
     }
 
     /// `POST /invitees` (the Scheduling API).
+    /// A webhook subscription resource. `state` is "active" or "disabled"; anything else (or absent)
+    /// is taken as not delivering, so a check re-creates rather than trusts it.
+    struct WebhookSubscription: Decodable {
+        var uri: String
+        var callbackURL: String
+        var state: String?
+        var events: [String]?
+        var scope: String?
+
+        enum CodingKeys: String, CodingKey { case uri, callbackURL = "callback_url", state, events, scope }
+
+        var model: Effects.WebhookSubscription {
+            Effects.WebhookSubscription(uri: CalendlyURI(uri), callbackURL: callbackURL, active: state == "active", events: events ?? [],
+                                        scope: scope ?? "")
+        }
+    }
+
+    /// `POST /webhook_subscriptions`, organization scope (no `signing_key`: for OAuth apps Calendly signs
+    /// with the app's key).
+    struct WebhookSubscriptionBody: Encodable {
+        var url: String
+        var events: [String]
+        var organization: String
+        var scope = "organization"
+    }
+
     struct InviteeBody: Encodable {
         struct Person: Encodable { var email: String; var name: String; var timezone: String }
         struct Answer: Encodable { var question: String; var answer: String; var position: Int }

@@ -85,8 +85,8 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
 
     func run(_ call: CalendlyCall, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         switch call {
-        case .exchangeCode(let code, let state):
-            return try await exchangeCode(code, state: state, deadline)
+        case .exchangeCode(let code, let state, let agent):
+            return try await exchangeCode(code, state: state, agent: agent, deadline)
         case .refreshToken(let reference):
             switch await refresh(reference, stale: nil, deadline) {
             case .granted(let tokens):
@@ -118,6 +118,16 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             return .inviteeCreated(try decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self, response).resource.model(start: request.start))
         case .findInvitee(let reference, let eventType, let email, let start):
             return .inviteeFound(try await findInvitee(reference, eventType: eventType, email: email, start: start, deadline))
+        case .createWebhookSubscription(let reference, let organization, let url, let events):
+            let body = try Self.json(CalendlyWire.WebhookSubscriptionBody(url: url, events: events, organization: organization.rawValue))
+            let response = try await api(.post, "/webhook_subscriptions", body: body, token: reference, deadline)
+            return .webhookSubscription(try decode(CalendlyWire.Resource<CalendlyWire.WebhookSubscription>.self, response).resource.model)
+        case .listWebhookSubscriptions(let reference, let organization):
+            return .webhookSubscriptions(try await listWebhookSubscriptions(reference, organization: organization, deadline))
+        case .deleteWebhookSubscription(let reference, let uri):
+            let uuid = try Self.lastSegment(of: uri)
+            _ = try await api(.delete, "/webhook_subscriptions/\(uuid)", token: reference, deadline, expectJSON: false)
+            return .webhookSubscriptionDeleted
         }
     }
 
@@ -137,6 +147,24 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             pageToken = next
         }
         logger.warning("event type listing stopped at the page cap", metadata: ["pages": "\(configuration.maxPages)"])
+        return items
+    }
+
+    /// Every organization-scoped subscription, page by page (up to `maxPages`).
+    func listWebhookSubscriptions(_ reference: TokenReference, organization: CalendlyURI,
+                                  _ deadline: Deadline) async throws(CallError) -> [WebhookSubscription] {
+        var items: [WebhookSubscription] = []
+        var pageToken: String?
+        for _ in 0..<max(1, configuration.maxPages) {
+            var query = [("organization", organization.rawValue), ("scope", "organization"), ("count", String(configuration.pageSize))]
+            if let pageToken { query.append(("page_token", pageToken)) }
+            let response = try await api(.get, "/webhook_subscriptions", query: query, token: reference, deadline)
+            let page = try decode(CalendlyWire.Collection<CalendlyWire.WebhookSubscription>.self, response)
+            items += page.collection.map(\.model)
+            let next = page.pagination?.nextPageToken ?? page.pagination?.nextPage.flatMap(Self.pageToken(in:))
+            guard let next, !next.isEmpty, next != pageToken else { return items }
+            pageToken = next
+        }
         return items
     }
 
@@ -178,6 +206,9 @@ extension CalendlyCall {
         case .availableTimes: return "availableTimes"
         case .createInvitee: return "createInvitee"
         case .findInvitee: return "findInvitee"
+        case .createWebhookSubscription: return "createWebhookSubscription"
+        case .listWebhookSubscriptions: return "listWebhookSubscriptions"
+        case .deleteWebhookSubscription: return "deleteWebhookSubscription"
         }
     }
 }
@@ -197,7 +228,7 @@ extension LiveCalendly {
     /// One API request with the connection's bearer token. A 401 refreshes the token once and retries
     /// once (the 401'd request changed nothing); a 429 waits once when Calendly's wait fits the budget.
     func api(_ method: Method, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
-             token reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> WireResponse {
+             token reference: TokenReference, _ deadline: Deadline, expectJSON: Bool = true) async throws(CallError) -> WireResponse {
         var access = try await heldTokens(reference).accessToken
         let url = try url(configuration.apiBase, path, query)
         var refreshed = false, waited = false
@@ -214,7 +245,8 @@ extension LiveCalendly {
             let response = try await send(request, deadline)
             switch response.status {
             case 200..<300:
-                guard response.isJSON else { throw .failed(.malformedResponse) }
+                // A DELETE answers 204 with no body at all.
+                guard !expectJSON || response.isJSON else { throw .failed(.malformedResponse) }
                 return response
             case 401 where !refreshed:
                 refreshed = true

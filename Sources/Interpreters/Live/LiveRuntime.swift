@@ -78,6 +78,8 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 switch followUp {
                 case .conversation(let target, let next):
                     if target == id { queue.append(next) } else { spawnConversation(target, next) }
+                case .config(let agent, let next):
+                    spawnConfig(agent, next)
                 }
             }
             for effect in outcome.external {
@@ -104,6 +106,14 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 for message in result.messages { await sink.deliver(message) }
             } catch {
                 logger.error("conversation step failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func spawnConfig(_ agent: AgentID, _ input: ActionConfig.Input) {
+        Task { [self] in
+            do { _ = try await config(agent, input) } catch {
+                logger.error("config step failed", metadata: ["agent": "\(agent)", "error": "\(error)"])
             }
         }
     }
@@ -148,18 +158,24 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let at = now()
             let (state, outcome) = try store.transaction { tx -> (Connection, LocalEffects.Outcome) in
                 var state = try tx.loadConnection(agent) ?? Connection(agent: agent)
-                let wasConnected = state.account != nil
                 let before = Redaction.json(state)
                 let effects = Connection.reduce(&state, input)
                 try tx.saveConnection(state)
                 try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
                                      payload: Self.record("agent:\(agent)", at, .connection, agent.rawValue, input.redactedForJournal, effects.map(\.redactedForJournal), before))
-                if wasConnected, state.account == nil, var config = try tx.loadConfig(agent) {
-                    // S01 AC-4 / AC-3: the cached list goes with the connection.
-                    _ = ActionConfig.reduce(&config, .connectionLost)
-                    try tx.saveConfig(config)
+                var outcome = LocalEffects.commit(effects, at: at, into: &tx)
+                // The connection told its config (e.g. `connectionLost`): same agent, same transaction.
+                let followUps = outcome.followUps
+                outcome.followUps = []
+                for followUp in followUps {
+                    switch followUp {
+                    case .config(let target, let configInput) where target == agent:
+                        outcome.merge(try Self.configStep(agent, configInput, at: at, into: &tx))
+                    case .config, .conversation:
+                        outcome.followUps.append(followUp)
+                    }
                 }
-                return (state, LocalEffects.commit(effects, at: at, into: &tx))
+                return (state, outcome)
             }
             last = state
             rejections += outcome.rejections
@@ -176,13 +192,8 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let input = queue.removeFirst()
             let at = now()
             let (state, outcome) = try store.transaction { tx -> (ActionConfig, LocalEffects.Outcome) in
-                var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
-                let before = Redaction.json(state)
-                let effects = ActionConfig.reduce(&state, input)
-                try tx.saveConfig(state)
-                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
-                                     payload: Self.record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
-                return (state, LocalEffects.commit(effects, at: at, into: &tx))
+                let outcome = try Self.configStep(agent, input, at: at, into: &tx)
+                return (try tx.loadConfig(agent) ?? ActionConfig(agent: agent), outcome)
             }
             last = state
             rejections += outcome.rejections
@@ -191,16 +202,49 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         return (last, rejections)
     }
 
+    /// One journaled `ActionConfig` step inside the caller's transaction.
+    static func configStep(_ agent: AgentID, _ input: ActionConfig.Input, at: Instant, into tx: inout Store.Transaction) throws -> LocalEffects.Outcome {
+        var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
+        let before = Redaction.json(state)
+        let effects = ActionConfig.reduce(&state, input)
+        try tx.saveConfig(state)
+        try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
+                             payload: record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
+        return LocalEffects.commit(effects, at: at, into: &tx)
+    }
+
     /// Observes an admin step's telemetry and logs and performs its Calendly calls, in order; the
     /// replies go back to the same aggregate as inputs.
     func settleAgentStep(_ outcome: LocalEffects.Outcome) async -> [(RequestID, CalendlyReply)] {
         for event in outcome.telemetry { await telemetry.observe(event) }
         for entry in outcome.logs { log(entry, conversation: nil) }
+        for followUp in outcome.followUps {
+            switch followUp {
+            case .conversation(let id, let input): spawnConversation(id, input)
+            case .config(let agent, let input): spawnConfig(agent, input)
+            }
+        }
         var replies: [(RequestID, CalendlyReply)] = []
         for effect in outcome.external {
             if case .calendly(let request, let call) = effect { replies.append((request, await calendly.perform(call))) }
         }
         return replies
+    }
+
+    // MARK: - Webhook subscription care
+
+    /// The periodic (and start-up) webhook subscription check for one agent: lists the subscriptions at
+    /// Calendly and re-creates ours when it is missing or disabled (`Connection.subscriptionCheck`).
+    /// `webhookURL` is `<PUBLIC_BASE_URL>/v1/webhooks/calendly`. Does nothing for an agent not connected.
+    @discardableResult
+    public func checkSubscription(agent: AgentID, webhookURL: String) async throws -> Connection {
+        try await connection(agent, .subscriptionCheck(webhookURL: webhookURL, at: now())).0
+    }
+
+    /// `checkSubscription` for every agent with a connected account, one after another.
+    public func checkSubscriptions(webhookURL: String) async throws {
+        let agents = try store.transaction { tx in try tx.connectedAgents() }
+        for agent in agents { try await checkSubscription(agent: agent, webhookURL: webhookURL) }
     }
 
     /// Reads an agent's connection and config consistently (for the admin view and for triggers).
@@ -238,6 +282,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             for followUp in outcome.followUps {
                 switch followUp {
                 case .conversation(let id, let input): spawnConversation(id, input)
+                case .config(let agent, let input): spawnConfig(agent, input)
                 }
             }
             return verdict
@@ -280,7 +325,7 @@ extension Connection.Input {
     public var redactedForJournal: Connection.Input {
         switch self {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
-        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested: return self
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .subscriptionCheck: return self
         }
     }
 }
@@ -288,8 +333,8 @@ extension Connection.Input {
 extension Effect {
     /// Keeps OAuth codes out of journals (effects carry the code to the exchange call).
     public var redactedForJournal: Effect {
-        if case .calendly(let request, .exchangeCode(_, let verifier)) = self {
-            return .calendly(request, .exchangeCode(code: "<redacted>", verifier: verifier))
+        if case .calendly(let request, .exchangeCode(_, let verifier, let agent)) = self {
+            return .calendly(request, .exchangeCode(code: "<redacted>", verifier: verifier, agent: agent))
         }
         return self
     }

@@ -17,6 +17,7 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public mutating func saveConversation(_ state: BookingConversation) throws { conversations[state.id] = state }
         public mutating func loadConnection(_ agent: AgentID) throws -> Connection? { connections[agent] }
         public mutating func saveConnection(_ state: Connection) throws { connections[state.agent] = state }
+        public mutating func connectedAgents() throws -> [AgentID] { connections.values.filter { $0.account != nil }.map(\.agent).sorted() }
         public mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig? { configs[agent] }
         public mutating func saveConfig(_ state: ActionConfig) throws { configs[state.agent] = state }
         public mutating func insertDeliveryIfNew(_ id: DeliveryID, at: Instant) throws -> Bool {

@@ -8,6 +8,8 @@ public protocol AggregateTransaction: DurableState {
     mutating func saveConversation(_ state: BookingConversation) throws
     mutating func loadConnection(_ agent: AgentID) throws -> Connection?
     mutating func saveConnection(_ state: Connection) throws
+    /// Agents whose connection holds an account, sorted (for the periodic subscription check).
+    mutating func connectedAgents() throws -> [AgentID]
     mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig?
     mutating func saveConfig(_ state: ActionConfig) throws
     /// False when the delivery was seen before (the dedupe is decided and recorded in one statement).

@@ -119,7 +119,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1]
+    public static let migrations: [Migration] = [version1, version2]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -178,6 +178,25 @@ public enum SQLiteSchema {
         CREATE TABLE telemetry(seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, agent TEXT, at_ms INTEGER NOT NULL,
             payload TEXT NOT NULL) STRICT
         """,
+    ])
+
+    /// Version 2. `reference_matches` holds every pending reference of a (event type, start, email)
+    /// triple, not only the last one put: when a newer intent with the same triple settled, version 1
+    /// dropped the entry and the older intent's webhook became `unknown_event`. Entries lost that way
+    /// are rebuilt from `booking_references` (ASCII emails, which SQLite's `lower` folds as Swift does).
+    static let version2 = Migration(version: 2, statements: [
+        """
+        CREATE TABLE reference_matches_v2(event_type TEXT NOT NULL, start_ms INTEGER NOT NULL, email_key TEXT NOT NULL, key TEXT NOT NULL,
+            PRIMARY KEY(event_type, start_ms, email_key, key)) STRICT, WITHOUT ROWID
+        """,
+        "INSERT INTO reference_matches_v2(event_type, start_ms, email_key, key) SELECT event_type, start_ms, email_key, key FROM reference_matches",
+        """
+        INSERT OR IGNORE INTO reference_matches_v2(event_type, start_ms, email_key, key)
+            SELECT event_type, start_ms, lower(email), key FROM booking_references
+            WHERE email IS NOT NULL AND email NOT GLOB '*[^ -~]*'
+        """,
+        "DROP TABLE reference_matches",
+        "ALTER TABLE reference_matches_v2 RENAME TO reference_matches",
     ])
 
     /// Per-connection settings: WAL (readers never block the writer), FULL sync (durable commits),

@@ -32,13 +32,9 @@ public final class SQLiteTokenKeeper: TokenKeeper, PKCEVerifiers, Sendable {
 
     // MARK: TokenKeeper
 
-    /// Saves (or replaces, e.g. after a refresh) the tokens under `reference`, in one statement.
-    /// A row keeps the agent it was saved with before.
-    public func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws {
-        try await save(tokens, as: reference, agent: nil)
-    }
-
-    /// Saves tokens owned by `agent`, so a disconnect (`deleteTokens(of:)`) removes them.
+    /// Saves (or replaces, e.g. after a refresh) the tokens under `reference`, in one statement. Tokens
+    /// saved with their `agent` are removed by a disconnect (`deleteTokens(of:)`); a nil agent keeps the
+    /// row's owner.
     public func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws {
         let sealed = try vault.seal(try Self.encoder().encode(tokens), context: Self.tokenContext(reference))
         let at = now()

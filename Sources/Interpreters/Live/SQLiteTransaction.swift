@@ -64,9 +64,10 @@ public struct SQLiteTransaction: AggregateTransaction {
             if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(notice.invitee.rawValue)], { $0.text(0) }) ?? nil {
                 return BookingKey(key)
             }
-            return try db.row("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
-                              [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
-                              { $0.text(0).map(BookingKey.init(rawValue:)) }) ?? nil
+            // Of several pending matches the smallest key wins, compared in Swift exactly as InMemoryStore does.
+            return try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
+                               [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
+                               { BookingKey($0.text(0) ?? "") }).min()
         }
     }
 
@@ -94,13 +95,14 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
-    /// `InMemoryStore.index`: the newest reference with an invitee / a pending email owns the entry.
+    /// `InMemoryStore.index`: the newest reference with an invitee owns that entry; every reference with a
+    /// pending email has its own match entry.
     private func index(_ reference: BookingReference) throws {
         if let invitee = reference.invitee {
             try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
         if let email = reference.email {
-            try db.run("INSERT OR REPLACE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
+            try db.run("INSERT OR IGNORE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
                        [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
                         .text(reference.key.rawValue)])
         }
@@ -242,6 +244,16 @@ public struct SQLiteTransaction: AggregateTransaction {
         try checked {
             try db.run("INSERT INTO connections(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
                        [.text(state.agent.rawValue), .text(try json(state))])
+        }
+    }
+
+    public mutating func connectedAgents() throws -> [AgentID] {
+        try checked {
+            // The account lives in the state JSON: decode each (a handful of rows per tenant, read by a periodic job).
+            let rows = try db.rows("SELECT agent, state FROM connections", []) { ($0.text(0) ?? "", $0.text(1) ?? "") }
+            return try rows.compactMap { agent, text in
+                try decode(Connection.self, text, table: "connections", id: agent).account == nil ? nil : AgentID(agent)
+            }.sorted()
         }
     }
 

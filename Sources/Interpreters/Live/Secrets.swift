@@ -26,9 +26,17 @@ extension CalendlyTokens: CustomStringConvertible, CustomDebugStringConvertible 
 /// Where tokens live (encrypted at rest in production: `TokenVault` + SQLite). Implementations must
 /// make `save` atomic: a rotated refresh token is either fully stored or not at all.
 public protocol TokenKeeper: Sendable {
-    func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws
+    /// `agent` owns the tokens (a code exchange); nil keeps the owner the reference already has (a refresh).
+    func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws
     func load(_ reference: TokenReference) async throws -> CalendlyTokens?
     func delete(_ reference: TokenReference) async throws
+}
+
+extension TokenKeeper {
+    /// Replaces the tokens under `reference`, keeping their owner (a refresh).
+    public func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws {
+        try await save(tokens, as: reference, agent: nil)
+    }
 }
 
 /// PKCE code verifiers minted by the host at connect time, keyed by the OAuth `state`.

@@ -41,6 +41,9 @@ public struct SimCalendly: Sendable {
     private var byEmail: [String: [Int]] = [:]
     private var byInvitee: [CalendlyURI: Int] = [:]
     public private(set) var outbox: [OutgoingWebhook] = []
+    /// `/webhook_subscriptions` (see SimCalendlyWebhookSubscriptions.swift).
+    public internal(set) var webhookSubscriptions: [WebhookSubscriptionRecord] = []
+    var subscriptionSequence = 0
     private var sequence = 0
     public let baseURL: String
 

@@ -72,6 +72,15 @@ public final class SimCalendlyPerformer: CalendlyPerformer, Sendable {
                 }
             case .findInvitee(_, let eventType, let email, let start):
                 return .inviteeFound(state.calendly.findInvitee(eventType: eventType, email: email, start: start))
+            case .createWebhookSubscription(_, let organization, let url, let events):
+                switch state.calendly.createWebhookSubscription(url: url, events: events, organization: organization) {
+                case .success(let subscription): return .webhookSubscription(subscription)
+                case .failure(let failure): return .failed(failure)
+                }
+            case .listWebhookSubscriptions(_, let organization):
+                return .webhookSubscriptions(state.calendly.webhookSubscriptions(organization: organization))
+            case .deleteWebhookSubscription(_, let uri):
+                return state.calendly.deleteWebhookSubscription(uri) ? .webhookSubscriptionDeleted : .failed(.notFound)
             }
         }
     }

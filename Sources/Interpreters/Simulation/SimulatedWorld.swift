@@ -186,6 +186,8 @@ public final class SimulatedWorld {
             switch followUp {
             case .conversation(let id, let next):
                 if let target = Int(id.rawValue.dropFirst()) { queue.push(.input(target, next, epoch: epoch), at: now) }
+            case .config:
+                break // The simulator runs conversations only; connections and configs are fixed setups here.
             }
         }
         for effect in outcome.external {
@@ -249,7 +251,8 @@ public final class SimulatedWorld {
             if tookTooLong { return (delay, .failed(.unreachable)) }
             summary.reconciled += 1
             return (delay, .inviteeFound(calendly.findInvitee(eventType: eventType, email: email, start: start)))
-        case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .listEventTypes, .getEventType:
+        case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .listEventTypes, .getEventType, .createWebhookSubscription,
+             .listWebhookSubscriptions, .deleteWebhookSubscription:
             return (delay, .failed(.notFound))
         }
     }
@@ -289,6 +292,8 @@ public final class SimulatedWorld {
             switch followUp {
             case .conversation(let id, let input):
                 if let index = Int(id.rawValue.dropFirst()) { step(index, input) }
+            case .config:
+                break // No admin aggregates in the simulator.
             }
         }
     }

@@ -32,6 +32,7 @@ enum TraceText {
             switch message {
             case .inviteeNotice(let notice): return "notify notice \(notice.kind.rawValue) \(notice.invitee)"
             case .bookingSeen(let conversation, let key, _): return "notify seen \(conversation) \(key)"
+            case .connectionLost(let agent): return "notify connectionLost \(agent)"
             }
         case .schedule(let timer, let after): return "schedule \(timer) \(after.milliseconds)"
         case .log(let entry): return "log \(entry.level.rawValue)"
@@ -51,6 +52,9 @@ extension CalendlyReply {
         case .availableTimes(let slots): return "availableTimes(\(slots.count))"
         case .inviteeCreated(let invitee): return "inviteeCreated(\(invitee.uri))"
         case .inviteeFound(let invitee): return "inviteeFound(\(invitee?.uri.rawValue ?? "none"))"
+        case .webhookSubscription(let subscription): return "webhookSubscription(\(subscription.uri))"
+        case .webhookSubscriptions(let list): return "webhookSubscriptions(\(list.count))"
+        case .webhookSubscriptionDeleted: return "webhookSubscriptionDeleted"
         case .failed(let failure): return "failed(\(failure.reason))"
         case .outcomeUnknown: return "outcomeUnknown"
         }
@@ -69,6 +73,9 @@ extension CalendlyCall {
         case .availableTimes(_, let eventType, let from, let to): return "availableTimes(\(eventType) \(from) \(to))"
         case .createInvitee(_, let key, let request): return "createInvitee(\(key) \(request.start))"
         case .findInvitee(_, _, _, let start): return "findInvitee(\(start))"
+        case .createWebhookSubscription(_, _, let url, _): return "createWebhookSubscription(\(url))"
+        case .listWebhookSubscriptions: return "listWebhookSubscriptions"
+        case .deleteWebhookSubscription(_, let uri): return "deleteWebhookSubscription(\(uri))"
         }
     }
 }

@@ -1,0 +1,40 @@
+import Core
+import Effects
+
+/// A webhook subscription as the model keeps it.
+public struct WebhookSubscriptionRecord: Sendable, Hashable {
+    public var subscription: WebhookSubscription
+    public var organization: CalendlyURI
+}
+
+/// Calendly's `/webhook_subscriptions` in the model: one subscription per callback URL (a second
+/// create is 409), listed per organization, and disabled when deliveries keep failing.
+extension SimCalendly {
+    public mutating func createWebhookSubscription(url: String, events: [String], organization: CalendlyURI) -> Result<WebhookSubscription, CalendlyFailure> {
+        guard !url.isEmpty, !events.isEmpty else { return .failure(.rejected(message: "url and events are required")) }
+        guard !webhookSubscriptions.contains(where: { $0.subscription.callbackURL == url }) else { return .failure(.alreadyExists) }
+        subscriptionSequence += 1
+        let subscription = WebhookSubscription(uri: CalendlyURI("\(baseURL)/webhook_subscriptions/WH\(subscriptionSequence)"), callbackURL: url,
+                                               active: true, events: events, scope: "organization")
+        webhookSubscriptions.append(WebhookSubscriptionRecord(subscription: subscription, organization: organization))
+        return .success(subscription)
+    }
+
+    public func webhookSubscriptions(organization: CalendlyURI) -> [WebhookSubscription] {
+        webhookSubscriptions.filter { $0.organization == organization }.map(\.subscription)
+    }
+
+    @discardableResult
+    public mutating func deleteWebhookSubscription(_ uri: CalendlyURI) -> Bool {
+        guard let index = webhookSubscriptions.firstIndex(where: { $0.subscription.uri == uri }) else { return false }
+        webhookSubscriptions.remove(at: index)
+        return true
+    }
+
+    /// What Calendly does after 24 h of failed deliveries.
+    public mutating func disableWebhookSubscription(_ uri: CalendlyURI) {
+        for index in webhookSubscriptions.indices where webhookSubscriptions[index].subscription.uri == uri {
+            webhookSubscriptions[index].subscription.active = false
+        }
+    }
+}
