@@ -22,6 +22,10 @@ import Testing
         let callback = try await http.send("GET", authorize)
         #expect(callback.status == 200 && callback.object()["message"] as? String == "Connected as host@example.com", "\(callback.text)")
 
+        // Connecting subscribed serve to Calendly's webhooks (organization scope, its public URL).
+        let subscribed = try await http.send("GET", serve.emulator + "/_emulator/state")
+        #expect(subscribed.text.contains(#""callback_url":"\#(serve.base)/v1/webhooks/calendly""#), "\(subscribed.text)")
+
         // S02: only eligible single-host types are listed; a save is validated, then persisted.
         let types = try await http.send("GET", agent + "/event-types", token: admin)
         let names = (types.object()["items"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
@@ -75,6 +79,9 @@ import Testing
         // S01 disconnect, then a graceful stop.
         let disconnected = try await http.send("DELETE", agent + "/connection", token: admin)
         #expect(disconnected.status == 200 && disconnected.object()["status"] as? String == "not_connected", "\(disconnected.text)")
+        let after = try await http.send("GET", serve.emulator + "/_emulator/state")
+        #expect(after.text.contains(#""webhook_subscriptions":[]"#), "disconnect deletes the webhook subscription")
+        #expect(after.text.contains(#""revoked_access":1"#), "and revokes the token at Calendly: \(after.text)")
         #expect(await serve.terminate() == 0)
         // The development keys were generated and kept, never printed.
         let keys = try String(contentsOfFile: serve.dataDirectory + "/dev-keys.json", encoding: .utf8)

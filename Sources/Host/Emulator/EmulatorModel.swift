@@ -279,7 +279,8 @@ public actor EmulatorModel {
             }),
             "pending_faults": .int(scriptedFaults.reduce(0) { $0 + $1.count }),
             "fault_profile": .string(faultProfile.name),
-            "tokens": .object(["access": .int(accessTokens.count), "refresh": .int(refreshTokens.count)]),
+            "tokens": .object(["access": .int(accessTokens.count), "refresh": .int(refreshTokens.count),
+                                "revoked_access": .int(accessTokens.values.filter(\.revoked).count)]),
             "requests_served": .int(requestsServed),
         ])
     }

@@ -77,10 +77,10 @@ public final class HostAssembly: Sendable {
         )
     }
 
-    /// Once the server answers: in demo mode the emulator delivers its signed webhooks to us.
-    public func serverIsListening() async {
-        guard let emulator else { return }
-        await emulator.model.subscribeOrganization(url: configuration.publicBaseURL + "/v1/webhooks/calendly")
+    /// Every connected agent's webhook subscription exists and is active (re-created, and reported, if
+    /// Calendly disabled it); connecting creates it in the first place.
+    public func checkSubscriptions() async throws {
+        try await services.runtime.checkSubscriptions(webhookURL: configuration.webhookURL)
     }
 
     /// After a restart every conversation that was waiting on Calendly resumes (looked up, never resent blindly).
