@@ -76,6 +76,24 @@ import Testing
         try replay.run()
     }
 
+    @Test func exportReadsAClosedDatabaseWithoutChangingIt() async throws {
+        let directory: String
+        do {
+            let host = try SQLiteHost()
+            try await host.bookConversation()
+            directory = host.directory
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/calendly-action.sqlite"
+        // Closed by its last owner: SQLite has checkpointed and removed the WAL.
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let text = try JournalExportCommand.export(databasePath: path, subject: .conversation("conv-7"), account: nil, from: nil, to: nil,
+                                                   exportedAt: HostHarness.start)
+        #expect(try Replayer.replay(try Replayer.parse(text)).allSatisfy { $0.matches })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
     @Test func anAgentStreamExportsAndReplays() async throws {
         let host = try SQLiteHost()
         defer { host.remove() }
