@@ -24,6 +24,8 @@ struct BenchHost {
     static func start(directory: String) async throws -> BenchHost {
         let emulator = try await startEmulator(seed: 1, faults: "none")
         let store = try SQLiteStore(path: directory + "/calendly-action.sqlite")
+        // The port is known only once the server listens; the OAuth redirect URI need not be reachable,
+        // because the bench reads the emulator's redirect and calls the callback itself.
         var configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:0", webhookSigningKey: signingKey, jwtSecret: jwtSecret,
                                               tokenEncryptionKey: Array(repeating: 11, count: 32))
         configuration.calendlyAPIBase = emulator.baseURL
