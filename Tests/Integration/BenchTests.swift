@@ -5,7 +5,7 @@ import Testing
 /// `bench` with tiny counts: every measurement runs and lands in the table and the JSON line. No
 /// timing is asserted (speed is what the bench reports, not what tests check).
 @Suite struct BenchTests {
-    static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ratio_p50", "turn_ratio_p99", "webhook_ingest_per_s",
+    static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ms_p50", "turn_ms_p99", "turn_ratio_p50", "turn_ratio_p99", "webhook_ingest_per_s",
                        "health_per_s", "webhook_ratio", "idle_conversation_stored_bytes", "idle_conversation_rss_bytes", "replay_steps_per_s",
                        "sqlite_step_writes_per_s"]
 
@@ -17,7 +17,7 @@ import Testing
             #expect(row.value.isFinite && row.value >= 0, "\(row.key) = \(row.value)")
         }
         // The host pieces really ran: both turns of both conversations, every webhook accepted.
-        #expect(report.rows.first { $0.key == "turn_ratio_p50" }?.detail.hasPrefix("4 turns;") == true)
+        #expect(report.rows.first { $0.key == "turn_ms_p50" }?.detail.hasPrefix("4 turns;") == true)
         #expect(report.rows.first { $0.key == "webhook_ingest_per_s" }?.detail.hasPrefix("10/10 accepted, 10 deliveries") == true)
         let replay = report.rows.first { $0.key == "replay_steps_per_s" }?.detail.split(separator: " ") ?? []
         #expect(replay.count == 4 && replay[0] == replay[2].dropLast(0) && replay[1] == "steps,", "\(replay)")

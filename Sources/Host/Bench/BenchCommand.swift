@@ -27,8 +27,8 @@ struct BenchSizes: Sendable {
     var replayConversations: Int
     var sqliteWrites: Int
 
-    static let quick = BenchSizes(name: "quick", reducerConversations: 20_000, simulatedConversations: 10_000, turnConversations: 40,
-                                  webhookRequests: 1_000, concurrency: 8, idleStates: 5_000, replayConversations: 300, sqliteWrites: 300)
+    static let quick = BenchSizes(name: "quick", reducerConversations: 20_000, simulatedConversations: 10_000, turnConversations: 100,
+                                  webhookRequests: 2_000, concurrency: 8, idleStates: 5_000, replayConversations: 300, sqliteWrites: 500)
     static let full = BenchSizes(name: "full", reducerConversations: 200_000, simulatedConversations: 100_000, turnConversations: 200,
                                  webhookRequests: 5_000, concurrency: 8, idleStates: 20_000, replayConversations: 2_000, sqliteWrites: 2_000)
     /// For the test that checks every row is printed.
