@@ -29,7 +29,15 @@ enum TurnRatioBench {
             try await turn(path + "offer", offer, expect: "slotsShown")
             try await turn(path + "reply", #"{"text":"1"}"#, expect: "confirmed")
         }
-        let detail = "\(turns.count) turns" + (unexpected > 0 ? ", \(unexpected) ended unexpectedly" : "")
+        // What any request costs on this client and server, for scale: the bare route, one at a time.
+        var bare: [Double] = []
+        for _ in 0..<max(10, conversations) {
+            let clock = ContinuousClock()
+            let started = clock.now
+            _ = try await client.send("GET", host.baseURL + "/health")
+            bare.append(BenchClock.seconds(clock.now - started))
+        }
+        let detail = "\(turns.count) turns" + (unexpected > 0 ? ", \(unexpected) ended unexpectedly" : "") + "; bare GET /health p50 \(ms(bare, 0.5)) ms"
         return [
             BenchRow(key: "turn_ms_p50", name: "runtime turn over HTTP, p50", value: BenchClock.percentile(turns, 0.5) * 1000, unit: "ms",
                      detail: "\(detail); Calendly calls p50 \(ms(calendly, 0.5)) ms", goal: nil),
