@@ -64,7 +64,7 @@ let package = Package(
             name: "Golden",
             dependencies: ["Core", "Effects", "Interpreters"],
             path: "Tests/Golden",
-            exclude: ["Transcripts"]
+            exclude: ["Transcripts", "Incidents"]
         ),
     ]
 )

@@ -1,7 +1,8 @@
 import Effects
 
 /// Data lifecycle of PRD §6.7. Booking references expire in `BookingReference` (24 months); the
-/// failure log after 90 days; webhook dedupe ids in `WebhookIntake`. Aggregates are never touched.
+/// failure log after 90 days; webhook dedupe ids in `WebhookIntake`; the journal after
+/// `journalLifetime` (deleted by the runtime's purge, outside the core). Aggregates are never touched.
 public enum Retention {
     public static let failureLogLifetime = Span.days(90)
     public static let journalLifetime = Span.days(90)

@@ -39,23 +39,34 @@ struct HostHarness {
 
     /// `wrap` lets a test watch or slow the Calendly calls the runtime makes.
     init(scopes: [String] = Connection.requiredScopes, wrap: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) {
+        let clock = self.clock
+        calendly = HostHarness.calendly(scopes: scopes, clock: clock)
+        services = HostHarness.services(store: store, calendly: wrap(calendly), clock: clock)
+    }
+
+    /// The in-process Calendly model with the event types the route tests use.
+    static func calendly(scopes: [String] = Connection.requiredScopes, clock: TestClock) -> SimCalendlyPerformer {
         var model = SimCalendly()
         model.addEventType(HostHarness.intro)
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/TEAM", name: "Team round robin", poolingType: .roundRobin,
                                      schedulingURL: "https://calendly.com/team/rr"))
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/PAID", name: "Paid consult", isPaid: true, schedulingURL: "https://calendly.com/host/paid"))
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/GROUP", name: "Group webinar", kind: .group, schedulingURL: "https://calendly.com/host/webinar"))
-        let clock = self.clock
-        calendly = SimCalendlyPerformer(calendly: model, account: .init(user: HostHarness.host, scopes: scopes), now: { clock.now })
+        return SimCalendlyPerformer(calendly: model, account: .init(user: HostHarness.host, scopes: scopes), now: { clock.now })
+    }
+
+    /// The host's services over any store (the harness uses memory; journal tests use SQLite files).
+    static func services<Store: TransactionalStore>(store: Store, calendly: any CalendlyPerformer, clock: TestClock) -> HostServices<Store> {
+        let signature = WebhookSignature(key: HostHarness.signingKey, hmac: CryptoHMAC.sha256)
         let configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:8080", webhookSigningKey: HostHarness.signingKey,
                                               jwtSecret: HostHarness.jwtSecret, tokenEncryptionKey: Array(repeating: 7, count: 32))
         let counter = Mutex(0)
         let metrics = Metrics()
-        let runtime = LiveRuntime(store: store, calendly: wrap(calendly), sink: ConversationOutbox(), telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
+        let runtime = LiveRuntime(store: store, calendly: calendly, sink: ConversationOutbox(), telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
                                   now: { clock.now })
-        services = HostServices(runtime: runtime, configuration: configuration, clientID: "test-client", signature: signature,
-                                verifiers: MemoryVerifiers(), outbox: ConversationOutbox(), metrics: metrics, now: { clock.now },
-                                newSecret: { counter.withLock { $0 += 1; return "secret\($0)" } }, logger: .init(label: "test"))
+        return HostServices(runtime: runtime, configuration: configuration, clientID: "test-client", signature: signature,
+                            verifiers: MemoryVerifiers(), outbox: ConversationOutbox(), metrics: metrics, now: { clock.now },
+                            newSecret: { counter.withLock { $0 += 1; return "secret\($0)" } }, logger: .init(label: "test"))
     }
 
     var application: some ApplicationProtocol { Application(router: buildRouter(services)) }

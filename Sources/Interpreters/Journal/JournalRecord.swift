@@ -61,16 +61,57 @@ public enum Redaction {
     /// The placeholder is itself a valid address and is left as it is, so replaying redacted inputs
     /// produces the same redacted effects (the core only validates, lowercases and passes emails on).
     public static func redactEmails(_ text: String) -> String {
+        // Every journal step passes its state, input and effects through here: skip the per-Character
+        // scan when no address can be in the text, and scan bytes when the text is ASCII (then a byte
+        // is a Character and the token rule below reads the same).
+        let at = UInt8(ascii: "@")
+        guard text.utf8.contains(at) else { return text }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return redactASCII(text) }
+        return redactCharacters(text)
+    }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: "@") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+    }
+
+    static func redactASCII(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            guard isTokenByte(bytes[index]) else { out.append(bytes[index]); index += 1; continue }
+            var end = index
+            while end < bytes.count, isTokenByte(bytes[end]) { end += 1 }
+            let token = bytes[index..<end]
+            if token.contains(UInt8(ascii: "@")) {
+                out += Array(redactToken(String(decoding: token, as: UTF8.self)).utf8)
+            } else {
+                out += token
+            }
+            index = end
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A token that looks like an address becomes its placeholder; anything else stays as it is.
+    static func redactToken(_ token: String) -> String {
+        guard let at = token.firstIndex(of: "@"), token[token.index(after: at)...].contains("."), at != token.startIndex else { return token }
+        if token.hasSuffix("@example.invalid") && token.hasPrefix("r-") { return token }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return "r-" + String(String(hash, radix: 16).prefix(10)) + "@example.invalid"
+    }
+
+    static func redactCharacters(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var token = ""
         func flush() {
             defer { token = "" }
-            guard let at = token.firstIndex(of: "@"), token[token.index(after: at)...].contains("."), at != token.startIndex else { out += token; return }
-            if token.hasSuffix("@example.invalid") && token.hasPrefix("r-") { out += token; return }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            out += "r-" + String(String(hash, radix: 16).prefix(10)) + "@example.invalid"
+            out += redactToken(token)
         }
         for character in text {
             if character.isLetter || character.isNumber || "@._+-".contains(character) { token.append(character) } else { flush(); out.append(character) }

@@ -74,9 +74,13 @@ public enum Replayer {
             case .connection: (effects, before, after, stateAfter) = try step(&connections, { $0.phase.name }, Connection.reduce)
             case .config: (effects, before, after, stateAfter) = try step(&configs, { $0.status.name }, ActionConfig.reduce)
             }
-            let recorded = (try? decoder.decode([AnyJSON].self, from: Data(record.effects.utf8)))?.map(\.canonical) ?? []
+            let now = effects.map(Redaction.json)
+            // The journal writes effects in this same canonical form, so an identical text needs no
+            // re-parsing; anything else (another build's formatting, a real divergence) is re-canonicalized.
+            let recorded = "[" + now.joined(separator: ",") + "]" == record.effects
+                ? now : (try? decoder.decode([AnyJSON].self, from: Data(record.effects.utf8)))?.map(\.canonical) ?? []
             steps.append(Step(seq: record.seq, at: record.at, aggregate: record.aggregate, id: record.id, input: record.input,
-                              phaseBefore: before, phaseAfter: after, effects: effects.map(Redaction.json), recordedEffects: recorded, stateAfter: stateAfter))
+                              phaseBefore: before, phaseAfter: after, effects: now, recordedEffects: recorded, stateAfter: stateAfter))
         }
         return steps
     }

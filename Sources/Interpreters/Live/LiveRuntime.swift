@@ -291,9 +291,13 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
 
     // MARK: - Retention
 
+    /// The retention sweep of PRD §6.7 plus the journal's own 90 days, in one transaction.
     public func purge() throws -> LocalEffects.Outcome {
         let at = now()
-        return try store.transaction { tx in LocalEffects.sweep(now: at, into: &tx) }
+        return try store.transaction { tx in
+            try tx.deleteJournal(before: at - Retention.journalLifetime)
+            return LocalEffects.sweep(now: at, into: &tx)
+        }
     }
 
     static func record<I: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,

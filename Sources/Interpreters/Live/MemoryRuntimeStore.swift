@@ -11,7 +11,9 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var connections: [AgentID: Connection] = [:]
         public var configs: [AgentID: ActionConfig] = [:]
         public var deliveries: [DeliveryID: Instant] = [:]
-        public var journal: [(stream: String, at: Instant, kind: String, payload: String)] = []
+        public var journal: [JournalRow] = []
+        /// Like SQLite's AUTOINCREMENT: a deleted row's number is never reused.
+        var lastJournalSeq: Int64 = 0
 
         public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? { conversations[id] }
         public mutating func saveConversation(_ state: BookingConversation) throws { conversations[state.id] = state }
@@ -26,8 +28,11 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
             return true
         }
         public mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws {
-            journal.append((stream, at, kind, payload))
+            lastJournalSeq += 1
+            journal.append(JournalRow(seq: lastJournalSeq, stream: stream, at: at, kind: kind, payload: payload))
         }
+        public mutating func deleteJournal(before: Instant) throws { journal.removeAll { $0.at < before } }
+        public func journal(stream: String) -> [JournalRow] { journal.filter { $0.stream == stream } }
         public mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics {
             Analytics(days: durable.analytics.days.filter { $0.key.agent == agent && $0.key.date >= from && $0.key.date <= to })
         }

@@ -15,6 +15,8 @@ public protocol AggregateTransaction: DurableState {
     /// False when the delivery was seen before (the dedupe is decided and recorded in one statement).
     mutating func insertDeliveryIfNew(_ id: DeliveryID, at: Instant) throws -> Bool
     mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws
+    /// Journal retention: drops every row older than `before` (nothing else: analytics are separate rows).
+    mutating func deleteJournal(before: Instant) throws
     /// The agent-day aggregates in an inclusive UTC date range (for `Analytics.report`).
     mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics
 }

@@ -304,7 +304,7 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
-    /// Journal retention (`Retention.journalLifetime`); not part of the per-step sweep.
+    /// Journal retention (`Retention.journalLifetime`), run by `LiveRuntime.purge`.
     public mutating func deleteJournal(before: Instant) throws {
         try checked { try db.run("DELETE FROM journal WHERE at_ms < ?", [.integer(before.millisecondsSince1970)]) }
     }
@@ -313,13 +313,7 @@ public struct SQLiteTransaction: AggregateTransaction {
 // MARK: - Reads for tests, audits and the token keeper
 
 extension SQLiteTransaction {
-    public struct JournalRow: Sendable, Equatable {
-        public var seq: Int64
-        public var stream: String
-        public var at: Instant
-        public var kind: String
-        public var payload: String
-    }
+    public typealias JournalRow = Interpreters.JournalRow
 
     /// Every booking reference, sorted by key.
     public mutating func allReferences() throws -> [BookingReference] {

@@ -1,0 +1,50 @@
+import Effects
+import Foundation
+
+/// One journal row as a store keeps it: the store's own sequence number, the stream it belongs to
+/// ("conversation:<id>", "agent:<id>", "webhooks"), its time, its kind and the payload.
+public struct JournalRow: Sendable, Equatable {
+    public var seq: Int64
+    public var stream: String
+    public var at: Instant
+    public var kind: String
+    public var payload: String
+
+    public init(seq: Int64, stream: String, at: Instant, kind: String, payload: String) {
+        self.seq = seq; self.stream = stream; self.at = at; self.kind = kind; self.payload = payload
+    }
+}
+
+/// Turns stored journal rows into the exported file `replay` reads: a `JournalHeader` line, then one
+/// `JournalRecord` per line, each numbered with its row's `seq` so an incident can name a step.
+public enum JournalExport {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case undecodableRow(seq: Int64)
+        public var description: String {
+            switch self {
+            case .undecodableRow(let seq): return "journal row \(seq) is not a journal record (written by an unknown build?)"
+            }
+        }
+    }
+
+    /// The records of `rows` whose time lies in `from...to` (either bound optional), in row order.
+    public static func records(_ rows: [JournalRow], from: Instant? = nil, to: Instant? = nil) throws -> [JournalRecord] {
+        let decoder = JSONDecoder()
+        return try rows.compactMap { row in
+            if let from, row.at < from { return nil }
+            if let to, row.at > to { return nil }
+            guard var record = try? decoder.decode(JournalRecord.self, from: Data(row.payload.utf8)) else {
+                throw Failure.undecodableRow(seq: row.seq)
+            }
+            record.seq = Int(row.seq)
+            return record
+        }
+    }
+
+    /// The JSONL text: header, then records (sorted keys, so the file is stable byte for byte).
+    public static func text(_ records: [JournalRecord], exportedAt: Instant) -> String {
+        var lines = [Redaction.json(JournalHeader(exportedAt: exportedAt))]
+        lines += records.map(Redaction.json)
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

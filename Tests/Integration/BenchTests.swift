@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+@testable import Host
+
+/// `bench` with tiny counts: every measurement runs and lands in the table and the JSON line. No
+/// timing is asserted (speed is what the bench reports, not what tests check).
+@Suite struct BenchTests {
+    static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ms_p50", "turn_ms_p99", "turn_ratio_p50", "turn_ratio_p99", "webhook_ingest_per_s",
+                       "health_per_s", "webhook_ratio", "idle_conversation_stored_bytes", "idle_conversation_rss_bytes", "replay_steps_per_s",
+                       "sqlite_step_writes_per_s"]
+
+    @Test func everyMeasurementIsReported() async throws {
+        let report = try await Bench.run(.tiny)
+        #expect(report.rows.map(\.key) == Self.keys)
+        for row in report.rows {
+            #expect(report.table.contains(row.name), "\(row.key) missing from the table")
+            #expect(row.value.isFinite && row.value >= 0, "\(row.key) = \(row.value)")
+        }
+        // The host pieces really ran: both turns of both conversations, every webhook accepted.
+        #expect(report.rows.first { $0.key == "turn_ms_p50" }?.detail.hasPrefix("4 turns;") == true)
+        #expect(report.rows.first { $0.key == "webhook_ingest_per_s" }?.detail.hasPrefix("10/10 accepted, 10 deliveries") == true)
+        let replay = report.rows.first { $0.key == "replay_steps_per_s" }?.detail.split(separator: " ") ?? []
+        #expect(replay.count == 4 && replay[0] == replay[2].dropLast(0) && replay[1] == "steps,", "\(replay)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.jsonLine.utf8)) as? [String: Any])
+        #expect(json["mode"] as? String == "tiny")
+        for key in Self.keys { #expect(json[key] is NSNumber, "\(key) missing from the JSON line") }
+        #expect(!report.jsonLine.contains("\n"))
+    }
+
+    @Test func goalsAreShownBesideTheFigures() {
+        let report = BenchReport(mode: "x", rows: [
+            BenchRow(key: "a", name: "met", value: 2, unit: "×", detail: "", goal: .atMost(2.5)),
+            BenchRow(key: "b", name: "missed", value: 0.2, unit: "×", detail: "", goal: .atLeast(0.5)),
+        ])
+        let lines = report.table.split(separator: "\n")
+        #expect(lines[1].contains("≤ 2.500 ✓") && lines[2].contains("≥ 0.500 ✗"))
+    }
+}

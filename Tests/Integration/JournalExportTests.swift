@@ -1,0 +1,178 @@
+import Core
+import Effects
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Interpreters
+import Testing
+@testable import Host
+
+/// A journal written by the runtime into a SQLite file, exported by `journal export` and replayed:
+/// the export is exactly what `replay` reads, and the current core reproduces every recorded effect.
+@Suite struct JournalExportTests {
+    /// A host over a SQLite file in a fresh temporary directory, with the in-process Calendly model.
+    struct SQLiteHost {
+        let directory: String
+        let clock = TestClock(HostHarness.start)
+        let store: SQLiteStore
+        let services: HostServices<SQLiteStore>
+        var databasePath: String { directory + "/calendly-action.sqlite" }
+
+        init() throws {
+            directory = NSTemporaryDirectory() + "journal-export-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: directory + "/calendly-action.sqlite")
+            services = HostHarness.services(store: store, calendly: HostHarness.calendly(clock: clock), clock: clock)
+        }
+
+        var application: some ApplicationProtocol { Application(router: buildRouter(services)) }
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+        /// Connects, configures and books conv-7 over text (email asked), one minute between replies.
+        func bookConversation() async throws {
+            try await application.test(.router) { client in
+                try await HostRoutesTests.connectAndConfigure(client)
+                let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Asia/Jakarta"}"#
+                _ = try await client.call(.post, "/v1/conversations/conv-7/booking/offer", token: HostRoutesTests.runtime, json: offer)
+                clock.advance(.minutes(1))
+                _ = try await client.call(.post, "/v1/conversations/conv-7/booking/reply", token: HostRoutesTests.runtime, json: #"{"text":"2"}"#)
+                clock.advance(.minutes(1))
+                let (_, booked, _) = try await client.call(.post, "/v1/conversations/conv-7/booking/reply", token: HostRoutesTests.runtime,
+                                                           json: #"{"text":"Dee.Customer@Example.COM"}"#)
+                #expect(booked["state"] as? String == "confirmed")
+            }
+        }
+
+        func export(_ subject: JournalExportCommand.Subject, account: String? = nil, from: Instant? = nil, to: Instant? = nil) throws -> String {
+            try JournalExportCommand.export(databasePath: databasePath, subject: subject, account: account, from: from, to: to,
+                                            exportedAt: clock.now)
+        }
+    }
+
+    @Test func anExportedConversationReplaysWithoutDivergence() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let text = try host.export(.conversation("conv-7"))
+        let lines = text.split(separator: "\n")
+        let header = try JSONDecoder().decode(JournalHeader.self, from: Data(lines[0].utf8))
+        #expect(header.format == JournalRecord.format && header.version == JournalRecord.currentVersion)
+
+        let records = try Replayer.parse(text)
+        #expect(records.count == lines.count - 1 && records.count >= 5)
+        #expect(records.allSatisfy { $0.aggregate == .conversation && $0.id == "acme:conv-7" })
+        // Each record is numbered with its row in the store.
+        let rows = try host.store.transaction { try $0.journal(stream: "conversation:acme:conv-7") }
+        #expect(records.map { Int64($0.seq) } == rows.map(\.seq))
+
+        let steps = try Replayer.replay(records)
+        #expect(steps.allSatisfy { $0.matches })
+        #expect(steps.last?.phaseAfter == "confirmed")
+
+        // The command itself: `replay file --diff` exits zero.
+        let file = host.directory + "/incident.jsonl"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let replay = try ReplayCommand.parse([file, "--diff"])
+        try replay.run()
+    }
+
+    @Test func exportReadsAClosedDatabaseWithoutChangingIt() async throws {
+        let directory: String
+        do {
+            let host = try SQLiteHost()
+            try await host.bookConversation()
+            directory = host.directory
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/calendly-action.sqlite"
+        // Closed by its last owner: SQLite has checkpointed and removed the WAL.
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let text = try JournalExportCommand.export(databasePath: path, subject: .conversation("conv-7"), account: nil, from: nil, to: nil,
+                                                   exportedAt: HostHarness.start)
+        #expect(try Replayer.replay(try Replayer.parse(text)).allSatisfy { $0.matches })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test func anAgentStreamExportsAndReplays() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let records = try Replayer.parse(try host.export(.agent("agent-1")))
+        #expect(Set(records.map(\.aggregate)) == [.connection, .config])
+        #expect(try Replayer.replay(records).allSatisfy { $0.matches })
+    }
+
+    @Test func fromAndToSelectStepsByTime() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let all = try Replayer.parse(try host.export(.conversation("conv-7")))
+        let middle = HostHarness.start + .minutes(1)
+        let early = try Replayer.parse(try host.export(.conversation("conv-7"), to: middle - .milliseconds(1)))
+        let late = try Replayer.parse(try host.export(.conversation("conv-7"), from: middle))
+        let window = try Replayer.parse(try host.export(.conversation("conv-7"), from: middle, to: middle))
+        #expect(!early.isEmpty && !late.isEmpty && !window.isEmpty)
+        #expect(early.allSatisfy { $0.at < middle } && late.allSatisfy { $0.at >= middle } && window.allSatisfy { $0.at == middle })
+        #expect(early + late == all)
+        // A slice replays too: each record carries the state before it.
+        #expect(try Replayer.replay(late).allSatisfy { $0.matches })
+    }
+
+    @Test func unknownOrAmbiguousIdsAreClearErrors() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        #expect(throws: JournalExportCommand.Failure.self) { try host.export(.conversation("conv-404")) }
+        do {
+            _ = try host.export(.conversation("conv-404"))
+        } catch {
+            #expect("\(error)".contains("no journal for conversation conv-404"))
+        }
+        #expect(throws: SQLiteJournalReader.Failure.noDatabase(path: host.directory + "/missing/calendly-action.sqlite")) {
+            try JournalExportCommand.export(databasePath: host.directory + "/missing/calendly-action.sqlite", subject: .conversation("conv-7"),
+                                            account: nil, from: nil, to: nil, exportedAt: host.clock.now)
+        }
+        #expect(!FileManager.default.fileExists(atPath: host.directory + "/missing"))
+
+        // The same raw id in a second account: the export asks for --account, and takes it.
+        try await host.application.test(.router) { client in
+            let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Asia/Jakarta"}"#
+            _ = try await client.call(.post, "/v1/conversations/conv-7/booking/offer", token: HostHarness.token(.runtime, account: "beta"), json: offer)
+        }
+        do {
+            _ = try host.export(.conversation("conv-7"))
+            Issue.record("an ambiguous id exported")
+        } catch {
+            #expect("\(error)".contains("acme, beta") && "\(error)".contains("--account"))
+        }
+        #expect(try Replayer.parse(try host.export(.conversation("conv-7"), account: "acme")).count >= 5)
+        #expect(try Replayer.parse(try host.export(.conversation("conv-7"), account: "beta")).count == 1)
+        #expect(throws: JournalExportCommand.Failure.self) { try host.export(.conversation("conv-7"), account: "gamma") }
+    }
+
+    @Test func theExportHoldsNoEmailNoCodeNoToken() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let text = try host.export(.conversation("conv-7")) + (try host.export(.agent("agent-1")))
+        #expect(!text.lowercased().contains("dee.customer"))
+        #expect(!text.contains("host@example.com"))
+        #expect(text.contains("@example.invalid"))
+        #expect(!text.contains("code=abc") && !text.contains(#""code":"abc""#))
+        #expect(text.contains("<redacted>"))
+        // No platform token, and the core only ever holds a token reference, never a Calendly token.
+        let bearer = HostRoutesTests.runtime.dropFirst("Bearer ".count)
+        #expect(!text.contains(bearer) && !text.contains("access_token") && !text.contains("refresh_token"))
+    }
+
+    @Test func theCommandRefusesAMissingSubject() throws {
+        #expect(throws: (any Error).self) { try JournalExportCommand.parse(["--data-dir", "/nonexistent"]) }
+        #expect(throws: (any Error).self) { try JournalExportCommand.parse(["--conversation", "a", "--agent", "b"]) }
+        #expect(throws: (any Error).self) { try JournalExportCommand.parse(["--conversation", "a", "--from", "yesterday"]) }
+        #expect(throws: (any Error).self) {
+            let command = try JournalExportCommand.parse(["--conversation", "a", "--data-dir", "/nonexistent-\(UUID().uuidString)"])
+            try command.run()
+        }
+    }
+}
