@@ -5,7 +5,8 @@ import Testing
 /// `bench` with tiny counts: every measurement runs and lands in the table and the JSON line. No
 /// timing is asserted (speed is what the bench reports, not what tests check).
 @Suite struct BenchTests {
-    static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ms_p50", "turn_ms_p99", "turn_ratio_p50", "turn_ratio_p99", "webhook_ingest_per_s",
+    static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ms_p50", "turn_ms_p99", "turn_ratio_p50", "turn_ratio_p99",
+                       "turn_ms_p50_calendly_5ms", "turn_ms_p99_calendly_5ms", "turn_ratio_p50_calendly_5ms", "turn_ratio_p99_calendly_5ms", "webhook_ingest_per_s",
                        "health_per_s", "webhook_ratio", "idle_conversation_stored_bytes", "idle_conversation_rss_bytes", "replay_steps_per_s",
                        "sqlite_step_writes_per_s"]
 
@@ -18,6 +19,9 @@ import Testing
         }
         // The host pieces really ran: both turns of both conversations, every webhook accepted.
         #expect(report.rows.first { $0.key == "turn_ms_p50" }?.detail.hasPrefix("4 turns;") == true)
+        #expect(report.rows.first { $0.key == "turn_ms_p50_calendly_5ms" }?.detail.hasPrefix("2 turns;") == true)
+        // With Calendly's latency injected, every turn took at least that long inside Calendly.
+        #expect((report.rows.first { $0.key == "turn_ms_p50_calendly_5ms" }?.value ?? 0) >= 5)
         #expect(report.rows.first { $0.key == "webhook_ingest_per_s" }?.detail.hasPrefix("10/10 accepted, 10 deliveries") == true)
         let replay = report.rows.first { $0.key == "replay_steps_per_s" }?.detail.split(separator: " ") ?? []
         #expect(replay.count == 4 && replay[0] == replay[2].dropLast(0) && replay[1] == "steps,", "\(replay)")

@@ -7,9 +7,12 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure the core, simulator, runtime turn, webhook ingest, memory, replay and SQLite.")
 
     @Flag(help: "Small counts (under a minute on two cores).") var quick = false
+    @Option(help: "Latency of each Calendly call in the second turn run, in ms (the simulator models 20–200 ms; 0 skips that run).")
+    var calendlyLatencyMs = 100
 
     func run() async throws {
-        let sizes = quick ? BenchSizes.quick : BenchSizes.full
+        var sizes = quick ? BenchSizes.quick : BenchSizes.full
+        sizes.calendlyLatencyMs = calendlyLatencyMs
         let report = try await Bench.run(sizes) { line in FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
         print(report.table, terminator: "")
         print(report.jsonLine)
@@ -26,14 +29,20 @@ struct BenchSizes: Sendable {
     var idleStates: Int
     var replayConversations: Int
     var sqliteWrites: Int
+    /// Turns run again with this latency on every Calendly call (0: not run).
+    var latencyTurnConversations: Int
+    var calendlyLatencyMs = 100
 
     static let quick = BenchSizes(name: "quick", reducerConversations: 20_000, simulatedConversations: 10_000, turnConversations: 100,
-                                  webhookRequests: 2_000, concurrency: 8, idleStates: 5_000, replayConversations: 300, sqliteWrites: 500)
+                                  webhookRequests: 2_000, concurrency: 8, idleStates: 5_000, replayConversations: 300, sqliteWrites: 500,
+                                  latencyTurnConversations: 30)
     static let full = BenchSizes(name: "full", reducerConversations: 200_000, simulatedConversations: 100_000, turnConversations: 200,
-                                 webhookRequests: 5_000, concurrency: 8, idleStates: 20_000, replayConversations: 2_000, sqliteWrites: 2_000)
+                                 webhookRequests: 5_000, concurrency: 8, idleStates: 20_000, replayConversations: 2_000, sqliteWrites: 2_000,
+                                 latencyTurnConversations: 100)
     /// For the test that checks every row is printed.
     static let tiny = BenchSizes(name: "tiny", reducerConversations: 10, simulatedConversations: 20, turnConversations: 2,
-                                 webhookRequests: 10, concurrency: 2, idleStates: 10, replayConversations: 3, sqliteWrites: 5)
+                                 webhookRequests: 10, concurrency: 2, idleStates: 10, replayConversations: 3, sqliteWrites: 5,
+                                 latencyTurnConversations: 1, calendlyLatencyMs: 5)
 }
 
 struct BenchReport: Sendable {
@@ -80,6 +89,11 @@ enum Bench {
             try await host.connectAndConfigure(client)
             progress("runtime turns")
             rows += try await TurnRatioBench.run(host: host, client: client, conversations: sizes.turnConversations)
+            if sizes.calendlyLatencyMs > 0, sizes.latencyTurnConversations > 0 {
+                progress("runtime turns with \(sizes.calendlyLatencyMs) ms Calendly latency")
+                rows += try await TurnRatioBench.run(host: host, client: client, conversations: sizes.latencyTurnConversations,
+                                                     calendlyLatencyMs: sizes.calendlyLatencyMs)
+            }
             progress("webhook ingest")
             rows += try await WebhookIngestBench.run(host: host, client: client, requests: sizes.webhookRequests, concurrency: sizes.concurrency)
         } catch {

@@ -11,9 +11,9 @@ import Synchronization
 /// `serve` assembly can replace it.
 struct BenchHost {
     let baseURL: String
-    let emulator: (baseURL: String, shutdown: @Sendable () async -> Void, model: EmulatorModel)
-    let services: HostServices<SQLiteStore>
-    let store: SQLiteStore
+    let assembly: HostAssembly
+    let emulator: HostAssembly.DemoCalendly
+    var store: SQLiteStore { assembly.store }
     /// Time spent inside Calendly calls (the emulator's own time, as LiveCalendly sees it).
     let calendly: TimedCalendly
     let stopServer: @Sendable () async -> Void
@@ -21,40 +21,29 @@ struct BenchHost {
     static let jwtSecret = Array("bench-platform-secret-0123456789".utf8)
     static let signingKey = Array("bench-webhook-signing-key-0123456789".utf8)
 
+    /// `serve`'s own assembly in demo mode (SQLite file, vault, LiveCalendly, in-process emulator) on a
+    /// free port. The OAuth redirect URI need not be reachable: the bench follows the redirect itself.
     static func start(directory: String) async throws -> BenchHost {
-        let emulator = try await startEmulator(seed: 1, faults: "none")
-        let store = try SQLiteStore(path: directory + "/calendly-action.sqlite")
-        // The port is known only once the server listens; the OAuth redirect URI need not be reachable,
-        // because the bench reads the emulator's redirect and calls the callback itself.
         var configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:0", webhookSigningKey: signingKey, jwtSecret: jwtSecret,
                                               tokenEncryptionKey: Array(repeating: 11, count: 32))
-        configuration.calendlyAPIBase = emulator.baseURL
-        configuration.calendlyAuthBase = emulator.baseURL
-        configuration.clientID = EmulatorModel.clientID
-        configuration.clientSecret = EmulatorModel.clientSecret
         configuration.dataDirectory = directory
-        let keeper = SQLiteTokenKeeper(store: store, vault: try TokenVault(key: .init(data: configuration.tokenEncryptionKey)))
-        let live = LiveCalendly(configuration: LiveCalendly.Configuration(clientID: EmulatorModel.clientID, clientSecret: EmulatorModel.clientSecret,
-                                                                          redirectURI: configuration.redirectURI, apiBase: emulator.baseURL,
-                                                                          authBase: emulator.baseURL),
-                                tokens: keeper, verifiers: keeper, logger: quietLogger("calendly"))
-        let calendly = TimedCalendly(live)
-        let metrics = Metrics()
-        let runtime = LiveRuntime(store: store, calendly: calendly, sink: ConversationOutbox(),
-                                  telemetry: MetricsTelemetry(metrics: metrics, logger: quietLogger("telemetry")),
-                                  now: LiveCalendly.wallClock, logger: quietLogger("runtime"))
-        let services = HostServices(runtime: runtime, configuration: configuration, clientID: EmulatorModel.clientID,
-                                    signature: WebhookSignature(key: signingKey, hmac: CryptoHMAC.sha256), verifiers: KeeperVerifiers(keeper: keeper),
-                                    outbox: ConversationOutbox(), metrics: metrics, now: LiveCalendly.wallClock,
-                                    newSecret: { UUID().uuidString }, logger: quietLogger("host"))
-        let server = try await startInBackground(router: buildRouter(services))
-        return BenchHost(baseURL: "http://127.0.0.1:\(server.port)", emulator: emulator, services: services, store: store, calendly: calendly,
+        let timed = Mutex<TimedCalendly?>(nil)
+        let assembly = try await HostAssembly.make(configuration: configuration, environment: [:], logger: quietLogger("host")) { live in
+            let wrapped = TimedCalendly(live)
+            timed.withLock { $0 = wrapped }
+            return wrapped
+        }
+        guard let emulator = assembly.emulator, let calendly = timed.withLock({ $0 }) else {
+            throw BenchHTTPClient.Failure(description: "the bench needs demo mode (no Calendly credentials)")
+        }
+        let server = try await assembly.serveInBackground()
+        return BenchHost(baseURL: "http://127.0.0.1:\(server.port)", assembly: assembly, emulator: emulator, calendly: calendly,
                          stopServer: server.stop)
     }
 
     func stop() async {
         await stopServer()
-        await emulator.shutdown()
+        await assembly.shutdown()
     }
 
     static func quietLogger(_ name: String) -> Logger {
@@ -90,18 +79,11 @@ struct BenchHost {
     }
 }
 
-/// The SQLite keeper as the host's verifier store (it already seals verifiers at rest).
-struct KeeperVerifiers: VerifierStore {
-    let keeper: SQLiteTokenKeeper
-    func saveVerifier(state: String, verifier: String, at: Instant) async throws { try await keeper.saveVerifier(state: state, verifier: verifier, at: at) }
-    func verifier(forState state: String) async -> String? { await keeper.verifier(forState: state) }
-}
-
 /// `LiveCalendly` with a stopwatch: the time spent in Calendly calls since the last `take()`.
 final class TimedCalendly: CalendlyPerformer, Sendable {
-    let inner: LiveCalendly
+    let inner: any CalendlyPerformer
     private let spent = Mutex(Duration.zero)
-    init(_ inner: LiveCalendly) { self.inner = inner }
+    init(_ inner: any CalendlyPerformer) { self.inner = inner }
 
     func perform(_ call: CalendlyCall) async -> CalendlyReply {
         let clock = ContinuousClock()

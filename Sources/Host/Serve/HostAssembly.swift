@@ -25,7 +25,9 @@ public final class HostAssembly: Sendable {
     }
 
     /// Opens (and migrates) the database and starts the emulator in demo mode. Nothing listens yet.
-    public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger) async throws -> HostAssembly {
+    /// `observeCalendly` wraps the Calendly interpreter (the bench times it; `serve` does not).
+    public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger,
+                            observeCalendly: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) async throws -> HostAssembly {
         let store = try SQLiteStore(path: configuration.databasePath)
         let vault = try tokenVault(configuration, environment)
         let keeper = SQLiteTokenKeeper(store: store, vault: vault, logger: logger)
@@ -42,7 +44,7 @@ public final class HostAssembly: Sendable {
         }
         let metrics = Metrics()
         let live = LiveCalendly(configuration: calendlyConfiguration, tokens: keeper, verifiers: keeper, logger: logger)
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: live, metrics: metrics), sink: ConversationOutbox(),
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: observeCalendly(live), metrics: metrics), sink: ConversationOutbox(),
                                   telemetry: MetricsTelemetry(metrics: metrics, logger: logger), now: LiveCalendly.wallClock, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
@@ -100,6 +102,11 @@ public final class HostAssembly: Sendable {
         let outcome = try runtime.purge()
         let verifiers = try await keeper.deleteVerifiers(createdBefore: LiveCalendly.wallClock() - RetentionReport.verifierLifetime)
         return RetentionReport(telemetry: outcome.telemetry.count, staleVerifiers: verifiers)
+    }
+
+    /// Serves on a free loopback port in the background (the bench; `serve` uses `application`).
+    func serveInBackground() async throws -> (port: Int, stop: @Sendable () async -> Void) {
+        try await startInBackground(router: buildRouter(services), host: configuration.host, port: 0)
     }
 
     public func shutdown() async {
