@@ -49,18 +49,18 @@ import Testing
         try Self.withTemporaryPath { path in
             let store = try SQLiteStore(path: path)
             #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
-            #expect(SQLiteSchema.currentVersion == 2)
+            #expect(SQLiteSchema.currentVersion == 3)
             for table in SQLiteSchema.Table.allCases {
                 #expect(try store.transaction { try $0.count(table) } == 0, "table \(table.rawValue)")
             }
             #expect(try store.pragma("journal_mode") == "wal")
-            #expect(try store.pragma("synchronous") == "2")  // FULL
+            #expect(try store.pragma("synchronous") == "1")  // NORMAL; steps before Calendly-changing calls sync (below)
             #expect(try store.pragma("foreign_keys") == "1")
             #expect(try store.pragma("busy_timeout") == "5000")
             #expect(try store.integrityCheck() == "ok")
             // Opening again runs nothing twice (CREATE TABLE would fail) and keeps the version.
             let again = try SQLiteStore(path: path)
-            #expect(try again.schemaVersion() == 2)
+            #expect(try again.schemaVersion() == SQLiteSchema.currentVersion)
         }
     }
 
@@ -97,6 +97,38 @@ import Testing
         }
     }
 
+    /// A step that asks for a synced commit gets one extra fsynced commit (the barrier) after its own;
+    /// other steps do not, and the connection is back to NORMAL either way.
+    @Test func onlyStepsThatAskForItPayForAnFsync() throws {
+        try Self.withTemporaryPath { path in
+            let store = try SQLiteStore(path: path)
+            func barrierCommits() throws -> Int64 {
+                try store.transaction { try $0.db.scalarInt("SELECT commits FROM durability_barrier WHERE id = 1") ?? -1 }
+            }
+            try store.transaction { tx in try tx.saveConversation(BookingConversation(id: "acme:plain")) }
+            #expect(try barrierCommits() == 0)
+            try store.transaction { tx in
+                try tx.saveConversation(BookingConversation(id: "acme:before-booking"))
+                tx.requireSyncedCommit()
+            }
+            #expect(try barrierCommits() == 1)
+            #expect(try store.pragma("synchronous") == "1")
+            // A step that fails asks for nothing and leaves nothing.
+            struct Boom: Error {}
+            #expect(throws: Boom.self) {
+                try store.transaction { tx in
+                    try tx.saveConversation(BookingConversation(id: "acme:failed"))
+                    tx.requireSyncedCommit()
+                    throw Boom()
+                }
+            }
+            #expect(try barrierCommits() == 1)
+            #expect(try store.transaction { try $0.loadConversation("acme:failed") } == nil)
+            try store.transaction { tx in try tx.saveConversation(BookingConversation(id: "acme:plain-again")) }
+            #expect(try barrierCommits() == 1, "the request does not leak into the next step")
+        }
+    }
+
     /// Version 2 keeps every pending reference of a (event type, start, email) triple findable. A
     /// version-1 file already lost the older intent's entry when the newer one settled; the migration
     /// rebuilds it, so that intent's webhook matches after the upgrade.
@@ -116,7 +148,7 @@ import Testing
                 }
             }
             let upgraded = try SQLiteStore(path: path)
-            #expect(try upgraded.schemaVersion() == 2)
+            #expect(try upgraded.schemaVersion() == SQLiteSchema.currentVersion)
             let notice = Self.notice(.created, invitee: "https://api.calendly.com/invitees/X", email: "Ann@example.com", start: start, sentAt: Self.t0)
             #expect(try upgraded.transaction { $0.referenceKey(matching: notice) } == "older")
             #expect(try upgraded.integrityCheck() == "ok")

@@ -107,7 +107,7 @@ enum Bench {
         progress("replay")
         rows.append(try await ReplayBench.run(conversations: sizes.replayConversations))
         progress("SQLite writes")
-        rows.append(try SQLiteWriteBench.run(writes: sizes.sqliteWrites, directory: directory))
+        rows += try SQLiteWriteBench.run(writes: sizes.sqliteWrites, directory: directory)
         return BenchReport(mode: sizes.name, rows: rows)
     }
 }

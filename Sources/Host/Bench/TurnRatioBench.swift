@@ -56,7 +56,7 @@ enum TurnRatioBench {
             BenchRow(key: "turn_ratio_p50" + suffix, name: "turn / Calendly time, p50" + label, value: BenchClock.percentile(ratios, 0.5), unit: "×",
                      detail: "each turn / its own Calendly time", goal: nil),
             BenchRow(key: "turn_ratio_p99" + suffix, name: "turn / Calendly time, p99" + label, value: BenchClock.percentile(ratios, 0.99), unit: "×",
-                     detail: "per-turn ratio over HTTP, SQLite synchronous=FULL", goal: calendlyLatencyMs > 0 ? .atMost(1.05) : nil),
+                     detail: "per-turn ratio over HTTP, SQLite WAL (intent steps fsynced)", goal: calendlyLatencyMs > 0 ? .atMost(1.05) : nil),
         ]
     }
 

@@ -69,7 +69,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 try tx.saveConversation(state)
                 try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
                                      payload: Self.record("conversation:\(id)", at, .conversation, id.rawValue, input, effects, before))
-                return LocalEffects.commit(effects, at: at, into: &tx)
+                return Self.commitStep(effects, at: at, into: &tx)
             }
             result.rejections += outcome.rejections
             for entry in outcome.logs { log(entry, conversation: id) }
@@ -163,7 +163,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 try tx.saveConnection(state)
                 try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
                                      payload: Self.record("agent:\(agent)", at, .connection, agent.rawValue, input.redactedForJournal, effects.map(\.redactedForJournal), before))
-                var outcome = LocalEffects.commit(effects, at: at, into: &tx)
+                var outcome = Self.commitStep(effects, at: at, into: &tx)
                 // The connection told its config (e.g. `connectionLost`): same agent, same transaction.
                 let followUps = outcome.followUps
                 outcome.followUps = []
@@ -210,7 +210,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         try tx.saveConfig(state)
         try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
                              payload: record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
-        return LocalEffects.commit(effects, at: at, into: &tx)
+        return Self.commitStep(effects, at: at, into: &tx)
     }
 
     /// Observes an admin step's telemetry and logs and performs its Calendly calls, in order; the
@@ -298,6 +298,16 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             try tx.deleteJournal(before: at - Retention.journalLifetime)
             return LocalEffects.sweep(now: at, into: &tx)
         }
+    }
+
+    /// Applies a step's local effects in its transaction; a step followed by a call that changes
+    /// Calendly (booking, token refresh or revoke, subscriptions) must be on disk before that call.
+    static func commitStep<Transaction: AggregateTransaction>(_ effects: [Effect], at: Instant, into tx: inout Transaction) -> LocalEffects.Outcome {
+        let outcome = LocalEffects.commit(effects, at: at, into: &tx)
+        if outcome.external.contains(where: { if case .calendly(_, let call) = $0 { call.changesCalendly } else { false } }) {
+            tx.requireSyncedCommit()
+        }
+        return outcome
     }
 
     static func record<I: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,

@@ -14,6 +14,10 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var journal: [JournalRow] = []
         /// Like SQLite's AUTOINCREMENT: a deleted row's number is never reused.
         var lastJournalSeq: Int64 = 0
+        /// How many committed steps asked to reach the disk before their effects (tests read it).
+        public var syncedCommits = 0
+
+        public mutating func requireSyncedCommit() { syncedCommits += 1 }
 
         public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? { conversations[id] }
         public mutating func saveConversation(_ state: BookingConversation) throws { conversations[state.id] = state }

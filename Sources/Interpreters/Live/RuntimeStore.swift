@@ -19,6 +19,8 @@ public protocol AggregateTransaction: DurableState {
     mutating func deleteJournal(before: Instant) throws
     /// The agent-day aggregates in an inclusive UTC date range (for `Analytics.report`).
     mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics
+    /// This step must survive power loss, not only a crash, before its effects run.
+    mutating func requireSyncedCommit()
 }
 
 public protocol TransactionalStore: Sendable {

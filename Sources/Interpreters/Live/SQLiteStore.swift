@@ -3,8 +3,12 @@ import Effects
 import Foundation
 import Synchronization
 
-/// The production `TransactionalStore`: one SQLite file in WAL mode, `synchronous=FULL` (a committed
-/// step survives kill -9 and power loss), one `BEGIN IMMEDIATE` transaction per runtime step.
+/// The production `TransactionalStore`: one SQLite file in WAL mode, one `BEGIN IMMEDIATE` transaction
+/// per runtime step. Every committed step survives kill -9 (`synchronous=NORMAL`: the WAL is in the
+/// OS before COMMIT returns). A step after which something irreversible happens outside — a Calendly
+/// call that changes Calendly — also survives power loss: it asks for a synced commit, and the store
+/// fsyncs the WAL (which covers every earlier step) before the effect runs. Other steps skip the
+/// fsync; what an OS crash could take from them, recovery and reconciliation redo.
 ///
 /// One connection per store instance, guarded by a `Mutex`; several instances (or processes) may open
 /// the same file — SQLite's write lock serializes them, waiting up to the busy timeout.
@@ -41,10 +45,15 @@ public final class SQLiteStore: TransactionalStore, Sendable {
                 // A DurableState method cannot throw; its failure is kept and fails the whole step here.
                 if let failure = session.failure { throw failure }
                 try session.db.commit()
+                if session.syncRequested {
+                    session.syncRequested = false
+                    try SQLiteSchema.syncBarrier(session.db)
+                }
                 return value
             } catch {
                 session.failure = nil
-                session.db.rollback()
+                session.syncRequested = false
+                if session.db.isInTransaction { session.db.rollback() }
                 throw error
             }
         }
@@ -83,6 +92,8 @@ final class SQLiteSession {
     let decoder = JSONDecoder()
     /// The first failure inside the current transaction (set by non-throwing `DurableState` methods).
     var failure: (any Error)?
+    /// The current step must reach the disk before its effects run (see `SQLiteStore`).
+    var syncRequested = false
 
     init(db: Database) {
         self.db = db
@@ -119,7 +130,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1, version2]
+    public static let migrations: [Migration] = [version1, version2, version3]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -199,8 +210,30 @@ public enum SQLiteSchema {
         "ALTER TABLE reference_matches_v2 RENAME TO reference_matches",
     ])
 
-    /// Per-connection settings: WAL (readers never block the writer), FULL sync (durable commits),
-    /// foreign keys enforced.
+    /// One row the sync barrier rewrites: a commit needs a WAL frame to fsync.
+    static let version3 = Migration(version: 3, statements: [
+        "CREATE TABLE durability_barrier(id INTEGER PRIMARY KEY CHECK (id = 1), commits INTEGER NOT NULL) STRICT",
+        "INSERT INTO durability_barrier(id, commits) VALUES (1, 0)",
+    ])
+
+    /// Makes every commit so far durable against power loss: one tiny commit under `synchronous=FULL`
+    /// fsyncs the WAL, and the WAL holds all earlier commits (the safety level cannot change inside
+    /// a transaction, hence a transaction of its own).
+    static func syncBarrier(_ db: Database) throws {
+        try db.execute("PRAGMA synchronous=FULL")
+        defer { try? db.execute("PRAGMA synchronous=NORMAL") }
+        try db.begin()
+        do {
+            try db.run("UPDATE durability_barrier SET commits = commits + 1 WHERE id = 1")
+        } catch {
+            db.rollback()
+            throw error
+        }
+        try db.commit()
+    }
+
+    /// Per-connection settings: WAL (readers never block the writer), NORMAL sync (commits survive a
+    /// process crash; `syncBarrier` where power loss matters), foreign keys enforced.
     static func configure(_ db: Database) throws {
         // "wal" for files, "memory" for ":memory:"; anything else (e.g. a file system without shared
         // memory) would silently lose the concurrency and durability this store promises.
@@ -208,7 +241,7 @@ public enum SQLiteSchema {
         guard mode == "wal" || mode == "memory" else {
             throw SQLiteError(code: 1, message: "could not switch to WAL (journal_mode is \(mode))", operation: "open")
         }
-        try db.execute("PRAGMA synchronous=FULL")
+        try db.execute("PRAGMA synchronous=NORMAL")
         try db.execute("PRAGMA foreign_keys=ON")
     }
 

@@ -13,6 +13,8 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     init(session: SQLiteSession) { self.session = session }
 
+    public mutating func requireSyncedCommit() { session.syncRequested = true }
+
     /// Runs `work` unless the transaction already failed; a failure poisons the transaction.
     private func attempt<T>(_ fallback: T, _ work: () throws -> T) -> T {
         guard session.failure == nil else { return fallback }
