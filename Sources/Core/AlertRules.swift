@@ -33,7 +33,7 @@ public enum AlertRules {
             case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
             case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
             case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
-                 .webhookRejected, .bookingCanceled:
+                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked:
                 continue
             }
         }

@@ -10,6 +10,10 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
     case bookingFailed(agent: AgentID, conversation: ConversationID, reason: String, at: Instant)
     case webhookRejected(reason: String, at: Instant)
     case bookingCanceled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// A booking made here was moved to another time in Calendly (one per reschedule pair, never a cancellation).
+    case bookingRescheduled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// The customer booked through the attributed static link this conversation fell back to.
+    case fallbackBooked(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
 
     public var name: String {
         switch self {
@@ -22,6 +26,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .bookingFailed: return "calendly_booking_failed"
         case .webhookRejected: return "calendly_webhook_rejected"
         case .bookingCanceled: return "calendly_booking_canceled"
+        case .bookingRescheduled: return "calendly_booking_rescheduled"
+        case .fallbackBooked: return "calendly_fallback_booked"
         }
     }
 
@@ -29,7 +35,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(let agent, _, _, _), .connectFailed(let agent, _, _), .eventTypesFetchFailed(let agent, _, _, _),
              .bookingOffered(let agent, _, _, _, _), .bookingCreated(let agent, _, _, _, _), .slotConflict(let agent, _, _, _),
-             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _):
+             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _),
+             .bookingRescheduled(let agent, _, _, _), .fallbackBooked(let agent, _, _, _):
             return agent
         case .webhookRejected: return nil
         }
@@ -39,7 +46,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
              .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
-             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at):
+             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at),
+             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at):
             return at
         }
     }

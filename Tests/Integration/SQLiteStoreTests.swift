@@ -49,7 +49,7 @@ import Testing
         try Self.withTemporaryPath { path in
             let store = try SQLiteStore(path: path)
             #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
-            #expect(SQLiteSchema.currentVersion == 1)
+            #expect(SQLiteSchema.currentVersion == 2)
             for table in SQLiteSchema.Table.allCases {
                 #expect(try store.transaction { try $0.count(table) } == 0, "table \(table.rawValue)")
             }
@@ -60,13 +60,43 @@ import Testing
             #expect(try store.integrityCheck() == "ok")
             // Opening again runs nothing twice (CREATE TABLE would fail) and keeps the version.
             let again = try SQLiteStore(path: path)
-            #expect(try again.schemaVersion() == 1)
+            #expect(try again.schemaVersion() == SQLiteSchema.currentVersion)
         }
     }
 
-    /// A file written by version 1 (the shipped schema) opens under a build that appended version 2:
-    /// the data survives, version 2 runs once, and the old build then refuses the newer file.
+    /// A file written by version 1 opens under the current build (version 2 adds the reschedule and
+    /// fallback counters and `fallback_offers`): old rows survive and the new counters start at zero.
+    @Test func migratesAVersion1FileToVersion2() throws {
+        try Self.withTemporaryPath { path in
+            do {
+                // Written with version 1's columns, as the shipped build did.
+                let v1 = try SQLiteStore(path: path, migrations: Array(SQLiteSchema.migrations.prefix(1)))
+                _ = try v1.transaction { tx in
+                    try tx.db.run("INSERT INTO daily_aggregates(agent, day, created) VALUES (?, ?, 1)",
+                                  [.text(Self.agent.rawValue), .text(Self.t0.utcDate.description)])
+                }
+                #expect(try v1.schemaVersion() == 1)
+            }
+            let current = try SQLiteStore(path: path)
+            #expect(try current.schemaVersion() == 2)
+            var counts = try #require(try current.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first)
+            #expect(counts.created == 1 && counts.rescheduled == 0 && counts.fallbackBooked == 0)
+            try current.transaction { tx in
+                tx.record(.bookingRescheduled(agent: Self.agent, conversation: "acme:conv-1", eventType: "https://api.calendly.com/event_types/INTRO", at: Self.t0))
+                tx.putFallbackOffer(FallbackOffer(reference: "0123456789abcdef01234567", agent: Self.agent, conversation: "acme:conv-2",
+                                                  eventType: "https://api.calendly.com/event_types/INTRO", offeredAt: Self.t0))
+            }
+            counts = try #require(try current.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first)
+            #expect(counts.created == 1 && counts.rescheduled == 1)
+            #expect(try current.transaction { $0.fallbackOffer("0123456789abcdef01234567") }?.conversation == "acme:conv-2")
+            #expect(try current.integrityCheck() == "ok")
+        }
+    }
+
+    /// A file written by the shipped schema opens under a build that appended one more version: the
+    /// data survives, the new version runs once, and the old build then refuses the newer file.
     @Test func migratesAFileFromThePreviousVersion() throws {
+        let next = SQLiteSchema.currentVersion + 1
         try Self.withTemporaryPath { path in
             do {
                 let v1 = try SQLiteStore(path: path)
@@ -76,13 +106,13 @@ import Testing
                                               scheduledTime: Self.t0 + .days(1), at: Self.t0))
                 }
             }
-            let version2 = SQLiteSchema.Migration(version: 2, statements: [
+            let version2 = SQLiteSchema.Migration(version: next, statements: [
                 "ALTER TABLE booking_references ADD COLUMN note TEXT",
                 "CREATE TABLE v2_marker(x INTEGER) STRICT",
                 "INSERT INTO v2_marker(x) VALUES (42)",
             ])
             let v2 = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [version2])
-            #expect(try v2.schemaVersion() == 2)
+            #expect(try v2.schemaVersion() == next)
             #expect(try v2.transaction { $0.reference("k1") }?.status == .pending)
             #expect(try v2.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first?.created == 1)
             #expect(try v2.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM v2_marker") } == 1)
@@ -91,7 +121,7 @@ import Testing
             let reopened = try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [version2])
             #expect(try reopened.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM v2_marker") } == 1)
             // A build that only knows version 1 must not touch a version-2 file.
-            #expect(throws: SQLiteStoreError.schemaTooNew(found: 2, supported: 1)) { try SQLiteStore(path: path) }
+            #expect(throws: SQLiteStoreError.schemaTooNew(found: next, supported: SQLiteSchema.currentVersion)) { try SQLiteStore(path: path) }
             #expect(try v2.integrityCheck() == "ok")
         }
     }
@@ -105,7 +135,7 @@ import Testing
                 try db.execute("INSERT INTO schema_version(id, version) VALUES (1, 0)")
             }
             let store = try SQLiteStore(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
             #expect(try store.transaction { try $0.count(.bookingReferences) } == 0)
         }
     }
@@ -114,14 +144,15 @@ import Testing
     @Test func aFailingMigrationRollsBackCompletely() throws {
         try Self.withTemporaryPath { path in
             _ = try SQLiteStore(path: path)
-            let broken = SQLiteSchema.Migration(version: 2, statements: ["CREATE TABLE half_done(x INTEGER)", "THIS IS NOT SQL"])
+            let next = SQLiteSchema.currentVersion + 1
+            let broken = SQLiteSchema.Migration(version: next, statements: ["CREATE TABLE half_done(x INTEGER)", "THIS IS NOT SQL"])
             #expect {
                 try SQLiteStore(path: path, migrations: SQLiteSchema.migrations + [broken])
             } throws: { error in
-                (error as? SQLiteError)?.operation == "migration 2"
+                (error as? SQLiteError)?.operation == "migration \(next)"
             }
             let store = try SQLiteStore(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
             #expect(try store.transaction { try $0.db.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'") } == 0)
             #expect(throws: SQLiteStoreError.invalidMigrationList) {
                 try SQLiteStore(path: path, migrations: [SQLiteSchema.Migration(version: 2, statements: [])])
@@ -155,6 +186,8 @@ import Testing
                 if snapshot.durable.references.count < referencesBefore { seen.insert("expired") }
                 if snapshot.durable.references.values.contains(where: { $0.status == .confirmed }) { seen.insert("confirmed") }
                 if snapshot.durable.references.values.contains(where: { $0.status == .canceled }) { seen.insert("canceled") }
+                if snapshot.durable.references.values.contains(where: { $0.reschedules != nil }) { seen.insert("rescheduled") }
+                if snapshot.durable.references.values.contains(where: { $0.origin == .fallbackLink }) { seen.insert("fallbackBooked") }
             }
             let context = "seed \(seed) step \(index): \(step)"
             switch step {
@@ -179,7 +212,7 @@ import Testing
             }
             try expectSameState(sqlite, memory, context)
         }
-        #expect(seen == ["expired", "confirmed", "canceled", "bookingSeen", "unknown"], "seed \(seed) reached only \(seen.sorted())")
+        #expect(seen == ["expired", "confirmed", "canceled", "bookingSeen", "unknown", "rescheduled", "fallbackBooked"], "seed \(seed) reached only \(seen.sorted())")
         if reopenAtEnd {
             sqlite = try SQLiteStore(path: path)  // everything above was committed to the file
             try expectSameState(sqlite, memory, "seed \(seed) after reopen")
@@ -483,7 +516,7 @@ enum DifferentialScript {
 
         func telemetry(_ rng: inout SplitMix, _ at: Instant) -> TelemetryEvent {
             let agent = rng.pick(agents), conversation = ConversationID("acme:conv-\(rng.int(4))"), eventType = rng.pick(eventTypes)
-            switch rng.int(9) {
+            switch rng.int(11) {
             case 0: return .bookingOffered(agent: agent, conversation: conversation, eventType: eventType, channel: .whatsapp, at: at)
             case 1: return .bookingCreated(agent: agent, conversation: conversation, eventType: eventType, scheduledTime: rng.pick(slots), at: at)
             case 2: return .bookingFailed(agent: agent, conversation: conversation, reason: "timeout", at: at)
@@ -492,6 +525,8 @@ enum DifferentialScript {
             case 5: return .connected(agent: agent, accountEmail: "host@example.com", organization: "https://api.calendly.com/organizations/O", at: at)
             case 6: return .connectFailed(agent: agent, reason: "access_denied", at: at)
             case 7: return .eventTypesFetchFailed(agent: agent, reason: "timeout", cacheUsed: true, at: at)
+            case 8: return .bookingRescheduled(agent: agent, conversation: conversation, eventType: eventType, at: at)
+            case 9: return .fallbackBooked(agent: agent, conversation: conversation, eventType: eventType, at: at)
             default: return .webhookRejected(reason: "bad_signature", at: at)
             }
         }
@@ -528,7 +563,7 @@ enum DifferentialScript {
             case 5, 6:
                 // A webhook about a known intent (by invitee URI or by slot + email), or about nothing we know.
                 let kind: InviteeNotice.Kind = rng.chance(65) ? .created : .canceled
-                let notice: InviteeNotice
+                var notice: InviteeNotice
                 if let intent = intents.isEmpty ? nil : rng.pick(intents), rng.chance(85) {
                     let uri: CalendlyURI
                     if let known = invitees[intent.key], rng.chance(60) { uri = known } else {
@@ -537,6 +572,18 @@ enum DifferentialScript {
                     }
                     notice = SQLiteStoreTests.notice(kind, invitee: uri.rawValue, eventType: intent.eventType.rawValue,
                                                      email: scramble(intent.email, &rng), start: intent.start, sentAt: now)
+                    // Either half of a reschedule of a booking we know (indexes then hold every invitee URI).
+                    if let known = invitees[intent.key], rng.chance(60) {
+                        let moved = CalendlyURI("https://api.calendly.com/invitees/\(nextInvitee)")
+                        nextInvitee += 1
+                        if kind == .canceled {
+                            notice.invitee = known; notice.rescheduled = true; notice.newInvitee = moved
+                        } else {
+                            notice.invitee = moved; notice.oldInvitee = known; notice.start = notice.start + .days(1)
+                        }
+                        notice.delivery = DeliveryID("\(kind.rawValue)|\(notice.invitee)")
+                        invitees[intent.key] = moved
+                    }
                 } else {
                     notice = SQLiteStoreTests.notice(kind, invitee: "https://api.calendly.com/invitees/stranger-\(rng.int(3))",
                                                      email: rng.pick(emails), start: rng.pick(slots), sentAt: now)
@@ -551,6 +598,33 @@ enum DifferentialScript {
                 if rng.chance(30) { effects.append(.store(.deleteToken("token-1"))) }
                 if rng.chance(30) { effects.append(.log(LogEntry(.info, "noted"))) }
                 if rng.chance(20) { effects.append(.store(.deleteFailures(before: now - .days(30)))) }
+                if rng.chance(60) {
+                    // A fallback link handed out, and a booking made through an attributed link (its reference
+                    // known or not; redelivered sometimes, so the invitee index must find it the second time).
+                    effects.append(.store(.recordFallbackOffer(FallbackOffer(reference: ConversationReference("fallback-ref-\(rng.int(3))"), agent: rng.pick(agents),
+                                                                             conversation: ConversationID("acme:conv-\(rng.int(4))"), eventType: rng.pick(eventTypes),
+                                                                             offeredAt: now))))
+                    var linked = SQLiteStoreTests.notice(.created, invitee: "https://api.calendly.com/invitees/link-\(rng.int(6))",
+                                                         email: "walk.in@example.org", start: rng.pick(slots), sentAt: now)
+                    linked.tracking = BookingTracking(utmSource: FallbackLink.source, utmContent: "fallback-ref-\(rng.int(4))")
+                    effects.append(.notify(.inviteeNotice(linked)))
+                }
+                if let key = invitees.keys.sorted().last(where: { _ in rng.chance(30) }), let known = invitees[key], rng.chance(70) {
+                    // Both halves of a reschedule of a booking we know, in either order.
+                    let intent = intents.first { $0.key == key }
+                    let moved = CalendlyURI("https://api.calendly.com/invitees/\(nextInvitee)")
+                    nextInvitee += 1
+                    var canceled = SQLiteStoreTests.notice(.canceled, invitee: known.rawValue, email: intent?.email ?? "x@example.com",
+                                                           start: intent?.start ?? now, sentAt: now)
+                    canceled.rescheduled = true
+                    canceled.newInvitee = moved
+                    var created = SQLiteStoreTests.notice(.created, invitee: moved.rawValue, email: intent?.email ?? "x@example.com",
+                                                          start: (intent?.start ?? now) + .days(1), sentAt: now)
+                    created.oldInvitee = known
+                    let halves: [Effect] = [.notify(.inviteeNotice(canceled)), .notify(.inviteeNotice(created))]
+                    effects.append(contentsOf: rng.chance(50) ? halves : halves.reversed())
+                    invitees[key] = moved
+                }
                 steps.append(.effects(effects, at: now))
             case 9:
                 steps.append(.delivery(DeliveryID("delivery-\(rng.int(12))"), at: now))

@@ -146,7 +146,10 @@ public final class SimulatedWorld {
             let setup = setups[index % setups.count]
             var personal = setup
             personal.knownEmail = customer.knowsEmail ? customer.email : nil
-            step(index, .triggerMet(BookingConversation.Trigger(setup: .ready(personal), channel: customer.channel, timeZone: customer.timeZone), at: now))
+            // A stand-in for the host's keyed hash: opaque, stable per conversation, no customer data.
+            let attribution = ConversationReference("sim-conversation-\(index)")
+            step(index, .triggerMet(BookingConversation.Trigger(setup: .ready(personal), channel: customer.channel, timeZone: customer.timeZone,
+                                                                attribution: attribution), at: now))
         case .input(let index, let input, let inputEpoch):
             guard inputEpoch == epoch else { return } // the process that waited for it died
             step(index, input)
