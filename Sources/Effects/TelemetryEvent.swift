@@ -14,6 +14,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
     case bookingRescheduled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
     /// The customer booked through the attributed static link this conversation fell back to.
     case fallbackBooked(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// A Calendly user's booking calls passed 80 % of their daily cap (`BookingQuota`): tell the admin.
+    case bookingQuotaHigh(owner: CalendlyURI, used: Int, cap: Int, at: Instant)
 
     public var name: String {
         switch self {
@@ -28,6 +30,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .bookingCanceled: return "calendly_booking_canceled"
         case .bookingRescheduled: return "calendly_booking_rescheduled"
         case .fallbackBooked: return "calendly_fallback_booked"
+        case .bookingQuotaHigh: return "calendly_booking_quota_high"
         }
     }
 
@@ -38,7 +41,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
              .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _),
              .bookingRescheduled(let agent, _, _, _), .fallbackBooked(let agent, _, _, _):
             return agent
-        case .webhookRejected: return nil
+        case .webhookRejected, .bookingQuotaHigh: return nil
         }
     }
 
@@ -47,7 +50,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
              .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
              .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at),
-             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at):
+             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at), .bookingQuotaHigh(_, _, _, let at):
             return at
         }
     }

@@ -1,3 +1,4 @@
+import Core
 import Effects
 import Foundation
 import Interpreters
@@ -66,6 +67,19 @@ extension EmulatorModel {
         case .failure(.slotUnavailable): return .error(409, "Already Exists", "That time is not available")
         case .failure(let failure): return .invalid("start_time", failure.reasonText)
         }
+    }
+
+    /// `{"tier": "trial" | "standard" | "enterprise" | null}` — enforce Calendly's per-user booking cap
+    /// on `POST /invitees` (429 with `X-RateLimit-*` once reached); null switches it off (the default).
+    func adminQuota(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        guard let name = body["tier"] as? String else {
+            bookingQuota = nil
+            return .json(200, .object(["tier": .null]))
+        }
+        guard let tier = BookingQuota.Tier(rawValue: name) else { return .invalid("tier", "must be trial, standard, enterprise or null") }
+        bookingQuota = BookingQuota(tier: tier)
+        return .json(200, .object(["tier": .string(tier.rawValue)]))
     }
 
     /// `{"invitee": URI}` — the invitee cancels from Calendly's link (sends `invitee.canceled`).

@@ -41,6 +41,8 @@ public actor EmulatorModel {
     var subscriptions: [Subscription] = []
     var subscriptionCount = 0
     var scriptedFaults: [EmulatorFault] = []
+    /// Calendly's per-user `POST /invitees` cap, when switched on (`/_emulator/quota`); off by default.
+    var bookingQuota: BookingQuota?
     var deliveries: [DeliveryRecord] = []
     var deliveryTasks: [Task<Void, Never>] = []
     var tokenRandom: SeededGenerator
