@@ -97,7 +97,15 @@ public struct BookingReference: Codable, Sendable, Hashable {
                 return [.emit(.webhookRejected(reason: "unknown_event", at: now))]
             }
             if let half = reference.rescheduleHalf(of: notice) {
-                let effects = reference.record(half, at: now)
+                var effects: [Effect] = []
+                if reference.status == .pending, notice.kind == .canceled {
+                    // Our booking existed (it was just moved) while the conversation still waits on the reply or a
+                    // lookup that would now find nothing at the old time: tell it, so it never books again.
+                    effects.append(.notify(.bookingSeen(reference.conversation, reference.key, notice.asInvitee)))
+                    reference.status = .confirmed
+                    reference.email = nil
+                }
+                effects += reference.record(half, at: now)
                 state = reference
                 return effects
             }

@@ -179,3 +179,26 @@ import Testing
         w.transcript.verify()
     }
 }
+
+extension WebhookFollowUpTests {
+    @Test func RESCH3_rescheduleWhileTheReplyIsStillOutstanding() throws {
+        var w = BookingWorld(Transcript("the booking reply is lost and the invitee already moved the meeting: the invitee.canceled half (rescheduled) matches the pending intent, tells the waiting conversation its booking existed, and the created half completes the fact — no second booking"))
+        w.recordAnalytics = true
+        w.trigger("conv-p1", F.setup(), channel: .whatsapp)
+        w.calendly("conv-p1", .availableTimes(F.slots(3)))
+        w.tap("conv-p1", "o1s1")
+        let old = F.invitee("p1", start: F.slots(1)[0].start, email: Self.email)
+        let moved = F.invitee("p1b", start: old.start + .days(1), email: Self.email)
+        w.clock.advance(.seconds(5))
+        let pair = Self.reschedulePair(old, to: moved, at: w.now)
+        w.deliver(F.delivery(pair.canceled, signedAt: w.now))
+        #expect(w.conversation("conv-p1").phase == .confirmed(old))
+        #expect(w.telemetry(named: "calendly_booking_created").count == 1)
+        w.deliver(F.delivery(pair.created, signedAt: w.now))
+        let reference = try #require(w.references["conv-p1#1"])
+        #expect(reference.status == .confirmed && reference.currentInvitee == moved.uri && reference.currentStart == moved.start)
+        #expect(Self.totals(w).rescheduled == 1 && Self.totals(w).canceled == 0)
+        #expect(w.calls.filter { if case .createInvitee = $0 { true } else { false } }.count == 1, "booked once")
+        w.transcript.verify()
+    }
+}

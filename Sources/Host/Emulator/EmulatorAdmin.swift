@@ -61,7 +61,7 @@ extension EmulatorModel {
         guard let start = (body["start_time"] as? String).flatMap(Instant.init(iso8601:)) else { return .invalid("start_time", "is required") }
         switch rescheduleBooking(CalendlyURI(uri), to: start) {
         case .success(let moved):
-            guard let booking = calendly.bookings.last(where: { $0.invitee.uri == moved.uri }) else { return .notFound }
+            guard let booking = calendly.booking(of: moved.uri) else { return .notFound }
             return .resource(inviteeJSON(booking), status: 201)
         case .failure(.notFound): return .notFound
         case .failure(.slotUnavailable): return .error(409, "Already Exists", "That time is not available")

@@ -102,6 +102,8 @@ public struct SimCalendly: Sendable {
             && minuteOfDay + schedule.slotMinutes <= schedule.dayEndMinute && (minuteOfDay - schedule.dayStartMinute) % schedule.slotMinutes == 0
     }
 
+    public func booking(of invitee: CalendlyURI) -> Booking? { byInvitee[invitee].map { bookings[$0] } }
+
     public func bookings(ofEmail email: String) -> [Booking] { (byEmail[email.lowercased()] ?? []).map { bookings[$0] } }
 
     public func activeBooking(eventType: CalendlyURI, start: Instant) -> Booking? {
