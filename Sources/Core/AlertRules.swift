@@ -9,6 +9,8 @@ public enum AlertRules {
         case connectFailures = "connect_failures"
         /// calendly_eventtypes_fetch_failed with cache_used=false > 20 in 1 h → notify BOT.
         case eventTypeFetchFailures = "eventtype_fetch_failures"
+        /// calendly_booking_quota_high in the last 24 h → notify the admin: bookings will soon go to the link.
+        case bookingQuotaHigh = "booking_quota_high"
     }
 
     public struct Alert: Codable, Sendable, Hashable {
@@ -26,14 +28,16 @@ public enum AlertRules {
         let lastHour = now - .hours(1), lastQuarter = now - .minutes(15)
         var offered = 0, failed = 0, fetchFailures = 0
         var connectFailures: [AgentID: Int] = [:]
+        var quotaHigh: [CalendlyURI: Int] = [:]
         for event in events where event.at <= now {
             switch event {
             case .bookingOffered(_, _, _, _, let at) where at > lastHour: offered += 1
             case .bookingFailed(_, _, _, let at) where at > lastHour: failed += 1
             case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
             case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
+            case .bookingQuotaHigh(let owner, let used, _, let at) where at > now - .days(1): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
             case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
-                 .webhookRejected, .bookingCanceled, .webhookSubscriptionRecreated:
+                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated:
                 continue
             }
         }
@@ -48,6 +52,9 @@ public enum AlertRules {
         }
         if fetchFailures > 20 {
             alerts.append(Alert(rule: .eventTypeFetchFailures, agent: nil, observed: fetchFailures, threshold: ">20 without cache in 1h"))
+        }
+        for (_, used) in quotaHigh.sorted(by: { $0.key < $1.key }) {
+            alerts.append(Alert(rule: .bookingQuotaHigh, agent: nil, observed: used, threshold: ">\(BookingQuota.alertPercent)% of the daily booking cap"))
         }
         return alerts
     }

@@ -9,6 +9,10 @@ public struct Analytics: Codable, Sendable, Hashable {
         public var failed = 0
         public var canceled = 0
         public var conflicts = 0
+        /// Reschedules in Calendly of bookings made here (one per canceled+created pair; not in `canceled`).
+        public var rescheduled = 0
+        /// Bookings the customer made through the attributed static link after a fallback.
+        public var fallbackBooked = 0
         public init() {}
 
         public static func + (lhs: Counts, rhs: Counts) -> Counts {
@@ -18,6 +22,8 @@ public struct Analytics: Codable, Sendable, Hashable {
             sum.failed = lhs.failed + rhs.failed
             sum.canceled = lhs.canceled + rhs.canceled
             sum.conflicts = lhs.conflicts + rhs.conflicts
+            sum.rescheduled = lhs.rescheduled + rhs.rescheduled
+            sum.fallbackBooked = lhs.fallbackBooked + rhs.fallbackBooked
             return sum
         }
 
@@ -63,7 +69,9 @@ public struct Analytics: Codable, Sendable, Hashable {
         case .bookingFailed: counts.failed += 1
         case .bookingCanceled: counts.canceled += 1
         case .slotConflict: counts.conflicts += 1
-        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected, .webhookSubscriptionRecreated: return false
+        case .bookingRescheduled: counts.rescheduled += 1
+        case .fallbackBooked: counts.fallbackBooked += 1
+        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected, .bookingQuotaHigh, .webhookSubscriptionRecreated: return false
         }
         return true
     }
@@ -99,7 +107,7 @@ public struct Analytics: Codable, Sendable, Hashable {
             .sorted { $0.key < $1.key }
             .map { DailyCounts(date: $0.key.date, counts: $0.value) }
         let totals = daily.reduce(Counts()) { $0 + $1.counts }
-        let nothing = totals.created == 0 && totals.failed == 0 && totals.canceled == 0
+        let nothing = totals.created == 0 && totals.failed == 0 && totals.canceled == 0 && totals.rescheduled == 0 && totals.fallbackBooked == 0
         return .success(Report(agent: agent, from: from, to: to, totals: totals, daily: daily, emptyMessage: nothing ? Copy.noBookingsInRange : nil))
     }
 }

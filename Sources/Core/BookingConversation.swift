@@ -61,8 +61,10 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         public var setup: BookingReadiness
         public var channel: Channel
         public var timeZone: String
-        public init(setup: BookingReadiness, channel: Channel, timeZone: String) {
-            self.setup = setup; self.channel = channel; self.timeZone = timeZone
+        /// Opaque reference for the static link's `utm_content` (computed by the host, never a raw id).
+        public var attribution: ConversationReference?
+        public init(setup: BookingReadiness, channel: Channel, timeZone: String, attribution: ConversationReference? = nil) {
+            self.setup = setup; self.channel = channel; self.timeZone = timeZone; self.attribution = attribution
         }
     }
 
@@ -95,6 +97,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public var toldStillConfirming: Bool
     /// Starts that Calendly said were taken during this conversation; never offered again.
     public var takenStarts: [Instant]
+    /// Carried into the static link of every fallback (see `FallbackLink`).
+    public var attribution: ConversationReference?
 
     public init(id: ConversationID) {
         self.id = id; phase = .idle; channel = .text; timeZone = "UTC"
@@ -133,6 +137,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return [.log(LogEntry(.info, "booking not offered in \(id): \(reason.rawValue)"))]
         case .ready(let setup):
             self.setup = setup
+            attribution = trigger.attribution
             email = setup.knownEmail
             conflicts = 0; unclearReplies = 0; invalidEmails = 0; offers = 0; takenStarts = []
             return [say(.text(Copy.checkingAvailability))] + fetchAvailability(now)
@@ -163,7 +168,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             let shown = Array(ordered.prefix(ChannelLimits.maxSlots(channel)))
             guard !shown.isEmpty else {
                 phase = .staticLink(reason: "no_slots")
-                return [say(.text(Copy.noTimesAvailable(link: setup.staticLink))), .log(LogEntry(.info, "no slots for \(id)"))]
+                return [say(.text(Copy.noTimesAvailable(link: fallbackLink(setup)))), .log(LogEntry(.info, "no slots for \(id)"))]
+                    + fallbackOffered(setup, now)
             }
             offers += 1
             let offer = SlotOffer(number: offers, slots: shown)
@@ -370,17 +376,18 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         guard let setup else { return [] }
         phase = .staticLink(reason: reason)
         return [
-            say(.text(Copy.apology(link: setup.staticLink))),
+            say(.text(Copy.apology(link: fallbackLink(setup)))),
             .emit(.bookingFailed(agent: setup.agent, conversation: id, reason: reason, at: now)),
             .store(.appendFailure(FailureRecord(agent: setup.agent, conversation: id, reason: reason, at: now))),
-        ]
+        ] + fallbackOffered(setup, now)
     }
 
     /// The customer could not finish in chat (unreadable replies, no valid email): link, no alarm.
     mutating func giveUp(_ reason: String, _ now: Instant) -> [Effect] {
         guard let setup else { return [] }
         phase = .staticLink(reason: reason)
-        return [say(.text(Copy.apology(link: setup.staticLink))), .log(LogEntry(.info, "booking handed to static link in \(id): \(reason)"))]
+        return [say(.text(Copy.apology(link: fallbackLink(setup)))), .log(LogEntry(.info, "booking handed to static link in \(id): \(reason)"))]
+            + fallbackOffered(setup, now)
     }
 
     mutating func notUnderstood(_ offer: SlotOffer, _ now: Instant) -> [Effect] {

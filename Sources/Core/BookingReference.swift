@@ -17,10 +17,28 @@ public struct BookingReference: Codable, Sendable, Hashable {
         case notBooked = "not_booked"
     }
 
+    /// Where the booking was made: in the chat (`POST /invitees`), or by the customer through the
+    /// attributed static link the conversation fell back to.
+    public enum Origin: String, Codable, Sendable, Hashable {
+        case chat
+        case fallbackLink = "fallback_link"
+    }
+
+    /// One reschedule in Calendly: the invitee `from` was replaced by `to` at a new time. Calendly sends
+    /// it as two webhooks in any order, so either half may fill in the fact; the other completes it.
+    public struct Reschedule: Codable, Sendable, Hashable {
+        public var from: CalendlyURI
+        public var to: CalendlyURI?
+        public var event: CalendlyURI?
+        public var start: Instant?
+    }
+
     public enum Input: Codable, Sendable, Hashable {
         case intentRecorded(BookingIntent)
         case intentSettled(IntentOutcome, at: Instant)
         case notice(InviteeNotice, at: Instant)
+        /// An `invitee.created` whose tracking points at a conversation's fallback link (state is nil at first).
+        case bookedViaFallback(FallbackOffer, InviteeNotice, at: Instant)
         case retentionSweep(now: Instant)
     }
 
@@ -36,6 +54,10 @@ public struct BookingReference: Codable, Sendable, Hashable {
     public var event: CalendlyURI?
     public var recordedAt: Instant
     public var canceledAt: Instant?
+    /// nil on references stored before origins existed: those were all made in chat.
+    public var origin: Origin?
+    /// Reschedules of this booking, sorted by `from` so the value never depends on arrival order.
+    public var reschedules: [Reschedule]?
 
     /// When this reference is purged: 24 calendar months after it was recorded.
     public var expiresAt: Instant {
@@ -51,7 +73,7 @@ public struct BookingReference: Codable, Sendable, Hashable {
             guard state == nil else { return [] }
             state = BookingReference(key: intent.key, agent: intent.agent, conversation: intent.conversation, eventType: intent.eventType,
                                      start: intent.start, email: intent.email, status: .pending, invitee: nil, event: nil,
-                                     recordedAt: intent.recordedAt, canceledAt: nil)
+                                     recordedAt: intent.recordedAt, canceledAt: nil, origin: .chat, reschedules: nil)
             return []
 
         case .intentSettled(let outcome, _):
@@ -73,6 +95,19 @@ public struct BookingReference: Codable, Sendable, Hashable {
             guard var reference = state else {
                 // ERR-1 (S04): unknown event URI → ignored safely, nothing created or mutated.
                 return [.emit(.webhookRejected(reason: "unknown_event", at: now))]
+            }
+            if let half = reference.rescheduleHalf(of: notice) {
+                var effects: [Effect] = []
+                if reference.status == .pending, notice.kind == .canceled {
+                    // Our booking existed (it was just moved) while the conversation still waits on the reply or a
+                    // lookup that would now find nothing at the old time: tell it, so it never books again.
+                    effects.append(.notify(.bookingSeen(reference.conversation, reference.key, notice.asInvitee)))
+                    reference.status = .confirmed
+                    reference.email = nil
+                }
+                effects += reference.record(half, at: now)
+                state = reference
+                return effects
             }
             var effects: [Effect] = []
             switch notice.kind {
@@ -108,6 +143,13 @@ public struct BookingReference: Codable, Sendable, Hashable {
             }
             state = reference
             return effects
+
+        case .bookedViaFallback(let offer, let notice, let now):
+            guard state == nil else { return [] }
+            state = BookingReference(key: FallbackLink.bookingKey(offer, invitee: notice.invitee), agent: offer.agent, conversation: offer.conversation,
+                                     eventType: notice.eventType, start: notice.start, email: nil, status: .confirmed, invitee: notice.invitee,
+                                     event: notice.event, recordedAt: now, canceledAt: nil, origin: .fallbackLink, reschedules: nil)
+            return [.emit(.fallbackBooked(agent: offer.agent, conversation: offer.conversation, eventType: notice.eventType, at: now))]
 
         case .retentionSweep(let now):
             guard let reference = state, now >= reference.expiresAt else { return [] }

@@ -1,15 +1,15 @@
 import Effects
 
 /// Data lifecycle of PRD §6.7. Booking references expire in `BookingReference` (24 months); the
-/// failure log after 90 days; webhook dedupe ids in `WebhookIntake`; the journal after
-/// `journalLifetime` (deleted by the runtime's purge, outside the core). Aggregates are never touched.
+/// failure log and handed-out fallback links after 90 days; webhook dedupe ids in `WebhookIntake`; the
+/// journal after `journalLifetime` (deleted by the runtime's purge, outside the core). Aggregates are never touched.
 public enum Retention {
     public static let failureLogLifetime = Span.days(90)
     public static let journalLifetime = Span.days(90)
 
     /// The store-level deletions a sweep at `now` performs besides per-reference expiry.
     public static func sweep(now: Instant) -> [Effect] {
-        [.store(.deleteFailures(before: now - failureLogLifetime))]
+        [.store(.deleteFailures(before: now - failureLogLifetime)), .store(.forgetFallbackOffers(before: now - FallbackLink.offerLifetime))]
     }
 
     public static func isExpired(_ failure: FailureRecord, now: Instant) -> Bool {

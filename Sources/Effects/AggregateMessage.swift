@@ -14,12 +14,25 @@ public struct InviteeNotice: Codable, Sendable, Hashable {
     /// On `invitee.canceled`: the cancellation is one half of a reschedule.
     public var rescheduled: Bool
     public var sentAt: Instant
+    /// On `invitee.canceled` of a reschedule: the invitee that replaces this one (may be absent).
+    public var newInvitee: CalendlyURI?
+    /// On `invitee.created` of a reschedule: the invitee this one replaces.
+    public var oldInvitee: CalendlyURI?
+    /// The UTM parameters the booking page carried (`tracking`), when any.
+    public var tracking: BookingTracking?
 
     public init(kind: Kind, delivery: DeliveryID, invitee: CalendlyURI, event: CalendlyURI, eventType: CalendlyURI, email: String, start: Instant,
-                cancelURL: String, rescheduleURL: String, rescheduled: Bool, sentAt: Instant) {
+                cancelURL: String, rescheduleURL: String, rescheduled: Bool, sentAt: Instant,
+                newInvitee: CalendlyURI? = nil, oldInvitee: CalendlyURI? = nil, tracking: BookingTracking? = nil) {
         self.kind = kind; self.delivery = delivery; self.invitee = invitee; self.event = event; self.eventType = eventType
         self.email = email; self.start = start; self.cancelURL = cancelURL; self.rescheduleURL = rescheduleURL
         self.rescheduled = rescheduled; self.sentAt = sentAt
+        self.newInvitee = newInvitee; self.oldInvitee = oldInvitee; self.tracking = tracking
+    }
+
+    /// Every invitee URI this notice speaks about: its own, then the other half of a reschedule.
+    public var relatedInvitees: [CalendlyURI] {
+        [invitee] + [oldInvitee, newInvitee].compactMap { $0 }
     }
 
     public var asInvitee: Invitee {

@@ -46,4 +46,7 @@ public enum StoreCommand: Codable, Sendable, Hashable {
     case deleteReference(BookingKey)
     case deleteFailures(before: Instant)
     case forgetDeliveries(before: Instant)
+    /// Remember (or refresh) which conversation an attributed static link belongs to.
+    case recordFallbackOffer(FallbackOffer)
+    case forgetFallbackOffers(before: Instant)
 }

@@ -13,6 +13,12 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
     /// Subscription care found the webhook subscription `missing` or `disabled` and created it again:
     /// webhooks may have been lost meanwhile (issue 6 item 1).
     case webhookSubscriptionRecreated(agent: AgentID, reason: String, at: Instant)
+    /// A booking made here was moved to another time in Calendly (one per reschedule pair, never a cancellation).
+    case bookingRescheduled(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// The customer booked through the attributed static link this conversation fell back to.
+    case fallbackBooked(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
+    /// A Calendly user's booking calls passed 80 % of their daily cap (`BookingQuota`): tell the admin.
+    case bookingQuotaHigh(owner: CalendlyURI, used: Int, cap: Int, at: Instant)
 
     public var name: String {
         switch self {
@@ -26,6 +32,9 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .webhookRejected: return "calendly_webhook_rejected"
         case .bookingCanceled: return "calendly_booking_canceled"
         case .webhookSubscriptionRecreated: return "calendly_webhook_subscription_recreated"
+        case .bookingRescheduled: return "calendly_booking_rescheduled"
+        case .fallbackBooked: return "calendly_fallback_booked"
+        case .bookingQuotaHigh: return "calendly_booking_quota_high"
         }
     }
 
@@ -33,9 +42,10 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(let agent, _, _, _), .connectFailed(let agent, _, _), .eventTypesFetchFailed(let agent, _, _, _),
              .bookingOffered(let agent, _, _, _, _), .bookingCreated(let agent, _, _, _, _), .slotConflict(let agent, _, _, _),
-             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _), .webhookSubscriptionRecreated(let agent, _, _):
+             .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _),
+             .bookingRescheduled(let agent, _, _, _), .fallbackBooked(let agent, _, _, _), .webhookSubscriptionRecreated(let agent, _, _):
             return agent
-        case .webhookRejected: return nil
+        case .webhookRejected, .bookingQuotaHigh: return nil
         }
     }
 
@@ -43,7 +53,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         switch self {
         case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
              .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
-             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at), .webhookSubscriptionRecreated(_, _, let at):
+             .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at),
+             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at), .bookingQuotaHigh(_, _, _, let at), .webhookSubscriptionRecreated(_, _, let at):
             return at
         }
     }

@@ -18,6 +18,8 @@ public struct HostConfiguration: Sendable {
     public var jwtSecret: [UInt8]
     public var tokenEncryptionKey: [UInt8]
     public var logLevel = "info"
+    /// The Calendly plan whose `POST /invitees` caps apply (`CALENDLY_PLAN_TIER`: trial, standard, enterprise).
+    public var planTier: BookingQuota.Tier = .standard
     /// No Calendly credentials: run the built-in emulator in-process.
     public var demoMode: Bool { clientID == nil }
 
@@ -29,7 +31,7 @@ public struct HostConfiguration: Sendable {
     /// Names every environment variable `serve` reads (documented in the README).
     public static let variables = [
         "CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_WEBHOOK_SIGNING_KEY", "CALENDLY_API_BASE", "CALENDLY_AUTH_BASE",
-        "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "LOG_LEVEL",
+        "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "LOG_LEVEL", "CALENDLY_PLAN_TIER",
     ]
 
     public static func load(environment: [String: String], host: String, port: Int, dataDirectory: String) throws -> HostConfiguration {
@@ -48,6 +50,11 @@ public struct HostConfiguration: Sendable {
             jwtSecret: secret("PLATFORM_JWT_SECRET", fallback: keys.jwtSecret),
             tokenEncryptionKey: keys.tokenEncryptionKey
         )
+        if let tier = environment["CALENDLY_PLAN_TIER"], !tier.isEmpty {
+            if let parsed = BookingQuota.Tier(rawValue: tier.lowercased()) { config.planTier = parsed } else {
+                problems.append("CALENDLY_PLAN_TIER must be one of \(BookingQuota.Tier.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         if let encoded = environment["TOKEN_ENCRYPTION_KEY"], !encoded.isEmpty {
             if let data = Data(base64Encoded: encoded), data.count == 32 { config.tokenEncryptionKey = Array(data) } else {
                 problems.append("TOKEN_ENCRYPTION_KEY must be base64 of exactly 32 bytes")

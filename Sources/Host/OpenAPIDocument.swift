@@ -727,7 +727,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Verified but not understood: `malformed_json` or `missing_field:<path>`.",
+            "description": "Verified but not understood: `malformed_json`, `missing_field:<path>` or `invalid_field:<path>`.",
             "content": {
               "application/json": {
                 "schema": {
@@ -895,7 +895,7 @@ enum OpenAPIDocument {
         "properties": {
           "error": {
             "type": "string",
-            "description": "Machine-readable code, e.g. `unauthorized`, `not_found`, `malformed_json`, `invalid_parameter`, `invalid_range`, `validation`, `not_connected`, `booking_in_progress`, `calendly_unavailable`, `not_saved`, `unknown_oauth_state`, `missing_code`, `missing_signature`, `malformed_signature`, `bad_signature`, `stale_timestamp`, `body_too_large`, `missing_field:<path>`, `not_ready`.",
+            "description": "Machine-readable code, e.g. `unauthorized`, `not_found`, `malformed_json`, `invalid_parameter`, `invalid_range`, `validation`, `not_connected`, `booking_in_progress`, `calendly_unavailable`, `not_saved`, `unknown_oauth_state`, `missing_code`, `missing_signature`, `malformed_signature`, `bad_signature`, `stale_timestamp`, `body_too_large`, `missing_field:<path>`, `invalid_field:<path>`, `not_ready`.",
             "examples": [
               "validation"
             ]
@@ -1406,7 +1406,9 @@ enum OpenAPIDocument {
           "created",
           "failed",
           "canceled",
-          "conflicts"
+          "conflicts",
+          "rescheduled",
+          "fallbackBooked"
         ],
         "properties": {
           "offered": {
@@ -1427,12 +1429,22 @@ enum OpenAPIDocument {
           "canceled": {
             "type": "integer",
             "minimum": 0,
-            "description": "Bookings canceled in Calendly."
+            "description": "Bookings canceled in Calendly (reschedules are not counted here)."
           },
           "conflicts": {
             "type": "integer",
             "minimum": 0,
             "description": "Chosen times that were taken meanwhile."
+          },
+          "rescheduled": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Bookings made here that the invitee moved to another time in Calendly (one per invitee.canceled + invitee.created pair)."
+          },
+          "fallbackBooked": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Bookings the customer made through the attributed static link handed out after a fallback (matched by tracking.utm_content)."
           }
         }
       },
@@ -1523,7 +1535,7 @@ enum OpenAPIDocument {
       },
       "CalendlyWebhook": {
         "type": "object",
-        "description": "Calendly's webhook envelope, decoded tolerantly (unknown fields are ignored). For `invitee.created` and `invitee.canceled`, `payload.uri`, `payload.email`, `payload.scheduled_event.event_type` and `payload.scheduled_event.start_time` are required (else 400 `missing_field:<path>`); other events are acknowledged as `ignored`.",
+        "description": "Calendly's webhook envelope, decoded tolerantly (unknown fields are ignored). For `invitee.created` and `invitee.canceled`, `payload.uri`, `payload.email`, `payload.scheduled_event.event_type` and `payload.scheduled_event.start_time` are required (else 400 `missing_field:<path>`, or `invalid_field:<path>` when present with an unusable value); unknown fields, unknown location kinds and unusable optional fields are ignored; other events are acknowledged as `ignored`. `rescheduled`/`new_invitee`/`old_invitee` pair the two halves of a reschedule, and `tracking.utm_source`/`utm_content` attribute bookings made through this service's fallback link.",
         "required": [
           "event"
         ],

@@ -19,6 +19,10 @@ public protocol DurableState {
     mutating func forgetDeliveries(before: Instant)
     /// Counts a telemetry event into the agent-day aggregates (see `Analytics.count`).
     mutating func record(_ event: TelemetryEvent)
+    /// The conversation an attributed static link was handed out in (see `FallbackLink`).
+    mutating func fallbackOffer(_ reference: ConversationReference) -> FallbackOffer?
+    mutating func putFallbackOffer(_ offer: FallbackOffer)
+    mutating func forgetFallbackOffers(before: Instant)
 }
 
 public enum LocalEffects {
@@ -74,11 +78,14 @@ public enum LocalEffects {
             case .deleteTokens(let agent): state.deleteTokens(of: agent)
             case .deleteToken(let token): state.deleteToken(token)
             case .forgetDeliveries(let before): state.forgetDeliveries(before: before)
+            case .recordFallbackOffer(let offer): state.putFallbackOffer(offer)
+            case .forgetFallbackOffers(let before): state.forgetFallbackOffers(before: before)
             }
         case .notify(let message):
             switch message {
             case .inviteeNotice(let notice):
-                applyToReference(state.referenceKey(matching: notice), .notice(notice, at: now), now, &state, &outcome)
+                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
+                applyToReference(target.key, target.input, now, &state, &outcome)
             case .bookingSeen(let conversation, let key, let invitee):
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
             case .connectionLost(let agent):

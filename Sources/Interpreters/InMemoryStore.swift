@@ -14,6 +14,7 @@ public struct InMemoryStore: DurableState, Sendable {
     public var analytics = Analytics()
     public var telemetryCount: [String: Int] = [:]
     public var deletedTokens: [String] = []
+    public var fallbackOffers: [ConversationReference: FallbackOffer] = [:]
 
     struct MatchKey: Hashable { var eventType: CalendlyURI; var start: Instant; var email: String }
 
@@ -35,8 +36,10 @@ public struct InMemoryStore: DurableState, Sendable {
     public mutating func reference(_ key: BookingKey) -> BookingReference? { references[key] }
 
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
-        // Of several pending matches the smallest key wins — the same choice SQLite makes.
-        referenceByInvitee[notice.invitee] ?? pendingByMatch[MatchKey(eventType: notice.eventType, start: notice.start, email: notice.email.lowercased())]?.min()
+        // Any invitee URI the booking has had first; then, of several pending matches, the smallest key —
+        // the same choices SQLite makes.
+        for invitee in notice.relatedInvitees { if let key = referenceByInvitee[invitee] { return key } }
+        return pendingByMatch[MatchKey(eventType: notice.eventType, start: notice.start, email: notice.email.lowercased())]?.min()
     }
 
     public mutating func putReference(_ reference: BookingReference) {
@@ -59,20 +62,24 @@ public struct InMemoryStore: DurableState, Sendable {
     public mutating func deleteToken(_ token: TokenReference) { deletedTokens.append(token.rawValue) }
     public mutating func forgetDeliveries(before: Instant) { intake.processed = intake.processed.filter { $0.value >= before } }
 
+    public mutating func fallbackOffer(_ reference: ConversationReference) -> FallbackOffer? { fallbackOffers[reference] }
+    public mutating func putFallbackOffer(_ offer: FallbackOffer) { fallbackOffers[offer.reference] = offer }
+    public mutating func forgetFallbackOffers(before: Instant) { fallbackOffers = fallbackOffers.filter { $0.value.offeredAt >= before } }
+
     public mutating func record(_ event: TelemetryEvent) {
         telemetryCount[event.name, default: 0] += 1
         _ = Analytics.reduce(&analytics, .observed(event))
     }
 
     mutating func index(_ reference: BookingReference) {
-        if let invitee = reference.invitee { referenceByInvitee[invitee] = reference.key }
+        for invitee in reference.knownInvitees { referenceByInvitee[invitee] = reference.key }
         if let email = reference.email {
             pendingByMatch[MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased()), default: []].insert(reference.key)
         }
     }
 
     mutating func unindex(_ reference: BookingReference) {
-        if let invitee = reference.invitee, referenceByInvitee[invitee] == reference.key { referenceByInvitee[invitee] = nil }
+        for invitee in reference.knownInvitees where referenceByInvitee[invitee] == reference.key { referenceByInvitee[invitee] = nil }
         if let email = reference.email {
             let match = MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased())
             pendingByMatch[match]?.remove(reference.key)

@@ -12,6 +12,8 @@ struct BookingWorld {
     var conversations: [ConversationID: BookingConversation] = [:]
     var references: [BookingKey: BookingReference] = [:]
     var intake = WebhookIntake()
+    /// Handed-out attributed links (what the stores keep in `fallback_offers`).
+    var fallbackOffers: [ConversationReference: FallbackOffer] = [:]
     var analytics = Analytics()
     /// Record each telemetry event's analytics step in the transcript (S04); otherwise counted silently.
     var recordAnalytics = false
@@ -117,12 +119,15 @@ struct BookingWorld {
                 case .recordIntent(let intent): route(applyToReference(intent.key, .intentRecorded(intent)), &followUps)
                 case .settleIntent(let key, let outcome, let at): route(applyToReference(key, .intentSettled(outcome, at: at)), &followUps)
                 case .deleteReference(let key): references[key] = nil
+                case .recordFallbackOffer(let offer): fallbackOffers[offer.reference] = offer
+                case .forgetFallbackOffers(let before): fallbackOffers = fallbackOffers.filter { $0.value.offeredAt >= before }
                 case .deleteTokens, .deleteToken, .appendFailure, .deleteFailures, .forgetDeliveries: break
                 }
             case .notify(let message):
                 switch message {
                 case .inviteeNotice(let notice):
-                    route(applyToReference(referenceKey(matching: notice), .notice(notice, at: now)), &followUps)
+                    let target = FallbackLink.route(notice, at: now, matched: referenceKey(matching: notice)) { fallbackOffers[$0] }
+                    route(applyToReference(target.key, target.input), &followUps)
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
                 case .connectionLost:
@@ -135,7 +140,10 @@ struct BookingWorld {
     /// By invitee URI first, else by (event type, start, email) of an open intent — as the stores do.
     func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
         let keys = references.keys.sorted()
-        return keys.first { references[$0]?.invitee == notice.invitee } ?? keys.first { references[$0]!.matches(notice) }
+        for invitee in notice.relatedInvitees {
+            if let key = keys.first(where: { references[$0]?.knownInvitees.contains(invitee) == true }) { return key }
+        }
+        return keys.first { references[$0]!.matches(notice) }
     }
 
     /// Runs the reference reducer and records the step; the caller routes the effects.

@@ -83,8 +83,10 @@ enum Digest {
 
     static func reference(_ key: BookingKey?, _ r: BookingReference?) -> String {
         guard let r else { return "reference[\(key?.rawValue ?? "none")] absent" }
+        let moves = (r.reschedules ?? []).map { "\($0.from)→\($0.to?.rawValue ?? "?")@\($0.start?.iso8601 ?? "?")" }
         return "reference[\(r.key)] status=\(r.status.rawValue) start=\(r.start) invitee=\(r.invitee?.rawValue ?? "-") "
             + "email=\(r.email == nil ? "-" : "held") recordedAt=\(r.recordedAt) canceledAt=\(r.canceledAt?.iso8601 ?? "-")"
+            + (r.origin == .fallbackLink ? " origin=fallback_link" : "") + (moves.isEmpty ? "" : " rescheduled=[\(moves.joined(separator: ", "))]")
     }
 
     static func intake(_ i: WebhookIntake) -> String {
@@ -93,7 +95,8 @@ enum Digest {
     }
 
     static func counts(_ c: Analytics.Counts) -> String {
-        "offered=\(c.offered) created=\(c.created) failed=\(c.failed) canceled=\(c.canceled) conflicts=\(c.conflicts)"
+        "offered=\(c.offered) created=\(c.created) failed=\(c.failed) canceled=\(c.canceled) conflicts=\(c.conflicts) "
+            + "rescheduled=\(c.rescheduled) fallbackBooked=\(c.fallbackBooked)"
     }
 
     static func analytics(_ a: Analytics) -> String {

@@ -108,8 +108,13 @@ enum Fixtures {
     }
 
     static func trigger(_ setup: BookingSetup, channel: Channel, zone: String = customerZone) -> BookingConversation.Trigger {
-        BookingConversation.Trigger(setup: .ready(setup), channel: channel, timeZone: zone)
+        BookingConversation.Trigger(setup: .ready(setup), channel: channel, timeZone: zone, attribution: attribution)
     }
+
+    /// The opaque conversation reference the host would compute (a keyed hash); fixed here.
+    static let attribution: ConversationReference = "5c0ffee05c0ffee05c0ffee0"
+    /// The intro type's static link as every fallback hands it out.
+    static let fallbackLink = "https://calendly.com/acme/intro?utm_source=calendly-action&utm_content=5c0ffee05c0ffee05c0ffee0"
 
     // MARK: Slots and invitees
 
@@ -151,11 +156,15 @@ enum Fixtures {
     static let wrongSignature = WebhookSignature(key: Array("some-other-key".utf8), hmac: toyMAC)
 
     /// A Calendly webhook body with keys in a fixed order.
-    static func webhookBody(_ event: String, invitee: Invitee, eventType: CalendlyURI, createdAt: Instant, rescheduled: Bool = false) -> [UInt8] {
+    /// `newInvitee` / `oldInvitee` / `tracking` add the reschedule and UTM fields only when given.
+    static func webhookBody(_ event: String, invitee: Invitee, eventType: CalendlyURI, createdAt: Instant, rescheduled: Bool = false,
+                            newInvitee: CalendlyURI? = nil, oldInvitee: CalendlyURI? = nil, tracking: (source: String, content: String)? = nil) -> [UInt8] {
+        let pairing = (newInvitee.map { #""new_invitee":"\#($0)","# } ?? "") + (oldInvitee.map { #""old_invitee":"\#($0)","# } ?? "")
+        let utm = tracking.map { #","tracking":{"utm_source":"\#($0.source)","utm_content":"\#($0.content)"}"# } ?? ""
         let text = """
         {"created_at":"\(createdAt.iso8601)","event":"\(event)","payload":{"cancel_url":"\(invitee.cancelURL)","email":"\(invitee.email)",\
-        "event":"\(invitee.eventURI)","reschedule_url":"\(invitee.rescheduleURL)","rescheduled":\(rescheduled),\
-        "scheduled_event":{"event_type":"\(eventType)","start_time":"\(invitee.start.iso8601)","uri":"\(invitee.eventURI)"},\
+        "event":"\(invitee.eventURI)",\(pairing)"reschedule_url":"\(invitee.rescheduleURL)","rescheduled":\(rescheduled),\
+        "scheduled_event":{"event_type":"\(eventType)","start_time":"\(invitee.start.iso8601)","uri":"\(invitee.eventURI)"}\(utm),\
         "uri":"\(invitee.uri)"}}
         """
         return Array(text.utf8)

@@ -95,7 +95,7 @@ import Testing
         legacy.saved = SavedAction(draft: ActionDraft(eventType: F.paid.uri, emailField: "contact.email"), eventType: F.paid, savedAt: clock.now)
         let readiness = w.transcript.resolve("saved type is paid", connection: F.connected(), config: legacy)
         #expect(readiness == .notOffered(.eventTypeIneligible))
-        let trigger = w.send("conv-paid", .triggerMet(BookingConversation.Trigger(setup: readiness, channel: .whatsapp, timeZone: F.customerZone), at: w.now))
+        let trigger = w.send("conv-paid", .triggerMet(BookingConversation.Trigger(setup: readiness, channel: .whatsapp, timeZone: F.customerZone, attribution: F.attribution), at: w.now))
         #expect(F.messages(trigger).isEmpty && F.calls(trigger).isEmpty)
 
         w.transcript.section("the type was made paid in Calendly after saving (the saved snapshot cannot know): Calendly refuses the booking → apology + static link, never a payment step")
@@ -103,7 +103,7 @@ import Testing
         w.calendly("conv-became-paid", .availableTimes(F.slots(3)))
         w.tap("conv-became-paid", "o1s1")
         let failed = w.calendly("conv-became-paid", .failed(.rejected(message: "This event type requires payment")))
-        #expect(F.texts(failed) == [Copy.apology(link: "https://calendly.com/acme/intro")])
+        #expect(F.texts(failed) == [Copy.apology(link: F.fallbackLink)])
         #expect(!w.messages.contains { if case .confirmationCard = $0.content { true } else { false } })
         w.transcript.verify()
     }

@@ -133,7 +133,7 @@ import Testing
         w.say("conv-3", "1")
         for text in ["no", "jane at example dot com", "@example.com"] { w.say("conv-3", text) }
         #expect(w.conversation("conv-3").phase == .staticLink(reason: "invalid_email"))
-        #expect(w.messages(to: "conv-3").last == .text(Copy.apology(link: "https://calendly.com/acme/intro")))
+        #expect(w.messages(to: "conv-3").last == .text(Copy.apology(link: F.fallbackLink)))
         #expect(w.createCalls == ["conv-2#1"])
         w.transcript.verify()
     }
@@ -218,13 +218,13 @@ import Testing
         }
         #expect(w.conversation("conv-5").phase == .staticLink(reason: "repeated_conflicts"))
         #expect(w.telemetry(named: "calendly_slot_conflict").filter { if case .slotConflict(_, "conv-5", _, _) = $0 { true } else { false } }.count == 3)
-        #expect(w.messages(to: "conv-5").last == .text(Copy.apology(link: "https://calendly.com/acme/intro")))
+        #expect(w.messages(to: "conv-5").last == .text(Copy.apology(link: F.fallbackLink)))
         w.transcript.verify()
     }
 
     @Test func S03_ERR2_failureGivesApologyAndStaticLink() {
         var w = BookingWorld(Transcript("availability or booking fails or times out: short apology + static Calendly link, calendly_booking_failed with the reason, intent settled as not booked (no half-booking)"))
-        let link = "https://calendly.com/acme/intro"
+        let link = F.fallbackLink
         let availabilityFailures: [(ConversationID, CalendlyReply, String)] = [
             ("conv-a503", .failed(.serverError(status: 503)), "server_error_503"),
             ("conv-a-timeout", .outcomeUnknown, "timeout"),
@@ -237,7 +237,9 @@ import Testing
             let failed = w.calendly(id, reply)
             #expect(F.texts(failed) == ["Sorry, I couldn't complete the booking here. You can book directly on Calendly: \(link)"])
             #expect(F.events(failed) == [.bookingFailed(agent: F.agent, conversation: id, reason: reason, at: w.now)])
-            #expect(F.stores(failed) == [.appendFailure(FailureRecord(agent: F.agent, conversation: id, reason: reason, at: w.now))])
+            #expect(F.stores(failed) == [.appendFailure(FailureRecord(agent: F.agent, conversation: id, reason: reason, at: w.now)),
+                                         .recordFallbackOffer(FallbackOffer(reference: F.attribution, agent: F.agent, conversation: id,
+                                                                            eventType: F.intro.uri, offeredAt: w.now))])
             #expect(w.conversation(id).phase == .staticLink(reason: reason))
         }
         let bookingFailures: [(ConversationID, CalendlyReply, String)] = [
@@ -336,7 +338,7 @@ import Testing
         var w = BookingWorld(Transcript("no slots in the next 7 days: “No times available soon” + the static link; nothing counted as offered or failed"))
         w.trigger("conv-empty", F.setup(), channel: .whatsapp)
         let none = w.calendly("conv-empty", .availableTimes([]))
-        #expect(F.texts(none) == ["No times available soon. You can still pick a time here: https://calendly.com/acme/intro"])
+        #expect(F.texts(none) == ["No times available soon. You can still pick a time here: \(F.fallbackLink)"])
         #expect(F.events(none).isEmpty)
         #expect(w.conversation("conv-empty").phase == .staticLink(reason: "no_slots"))
 
@@ -375,7 +377,7 @@ import Testing
             let readiness = w.transcript.resolve(label, entitlements: entitlements, connection: connection, config: config)
             #expect(readiness == .notOffered(reason), "\(label)")
             let id = ConversationID("conv-off-\(index + 1)")
-            let effects = w.send(id, .triggerMet(BookingConversation.Trigger(setup: readiness, channel: .whatsapp, timeZone: F.customerZone), at: w.now))
+            let effects = w.send(id, .triggerMet(BookingConversation.Trigger(setup: readiness, channel: .whatsapp, timeZone: F.customerZone, attribution: F.attribution), at: w.now))
             #expect(F.messages(effects).isEmpty && F.calls(effects).isEmpty && F.events(effects).isEmpty, "\(label)")
             #expect(w.say(id, "1").isEmpty)
             #expect(w.tap(id, "o1s1").isEmpty)

@@ -49,7 +49,7 @@ import Testing
         try Self.withTemporaryPath { path in
             let store = try SQLiteStore(path: path)
             #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
-            #expect(SQLiteSchema.currentVersion == 3)
+            #expect(SQLiteSchema.currentVersion == 4)
             for table in SQLiteSchema.Table.allCases {
                 #expect(try store.transaction { try $0.count(table) } == 0, "table \(table.rawValue)")
             }
@@ -64,9 +64,39 @@ import Testing
         }
     }
 
+    /// A file written by version 1 opens under the current build (version 4 adds the reschedule and
+    /// fallback counters and `fallback_offers`): old rows survive and the new counters start at zero.
+    @Test func migratesAVersion1FileToTheCurrentSchema() throws {
+        try Self.withTemporaryPath { path in
+            do {
+                // Written with version 1's columns, as the shipped build did.
+                let v1 = try SQLiteStore(path: path, migrations: Array(SQLiteSchema.migrations.prefix(1)))
+                _ = try v1.transaction { tx in
+                    try tx.db.run("INSERT INTO daily_aggregates(agent, day, created) VALUES (?, ?, 1)",
+                                  [.text(Self.agent.rawValue), .text(Self.t0.utcDate.description)])
+                }
+                #expect(try v1.schemaVersion() == 1)
+            }
+            let current = try SQLiteStore(path: path)
+            #expect(try current.schemaVersion() == SQLiteSchema.currentVersion)
+            var counts = try #require(try current.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first)
+            #expect(counts.created == 1 && counts.rescheduled == 0 && counts.fallbackBooked == 0)
+            try current.transaction { tx in
+                tx.record(.bookingRescheduled(agent: Self.agent, conversation: "acme:conv-1", eventType: "https://api.calendly.com/event_types/INTRO", at: Self.t0))
+                tx.putFallbackOffer(FallbackOffer(reference: "0123456789abcdef01234567", agent: Self.agent, conversation: "acme:conv-2",
+                                                  eventType: "https://api.calendly.com/event_types/INTRO", offeredAt: Self.t0))
+            }
+            counts = try #require(try current.analytics(agent: Self.agent, from: Self.t0.utcDate, to: Self.t0.utcDate).days.values.first)
+            #expect(counts.created == 1 && counts.rescheduled == 1)
+            #expect(try current.transaction { $0.fallbackOffer("0123456789abcdef01234567") }?.conversation == "acme:conv-2")
+            #expect(try current.integrityCheck() == "ok")
+        }
+    }
+
     /// A file written by the current schema opens under a build that appended one more version: the
     /// data survives, the new version runs once, and the old build then refuses the newer file.
     @Test func migratesAFileFromThePreviousVersion() throws {
+        let next = SQLiteSchema.currentVersion + 1
         try Self.withTemporaryPath { path in
             do {
                 let current = try SQLiteStore(path: path)
@@ -76,7 +106,6 @@ import Testing
                                               scheduledTime: Self.t0 + .days(1), at: Self.t0))
                 }
             }
-            let next = SQLiteSchema.currentVersion + 1
             let appended = SQLiteSchema.Migration(version: next, statements: [
                 "ALTER TABLE booking_references ADD COLUMN note TEXT",
                 "CREATE TABLE next_marker(x INTEGER) STRICT",
@@ -215,6 +244,8 @@ import Testing
                 if snapshot.durable.references.count < referencesBefore { seen.insert("expired") }
                 if snapshot.durable.references.values.contains(where: { $0.status == .confirmed }) { seen.insert("confirmed") }
                 if snapshot.durable.references.values.contains(where: { $0.status == .canceled }) { seen.insert("canceled") }
+                if snapshot.durable.references.values.contains(where: { $0.reschedules != nil }) { seen.insert("rescheduled") }
+                if snapshot.durable.references.values.contains(where: { $0.origin == .fallbackLink }) { seen.insert("fallbackBooked") }
             }
             let context = "seed \(seed) step \(index): \(step)"
             switch step {
@@ -239,7 +270,7 @@ import Testing
             }
             try expectSameState(sqlite, memory, context)
         }
-        #expect(seen == ["expired", "confirmed", "canceled", "bookingSeen", "unknown"], "seed \(seed) reached only \(seen.sorted())")
+        #expect(seen == ["expired", "confirmed", "canceled", "bookingSeen", "unknown", "rescheduled", "fallbackBooked"], "seed \(seed) reached only \(seen.sorted())")
         if reopenAtEnd {
             sqlite = try SQLiteStore(path: path)  // everything above was committed to the file
             try expectSameState(sqlite, memory, "seed \(seed) after reopen")
@@ -551,7 +582,7 @@ enum DifferentialScript {
 
         func telemetry(_ rng: inout SplitMix, _ at: Instant) -> TelemetryEvent {
             let agent = rng.pick(agents), conversation = ConversationID("acme:conv-\(rng.int(4))"), eventType = rng.pick(eventTypes)
-            switch rng.int(9) {
+            switch rng.int(11) {
             case 0: return .bookingOffered(agent: agent, conversation: conversation, eventType: eventType, channel: .whatsapp, at: at)
             case 1: return .bookingCreated(agent: agent, conversation: conversation, eventType: eventType, scheduledTime: rng.pick(slots), at: at)
             case 2: return .bookingFailed(agent: agent, conversation: conversation, reason: "timeout", at: at)
@@ -560,6 +591,8 @@ enum DifferentialScript {
             case 5: return .connected(agent: agent, accountEmail: "host@example.com", organization: "https://api.calendly.com/organizations/O", at: at)
             case 6: return .connectFailed(agent: agent, reason: "access_denied", at: at)
             case 7: return .eventTypesFetchFailed(agent: agent, reason: "timeout", cacheUsed: true, at: at)
+            case 8: return .bookingRescheduled(agent: agent, conversation: conversation, eventType: eventType, at: at)
+            case 9: return .fallbackBooked(agent: agent, conversation: conversation, eventType: eventType, at: at)
             default: return .webhookRejected(reason: "bad_signature", at: at)
             }
         }
@@ -596,7 +629,7 @@ enum DifferentialScript {
             case 5, 6:
                 // A webhook about a known intent (by invitee URI or by slot + email), or about nothing we know.
                 let kind: InviteeNotice.Kind = rng.chance(65) ? .created : .canceled
-                let notice: InviteeNotice
+                var notice: InviteeNotice
                 if let intent = intents.isEmpty ? nil : rng.pick(intents), rng.chance(85) {
                     let uri: CalendlyURI
                     if let known = invitees[intent.key], rng.chance(60) { uri = known } else {
@@ -605,6 +638,18 @@ enum DifferentialScript {
                     }
                     notice = SQLiteStoreTests.notice(kind, invitee: uri.rawValue, eventType: intent.eventType.rawValue,
                                                      email: scramble(intent.email, &rng), start: intent.start, sentAt: now)
+                    // Either half of a reschedule of a booking we know (indexes then hold every invitee URI).
+                    if let known = invitees[intent.key], rng.chance(60) {
+                        let moved = CalendlyURI("https://api.calendly.com/invitees/\(nextInvitee)")
+                        nextInvitee += 1
+                        if kind == .canceled {
+                            notice.invitee = known; notice.rescheduled = true; notice.newInvitee = moved
+                        } else {
+                            notice.invitee = moved; notice.oldInvitee = known; notice.start = notice.start + .days(1)
+                        }
+                        notice.delivery = DeliveryID("\(kind.rawValue)|\(notice.invitee)")
+                        invitees[intent.key] = moved
+                    }
                 } else {
                     notice = SQLiteStoreTests.notice(kind, invitee: "https://api.calendly.com/invitees/stranger-\(rng.int(3))",
                                                      email: rng.pick(emails), start: rng.pick(slots), sentAt: now)
@@ -619,6 +664,33 @@ enum DifferentialScript {
                 if rng.chance(30) { effects.append(.store(.deleteToken("token-1"))) }
                 if rng.chance(30) { effects.append(.log(LogEntry(.info, "noted"))) }
                 if rng.chance(20) { effects.append(.store(.deleteFailures(before: now - .days(30)))) }
+                if rng.chance(60) {
+                    // A fallback link handed out, and a booking made through an attributed link (its reference
+                    // known or not; redelivered sometimes, so the invitee index must find it the second time).
+                    effects.append(.store(.recordFallbackOffer(FallbackOffer(reference: ConversationReference("fallback-ref-\(rng.int(3))"), agent: rng.pick(agents),
+                                                                             conversation: ConversationID("acme:conv-\(rng.int(4))"), eventType: rng.pick(eventTypes),
+                                                                             offeredAt: now))))
+                    var linked = SQLiteStoreTests.notice(.created, invitee: "https://api.calendly.com/invitees/link-\(rng.int(6))",
+                                                         email: "walk.in@example.org", start: rng.pick(slots), sentAt: now)
+                    linked.tracking = BookingTracking(utmSource: FallbackLink.source, utmContent: "fallback-ref-\(rng.int(4))")
+                    effects.append(.notify(.inviteeNotice(linked)))
+                }
+                if let key = invitees.keys.sorted().last(where: { _ in rng.chance(30) }), let known = invitees[key], rng.chance(70) {
+                    // Both halves of a reschedule of a booking we know, in either order.
+                    let intent = intents.first { $0.key == key }
+                    let moved = CalendlyURI("https://api.calendly.com/invitees/\(nextInvitee)")
+                    nextInvitee += 1
+                    var canceled = SQLiteStoreTests.notice(.canceled, invitee: known.rawValue, email: intent?.email ?? "x@example.com",
+                                                           start: intent?.start ?? now, sentAt: now)
+                    canceled.rescheduled = true
+                    canceled.newInvitee = moved
+                    var created = SQLiteStoreTests.notice(.created, invitee: moved.rawValue, email: intent?.email ?? "x@example.com",
+                                                          start: (intent?.start ?? now) + .days(1), sentAt: now)
+                    created.oldInvitee = known
+                    let halves: [Effect] = [.notify(.inviteeNotice(canceled)), .notify(.inviteeNotice(created))]
+                    effects.append(contentsOf: rng.chance(50) ? halves : halves.reversed())
+                    invitees[key] = moved
+                }
                 steps.append(.effects(effects, at: now))
             case 9:
                 steps.append(.delivery(DeliveryID("delivery-\(rng.int(12))"), at: now))

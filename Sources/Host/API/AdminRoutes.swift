@@ -135,7 +135,7 @@ enum AdminRoutes {
 }
 
 struct AnalyticsView: Encodable, Sendable {
-    struct Totals: Encodable, Sendable { var offered, created, failed, canceled, conflicts: Int }
+    struct Totals: Encodable, Sendable { var offered, created, failed, canceled, conflicts, rescheduled, fallbackBooked: Int }
     struct Day: Encodable, Sendable { var date: String; var totals: Totals }
     var from: String
     var to: String
@@ -145,7 +145,8 @@ struct AnalyticsView: Encodable, Sendable {
 
     init(_ report: Analytics.Report) {
         func totals(_ counts: Analytics.Counts) -> Totals {
-            Totals(offered: counts.offered, created: counts.created, failed: counts.failed, canceled: counts.canceled, conflicts: counts.conflicts)
+            Totals(offered: counts.offered, created: counts.created, failed: counts.failed, canceled: counts.canceled, conflicts: counts.conflicts,
+                   rescheduled: counts.rescheduled, fallbackBooked: counts.fallbackBooked)
         }
         from = report.from.description
         to = report.to.description

@@ -57,6 +57,7 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
     public let now: @Sendable () -> Instant
     public let newSecret: @Sendable () -> String
     public let logger: Logger
+    let conversationReferences: ConversationReferences
 
     public init(runtime: LiveRuntime<Store>, configuration: HostConfiguration, clientID: String, signature: WebhookSignature, verifiers: any VerifierStore,
                 outbox: ConversationOutbox, metrics: Metrics, now: @escaping @Sendable () -> Instant,
@@ -64,6 +65,7 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
         self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret)
         self.signature = signature; self.verifiers = verifiers; self.outbox = outbox; self.metrics = metrics; self.now = now
         self.newSecret = newSecret; self.logger = logger
+        conversationReferences = ConversationReferences(secret: configuration.jwtSecret)
     }
 
     /// Agents and conversations are namespaced by the caller's account, so one tenant can never read

@@ -26,7 +26,8 @@ enum RuntimeRoutes {
                 let agent = services.agentID(principal, rawAgent)
                 let (connection, config) = try services.runtime.agentState(agent)
                 let readiness = BookingSetup.resolve(entitlements: Gate.entitlements(principal), connection: connection, config: config, contactFields: offer.contact ?? [:])
-                let trigger = BookingConversation.Trigger(setup: readiness, channel: offer.channel, timeZone: offer.timeZone)
+                let trigger = BookingConversation.Trigger(setup: readiness, channel: offer.channel, timeZone: offer.timeZone,
+                                                          attribution: services.conversationReferences.reference(for: conversation))
                 let result = try await services.runtime.conversation(conversation, .triggerMet(trigger, at: services.now()))
                 if let rejection = result.rejections.first { return APIResponse.error(.conflict, rejection.code, rejection.message) }
                 return try respond(services, conversation, result.messages)

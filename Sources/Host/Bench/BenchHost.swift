@@ -27,6 +27,8 @@ struct BenchHost {
         var configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:0", webhookSigningKey: signingKey, jwtSecret: jwtSecret,
                                               tokenEncryptionKey: Array(repeating: 11, count: 32))
         configuration.dataDirectory = directory
+        // Hundreds of bookings a minute for one Calendly user: only the enterprise cap (500/min) allows that.
+        configuration.planTier = .enterprise
         let timed = Mutex<TimedCalendly?>(nil)
         let assembly = try await HostAssembly.make(configuration: configuration, environment: [:], logger: quietLogger("host")) { live in
             let wrapped = TimedCalendly(live)

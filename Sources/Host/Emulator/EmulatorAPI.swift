@@ -76,6 +76,7 @@ extension EmulatorModel {
 
     func createInvitee(_ request: EmulatorRequest) -> EmulatorReply {
         guard case .success = authenticate(request, needs: ["scheduled_events:write"]) else { return authFailure(request, ["scheduled_events:write"]) }
+        if let held = admitBooking() { return held }
         guard let body = request.jsonObject else { return .invalid("body", "must be a JSON object") }
         let invitee = body["invitee"] as? [String: Any] ?? [:]
         var problems: [(String, String)] = []
@@ -117,7 +118,9 @@ extension EmulatorModel {
             }
         }
         let booking = InviteeRequest(eventType: eventType.uri, start: start, email: email, name: name, timeZone: timezone)
-        switch calendly.createInvitee(booking, key: nil, now: now) {
+        let utm = body["tracking"] as? [String: Any] ?? [:]
+        let tracking = utm.isEmpty ? nil : BookingTracking(utmSource: utm["utm_source"] as? String, utmContent: utm["utm_content"] as? String)
+        switch calendly.createInvitee(booking, key: nil, now: now, tracking: tracking) {
         case .success(let created):
             inviteeDetails[created.uri] = InviteeDetails(name: name, timezone: timezone, answers: answers)
             deliverWebhooks()
@@ -129,6 +132,21 @@ extension EmulatorModel {
             return .notFound
         case .failure(let failure):
             return .invalid("invitee", failure.reasonText)
+        }
+    }
+
+    /// The account's booking cap (one emulated user): a 429 with Calendly's rate-limit headers once it
+    /// is reached, counted like Calendly counts (every admitted `POST /invitees`).
+    func admitBooking() -> EmulatorReply? {
+        guard var quota = bookingQuota else { return nil }
+        defer { bookingQuota = quota }
+        switch quota.admit(at: now) {
+        case .send: return nil
+        case .hold(let until):
+            let reset = max(1, (until - now).milliseconds / 1000 + 1)
+            let limit = quota.tier.windows.map(\.limit).min() ?? 0
+            return .error(429, "Too Many Requests", "You have exceeded the rate limit. Please try again later.",
+                          headers: [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset))])
         }
     }
 

@@ -1,3 +1,4 @@
+import Core
 import Effects
 import Foundation
 import Interpreters
@@ -35,18 +36,50 @@ extension EmulatorModel {
         return .json(200, .object(["now": .time(now)]))
     }
 
-    /// `{"event_type": URI, "start_time": ISO, "email": E?}` — someone else books the slot.
+    /// `{"event_type": URI, "start_time": ISO, "email": E?, "utm_source": S?, "utm_content": C?}` — someone
+    /// books the slot from Calendly's page; with UTM parameters, as if through an attributed link.
     func adminTakeSlot(_ request: EmulatorRequest) -> EmulatorReply {
         let body = request.jsonObject ?? [:]
         guard let uri = body["event_type"] as? String, let eventType = eventType(bySegment: lastSegment(uri)) else { return .notFound }
         guard let start = (body["start_time"] as? String).flatMap(Instant.init(iso8601:)) else { return .invalid("start_time", "is required") }
-        switch takeSlot(eventType: eventType.uri, start: start, email: body["email"] as? String ?? "someone.else@example.com") {
+        let source = body["utm_source"] as? String, content = body["utm_content"] as? String
+        let tracking = source == nil && content == nil ? nil : BookingTracking(utmSource: source, utmContent: content)
+        switch takeSlot(eventType: eventType.uri, start: start, email: body["email"] as? String ?? "someone.else@example.com", tracking: tracking) {
         case .success(let invitee):
             guard let booking = calendly.bookings.last(where: { $0.invitee.uri == invitee.uri }) else { return .notFound }
             return .resource(inviteeJSON(booking), status: 201)
         case .failure(.slotUnavailable): return .error(409, "Already Exists", "That time is already booked")
         case .failure(let failure): return .invalid("start_time", failure.reasonText)
         }
+    }
+
+    /// `{"invitee": URI, "start_time": ISO}` — the invitee reschedules from Calendly's link (sends
+    /// `invitee.canceled` with `rescheduled: true` and `invitee.created` with `old_invitee`).
+    func adminReschedule(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        guard let uri = body["invitee"] as? String else { return .invalid("invitee", "is required") }
+        guard let start = (body["start_time"] as? String).flatMap(Instant.init(iso8601:)) else { return .invalid("start_time", "is required") }
+        switch rescheduleBooking(CalendlyURI(uri), to: start) {
+        case .success(let moved):
+            guard let booking = calendly.booking(of: moved.uri) else { return .notFound }
+            return .resource(inviteeJSON(booking), status: 201)
+        case .failure(.notFound): return .notFound
+        case .failure(.slotUnavailable): return .error(409, "Already Exists", "That time is not available")
+        case .failure(let failure): return .invalid("start_time", failure.reasonText)
+        }
+    }
+
+    /// `{"tier": "trial" | "standard" | "enterprise" | null}` — enforce Calendly's per-user booking cap
+    /// on `POST /invitees` (429 with `X-RateLimit-*` once reached); null switches it off (the default).
+    func adminQuota(_ request: EmulatorRequest) -> EmulatorReply {
+        let body = request.jsonObject ?? [:]
+        guard let name = body["tier"] as? String else {
+            bookingQuota = nil
+            return .json(200, .object(["tier": .null]))
+        }
+        guard let tier = BookingQuota.Tier(rawValue: name) else { return .invalid("tier", "must be trial, standard, enterprise or null") }
+        bookingQuota = BookingQuota(tier: tier)
+        return .json(200, .object(["tier": .string(tier.rawValue)]))
     }
 
     /// `{"invitee": URI}` — the invitee cancels from Calendly's link (sends `invitee.canceled`).

@@ -44,6 +44,8 @@ public actor EmulatorModel {
     /// failed deliveries in a row (each already retried), so tests need not wait a day.
     public var failedDeliveriesBeforeDisable = 3
     var scriptedFaults: [EmulatorFault] = []
+    /// Calendly's per-user `POST /invitees` cap, when switched on (`/_emulator/quota`); off by default.
+    var bookingQuota: BookingQuota?
     var deliveries: [DeliveryRecord] = []
     var deliveryTasks: [Task<Void, Never>] = []
     var tokenRandom: SeededGenerator
@@ -195,14 +197,24 @@ public actor EmulatorModel {
 
     public func setTokenLifetime(_ span: Span) { tokenLifetime = span }
 
-    /// Someone else books `start` from Calendly's page (not via the API).
+    /// Someone books `start` from Calendly's page (not via the API) — through a link carrying UTM
+    /// parameters when `tracking` is given (then its webhook carries them too).
     @discardableResult
-    public func takeSlot(eventType: CalendlyURI, start: Instant, email: String = "someone.else@example.com") -> Result<Invitee, CalendlyFailure> {
+    public func takeSlot(eventType: CalendlyURI, start: Instant, email: String = "someone.else@example.com",
+                         tracking: BookingTracking? = nil) -> Result<Invitee, CalendlyFailure> {
         let request = InviteeRequest(eventType: eventType, start: start, email: email, name: "Someone Else", timeZone: "UTC")
-        let result = calendly.createInvitee(request, key: nil, now: now, viaAPI: false)
+        let result = calendly.createInvitee(request, key: nil, now: now, viaAPI: false, tracking: tracking)
         if case .success(let invitee) = result {
             inviteeDetails[invitee.uri] = InviteeDetails(name: "Someone Else", timezone: "UTC", answers: [])
         }
+        deliverWebhooks()
+        return result
+    }
+
+    /// The invitee reschedules from Calendly's link: `invitee.canceled` (rescheduled) + `invitee.created`.
+    public func rescheduleBooking(_ invitee: CalendlyURI, to start: Instant) -> Result<Invitee, CalendlyFailure> {
+        let result = calendly.reschedule(invitee, to: start, now: now)
+        if case .success(let moved) = result, let old = inviteeDetails[invitee] { inviteeDetails[moved.uri] = old }
         deliverWebhooks()
         return result
     }

@@ -15,6 +15,8 @@ public func buildEmulatorRouter(model: EmulatorModel) -> Router<BasicRequestCont
     router.post("/_emulator/clock") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminClock($0) } }
     router.post("/_emulator/slots/take") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminTakeSlot($0) } }
     router.post("/_emulator/bookings/cancel") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminCancel($0) } }
+    router.post("/_emulator/quota") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminQuota($0) } }
+    router.post("/_emulator/bookings/reschedule") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminReschedule($0) } }
     router.post("/_emulator/faults") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminInjectFault($0) } }
     router.delete("/_emulator/faults") { _, _ in EmulatorHTTP.response(await model.adminClearFaults()) }
     router.get("/oauth/authorize") { request, context in try await EmulatorHTTP.serve(request, context) { await model.authorize($0) } }

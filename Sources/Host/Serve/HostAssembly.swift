@@ -43,9 +43,12 @@ public final class HostAssembly: Sendable {
                                           apiBase: configuration.calendlyAPIBase, authBase: configuration.calendlyAuthBase)
         }
         let metrics = Metrics()
+        let telemetry = MetricsTelemetry(metrics: metrics, logger: logger)
         let live = LiveCalendly(configuration: calendlyConfiguration, tokens: keeper, verifiers: keeper, logger: logger)
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: observeCalendly(live), metrics: metrics), sink: ConversationOutbox(),
-                                  telemetry: MetricsTelemetry(metrics: metrics, logger: logger), now: LiveCalendly.wallClock, logger: logger)
+        // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5) and fall back to the link.
+        let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper, now: LiveCalendly.wallClock)
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: ConversationOutbox(),
+                                  telemetry: telemetry, now: LiveCalendly.wallClock, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,

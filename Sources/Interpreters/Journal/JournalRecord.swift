@@ -44,7 +44,7 @@ public struct JournalHeader: Codable, Sendable, Equatable {
 
 public enum Redaction {
     /// Bumped when a reducer change is expected to alter recorded effects on purpose.
-    public static let reducerVersion = 1
+    public static let reducerVersion = 2  // 2: attributed fallback links, reschedule facts (issue 6)
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -25,6 +25,13 @@ enum CalendlyWire {
         var nextPageToken: String?
 
         enum CodingKeys: String, CodingKey { case count, nextPage = "next_page", nextPageToken = "next_page_token" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            count = c.lenient(Int.self, .count).value
+            nextPage = c.lenient(String.self, .nextPage).value
+            nextPageToken = c.lenient(String.self, .nextPageToken).value
+        }
     }
 
     struct User: Decodable {
@@ -34,6 +41,14 @@ enum CalendlyWire {
         var currentOrganization: String?
 
         enum CodingKeys: String, CodingKey { case uri, email, schedulingURL = "scheduling_url", currentOrganization = "current_organization" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            uri = try c.decode(String.self, forKey: .uri)
+            email = try c.decode(String.self, forKey: .email)
+            schedulingURL = c.lenient(String.self, .schedulingURL).value
+            currentOrganization = c.lenient(String.self, .currentOrganization).value
+        }
 
         var model: CalendlyUser {
             CalendlyUser(uri: CalendlyURI(uri), email: email, organization: CalendlyURI(currentOrganization ?? ""), schedulingURL: schedulingURL ?? "")
@@ -46,8 +61,23 @@ enum CalendlyWire {
         var position: Int?
         var enabled: Bool?
         var required: Bool?
+
+        enum CodingKeys: String, CodingKey { case name, type, position, enabled, required }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            type = c.lenient(String.self, .type).value
+            position = c.lenient(Int.self, .position).value
+            // A question whose flags cannot be read is treated as shown and required: asking is safe, skipping is not.
+            enabled = c.lenient(Bool.self, .enabled).or(invalid: true)
+            required = c.lenient(Bool.self, .required).or(invalid: true)
+        }
     }
 
+    /// Unknown or unreadable values of the fields that decide eligibility land on the *ineligible* side
+    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid); `locations` and
+    /// every other field the product does not use are not read at all, so new location kinds are harmless.
     struct EventType: Decodable {
         var uri: String
         var name: String?
@@ -67,7 +97,21 @@ enum CalendlyWire {
             case schedulingURL = "scheduling_url", customQuestions = "custom_questions"
         }
 
-        /// Unknown enum values map to the *ineligible* side (a new pooling type is never taken for solo).
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            uri = try c.decode(String.self, forKey: .uri)
+            name = c.lenient(String.self, .name).value
+            active = c.lenient(Bool.self, .active).or(invalid: false)
+            duration = c.lenient(Int.self, .duration).value
+            kind = c.lenient(String.self, .kind).or(invalid: EventTypeKind.group.rawValue)
+            poolingType = c.lenient(String.self, .poolingType).or(invalid: PoolingType.multiPool.rawValue)
+            secret = c.lenient(Bool.self, .secret).or(invalid: true)
+            bookingMethod = c.lenient(String.self, .bookingMethod).or(invalid: BookingMethod.poll.rawValue)
+            isPaid = c.lenient(Bool.self, .isPaid).or(invalid: true)
+            schedulingURL = c.lenient(String.self, .schedulingURL).value
+            customQuestions = c.lenient([CustomQuestion].self, .customQuestions).value
+        }
+
         var model: Effects.EventType {
             let pooling: PoolingType? = poolingType.map { PoolingType(rawValue: $0) ?? .multiPool }
             let questions = (customQuestions ?? []).enumerated().map { index, question in
@@ -88,6 +132,12 @@ enum CalendlyWire {
         var startTime: Instant
 
         enum CodingKeys: String, CodingKey { case status, startTime = "start_time" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            status = c.lenient(String.self, .status).value
+            startTime = try c.decode(Instant.self, forKey: .startTime)
+        }
     }
 
     struct Invitee: Decodable {
@@ -99,6 +149,16 @@ enum CalendlyWire {
         var rescheduleURL: String?
 
         enum CodingKeys: String, CodingKey { case uri, email, event, status, cancelURL = "cancel_url", rescheduleURL = "reschedule_url" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            uri = try c.decode(String.self, forKey: .uri)
+            email = try c.decode(String.self, forKey: .email)
+            event = try c.decode(String.self, forKey: .event)
+            status = c.lenient(String.self, .status).value
+            cancelURL = c.lenient(String.self, .cancelURL).value
+            rescheduleURL = c.lenient(String.self, .rescheduleURL).value
+        }
 
         func model(start: Instant) -> Effects.Invitee {
             Effects.Invitee(uri: CalendlyURI(uri), eventURI: CalendlyURI(event), email: email, start: start,
@@ -113,6 +173,14 @@ enum CalendlyWire {
         var eventType: String?
 
         enum CodingKeys: String, CodingKey { case uri, status, startTime = "start_time", eventType = "event_type" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            uri = try c.decode(String.self, forKey: .uri)
+            status = c.lenient(String.self, .status).value
+            startTime = try c.decode(Instant.self, forKey: .startTime)
+            eventType = c.lenient(String.self, .eventType).value
+        }
     }
 
     /// The token endpoint's success body (`auth.calendly.com/oauth/token`).
@@ -350,5 +418,34 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendable {
         default:
             finish(id, .failure(.lost))
         }
+    }
+}
+
+/// An optional field read on its own, so a surprise in it never fails the whole response.
+enum LenientField<Value> {
+    case absent
+    case invalid
+    case value(Value)
+
+    var value: Value? {
+        if case .value(let value) = self { return value }
+        return nil
+    }
+
+    /// The value; nil when absent; `fallback` when present but unreadable.
+    func or(invalid fallback: Value) -> Value? {
+        switch self {
+        case .absent: return nil
+        case .invalid: return fallback
+        case .value(let value): return value
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    func lenient<T: Decodable>(_ type: T.Type, _ key: Key) -> LenientField<T> {
+        guard contains(key), (try? decodeNil(forKey: key)) == false else { return .absent }
+        guard let value = try? decode(T.self, forKey: key) else { return .invalid }
+        return .value(value)
     }
 }

@@ -52,6 +52,9 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public mutating func deleteToken(_ token: TokenReference) { durable.deleteToken(token) }
         public mutating func forgetDeliveries(before: Instant) { deliveries = deliveries.filter { $0.value >= before } }
         public mutating func record(_ event: TelemetryEvent) { durable.record(event) }
+        public mutating func fallbackOffer(_ reference: ConversationReference) -> FallbackOffer? { durable.fallbackOffer(reference) }
+        public mutating func putFallbackOffer(_ offer: FallbackOffer) { durable.putFallbackOffer(offer) }
+        public mutating func forgetFallbackOffers(before: Instant) { durable.forgetFallbackOffers(before: before) }
     }
 
     private let state = Mutex(Transaction())

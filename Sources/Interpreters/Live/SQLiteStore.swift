@@ -130,7 +130,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1, version2, version3]
+    public static let migrations: [Migration] = [version1, version2, version3, version4]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -232,6 +232,19 @@ public enum SQLiteSchema {
         try db.commit()
     }
 
+    /// Version 4 (issue 6): reschedules and fallback-link bookings get their own daily counters, and
+    /// handed-out fallback links are remembered so a booking made through one maps back. Reschedule
+    /// facts live in the reference's JSON `state`; `reference_invitees` indexes every invitee URI.
+    static let version4 = Migration(version: 4, statements: [
+        "ALTER TABLE daily_aggregates ADD COLUMN rescheduled INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE daily_aggregates ADD COLUMN fallback_booked INTEGER NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE fallback_offers(reference TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL, conversation TEXT NOT NULL,
+            event_type TEXT NOT NULL, offered_at_ms INTEGER NOT NULL) STRICT
+        """,
+        "CREATE INDEX fallback_offers_offered ON fallback_offers(offered_at_ms)",
+    ])
+
     /// Per-connection settings: WAL (readers never block the writer), NORMAL sync (commits survive a
     /// process crash; `syncBarrier` where power loss matters), foreign keys enforced.
     static func configure(_ db: Database) throws {
@@ -283,5 +296,6 @@ extension SQLiteSchema {
         case connections, actionConfigs = "action_configs", conversations, bookingReferences = "booking_references"
         case referenceInvitees = "reference_invitees", referenceMatches = "reference_matches", bookingIntents = "booking_intents", dailyAggregates = "daily_aggregates", failureLog = "failure_log"
         case webhookDeliveries = "webhook_deliveries", tokens, oauthVerifiers = "oauth_verifiers", journal, telemetry
+        case fallbackOffers = "fallback_offers"
     }
 }

@@ -63,8 +63,10 @@ public struct SQLiteTransaction: AggregateTransaction {
     /// `InMemoryStore` keeps (see `index`/`unindex`).
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
         attempt(nil) {
-            if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(notice.invitee.rawValue)], { $0.text(0) }) ?? nil {
-                return BookingKey(key)
+            for invitee in notice.relatedInvitees {
+                if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) }) ?? nil {
+                    return BookingKey(key)
+                }
             }
             // Of several pending matches the smallest key wins, compared in Swift exactly as InMemoryStore does.
             return try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
@@ -100,7 +102,7 @@ public struct SQLiteTransaction: AggregateTransaction {
     /// `InMemoryStore.index`: the newest reference with an invitee owns that entry; every reference with a
     /// pending email has its own match entry.
     private func index(_ reference: BookingReference) throws {
-        if let invitee = reference.invitee {
+        for invitee in reference.knownInvitees {
             try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
         if let email = reference.email {
@@ -112,7 +114,7 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     /// `InMemoryStore.unindex`: an entry goes only if it still points at this reference.
     private func unindex(_ reference: BookingReference) throws {
-        if let invitee = reference.invitee {
+        for invitee in reference.knownInvitees {
             try db.run("DELETE FROM reference_invitees WHERE invitee = ? AND key = ?", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
         if let email = reference.email {
@@ -175,6 +177,31 @@ public struct SQLiteTransaction: AggregateTransaction {
         attempt(()) { try db.run("DELETE FROM webhook_deliveries WHERE seen_at_ms < ?", [.integer(before.millisecondsSince1970)]) }
     }
 
+    // MARK: - Attributed fallback links
+
+    public mutating func fallbackOffer(_ reference: ConversationReference) -> FallbackOffer? {
+        attempt(nil) {
+            try db.row("SELECT reference, agent, conversation, event_type, offered_at_ms FROM fallback_offers WHERE reference = ?",
+                       [.text(reference.rawValue)]) {
+                FallbackOffer(reference: ConversationReference($0.text(0) ?? ""), agent: AgentID($0.text(1) ?? ""),
+                              conversation: ConversationID($0.text(2) ?? ""), eventType: CalendlyURI($0.text(3) ?? ""),
+                              offeredAt: Instant(millisecondsSince1970: $0.int64(4)))
+            }
+        }
+    }
+
+    public mutating func putFallbackOffer(_ offer: FallbackOffer) {
+        attempt(()) {
+            try db.run("INSERT OR REPLACE INTO fallback_offers(reference, agent, conversation, event_type, offered_at_ms) VALUES (?, ?, ?, ?, ?)",
+                       [.text(offer.reference.rawValue), .text(offer.agent.rawValue), .text(offer.conversation.rawValue),
+                        .text(offer.eventType.rawValue), .integer(offer.offeredAt.millisecondsSince1970)])
+        }
+    }
+
+    public mutating func forgetFallbackOffers(before: Instant) {
+        attempt(()) { try db.run("DELETE FROM fallback_offers WHERE offered_at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+
     /// Appends the event to `telemetry` (emails redacted) and counts it into its agent-day row.
     public mutating func record(_ event: TelemetryEvent) {
         attempt(()) {
@@ -184,11 +211,14 @@ public struct SQLiteTransaction: AggregateTransaction {
             var counts = Analytics.Counts()
             guard Analytics.count(event, into: &counts) else { return }
             try db.run("""
-                INSERT INTO daily_aggregates(agent, day, offered, created, failed, canceled, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO daily_aggregates(agent, day, offered, created, failed, canceled, conflicts, rescheduled, fallback_booked)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(agent, day) DO UPDATE SET offered = offered + excluded.offered, created = created + excluded.created,
-                    failed = failed + excluded.failed, canceled = canceled + excluded.canceled, conflicts = conflicts + excluded.conflicts
+                    failed = failed + excluded.failed, canceled = canceled + excluded.canceled, conflicts = conflicts + excluded.conflicts,
+                    rescheduled = rescheduled + excluded.rescheduled, fallback_booked = fallback_booked + excluded.fallback_booked
                 """, [.text(day.agent.rawValue), .text(day.date.description), .integer(Int64(counts.offered)), .integer(Int64(counts.created)),
-                      .integer(Int64(counts.failed)), .integer(Int64(counts.canceled)), .integer(Int64(counts.conflicts))])
+                      .integer(Int64(counts.failed)), .integer(Int64(counts.canceled)), .integer(Int64(counts.conflicts)),
+                      .integer(Int64(counts.rescheduled)), .integer(Int64(counts.fallbackBooked))])
         }
     }
 
@@ -293,13 +323,15 @@ public struct SQLiteTransaction: AggregateTransaction {
         try checked {
             // 'YYYY-MM-DD' text compares like the date it names (four-digit years).
             let rows = try db.rows("""
-                SELECT day, offered, created, failed, canceled, conflicts FROM daily_aggregates WHERE agent = ? AND day >= ? AND day <= ?
+                SELECT day, offered, created, failed, canceled, conflicts, rescheduled, fallback_booked FROM daily_aggregates
+                WHERE agent = ? AND day >= ? AND day <= ?
                 """, [.text(agent.rawValue), .text(from.description), .text(to.description)]) { row -> (Analytics.Day, Analytics.Counts) in
                 let text = row.text(0) ?? ""
                 guard let date = CivilDate(iso: text) else { throw SQLiteStoreError.undecodableRow(table: "daily_aggregates", id: "\(agent)/\(text)") }
                 var counts = Analytics.Counts()
                 counts.offered = Int(row.int64(1)); counts.created = Int(row.int64(2)); counts.failed = Int(row.int64(3))
                 counts.canceled = Int(row.int64(4)); counts.conflicts = Int(row.int64(5))
+                counts.rescheduled = Int(row.int64(6)); counts.fallbackBooked = Int(row.int64(7))
                 return (Analytics.Day(agent: agent, date: date), counts)
             }
             return Analytics(days: Dictionary(rows, uniquingKeysWith: +))
@@ -351,12 +383,15 @@ extension SQLiteTransaction {
     /// Every agent-day row (what `InMemoryStore.analytics` holds).
     public mutating func allAnalytics() throws -> Analytics {
         try checked {
-            let rows = try db.rows("SELECT agent, day, offered, created, failed, canceled, conflicts FROM daily_aggregates", []) { row in
+            let rows = try db.rows("""
+                SELECT agent, day, offered, created, failed, canceled, conflicts, rescheduled, fallback_booked FROM daily_aggregates
+                """, []) { row in
                 let agent = AgentID(row.text(0) ?? ""), text = row.text(1) ?? ""
                 guard let date = CivilDate(iso: text) else { throw SQLiteStoreError.undecodableRow(table: "daily_aggregates", id: "\(agent)/\(text)") }
                 var counts = Analytics.Counts()
                 counts.offered = Int(row.int64(2)); counts.created = Int(row.int64(3)); counts.failed = Int(row.int64(4))
                 counts.canceled = Int(row.int64(5)); counts.conflicts = Int(row.int64(6))
+                counts.rescheduled = Int(row.int64(7)); counts.fallbackBooked = Int(row.int64(8))
                 return (Analytics.Day(agent: agent, date: date), counts)
             }
             return Analytics(days: Dictionary(rows, uniquingKeysWith: +))

@@ -12,6 +12,11 @@ public struct SimCalendly: Sendable {
         public var createdAt: Instant
         public var canceled: Bool
         public var viaAPI: Bool
+        /// UTM parameters of the page it was booked from (link bookings), echoed in its webhooks.
+        public var tracking: BookingTracking? = nil
+        /// Set on the old booking of a reschedule (its `new_invitee`) and on the new one (its `old_invitee`).
+        public var rescheduledTo: CalendlyURI? = nil
+        public var rescheduledFrom: CalendlyURI? = nil
     }
 
     /// Calendly's availability rule for an event type: fixed-length slots in a daily UTC window.
@@ -100,6 +105,8 @@ public struct SimCalendly: Sendable {
             && minuteOfDay + schedule.slotMinutes <= schedule.dayEndMinute && (minuteOfDay - schedule.dayStartMinute) % schedule.slotMinutes == 0
     }
 
+    public func booking(of invitee: CalendlyURI) -> Booking? { byInvitee[invitee].map { bookings[$0] } }
+
     public func bookings(ofEmail email: String) -> [Booking] { (byEmail[email.lowercased()] ?? []).map { bookings[$0] } }
 
     public func activeBooking(eventType: CalendlyURI, start: Instant) -> Booking? {
@@ -109,7 +116,8 @@ public struct SimCalendly: Sendable {
     // MARK: - Writes
 
     /// `POST /invitees`: capacity 1 per slot; a taken slot is Calendly's 400 "no longer available".
-    public mutating func createInvitee(_ request: InviteeRequest, key: BookingKey?, now: Instant, viaAPI: Bool = true) -> Result<Invitee, CalendlyFailure> {
+    public mutating func createInvitee(_ request: InviteeRequest, key: BookingKey?, now: Instant, viaAPI: Bool = true,
+                                       tracking: BookingTracking? = nil) -> Result<Invitee, CalendlyFailure> {
         guard let eventType = eventType(request.eventType) else { return .failure(.notFound) }
         guard eventType.active, !eventType.isPaid else { return .failure(.rejected(message: "event type cannot be booked")) }
         guard !request.email.isEmpty, request.email.contains("@") else { return .failure(.rejected(message: "invitee.email is invalid")) }
@@ -126,7 +134,7 @@ public struct SimCalendly: Sendable {
             rescheduleURL: "https://calendly.com/reschedulings/\(inviteeID)"
         )
         let index = bookings.count
-        bookings.append(Booking(invitee: invitee, eventType: request.eventType, key: key, createdAt: now, canceled: false, viaAPI: viaAPI))
+        bookings.append(Booking(invitee: invitee, eventType: request.eventType, key: key, createdAt: now, canceled: false, viaAPI: viaAPI, tracking: tracking))
         taken[slot] = index
         byEmail[request.email.lowercased(), default: []].append(index)
         byInvitee[invitee.uri] = index
@@ -144,6 +152,29 @@ public struct SimCalendly: Sendable {
         return true
     }
 
+    /// The invitee moves their booking to `start` from Calendly's reschedule page. Like Calendly, the old
+    /// invitee is canceled (`rescheduled: true`, `new_invitee`) and a new one is created (`old_invitee`):
+    /// two webhooks, canceled first here (a receiver must not rely on that order).
+    public mutating func reschedule(_ invitee: CalendlyURI, to start: Instant, now: Instant) -> Result<Invitee, CalendlyFailure> {
+        guard let index = byInvitee[invitee], !bookings[index].canceled else { return .failure(.notFound) }
+        let old = bookings[index]
+        guard start > now, isValidStart(start, eventType: old.eventType) else { return .failure(.slotUnavailable) }
+        guard taken[SlotKey(eventType: old.eventType, start: start)] == nil else { return .failure(.slotUnavailable) }
+        let request = InviteeRequest(eventType: old.eventType, start: start, email: old.invitee.email, name: nil, timeZone: "UTC")
+        // The new booking first (so the slot check above is Calendly's), then the old one is let go.
+        let outboxBefore = outbox.count
+        guard case .success(let moved) = createInvitee(request, key: nil, now: now, viaAPI: false, tracking: old.tracking) else { return .failure(.slotUnavailable) }
+        outbox.removeSubrange(outboxBefore...)
+        let newIndex = bookings.count - 1
+        bookings[newIndex].rescheduledFrom = invitee
+        bookings[index].rescheduledTo = moved.uri
+        bookings[index].canceled = true
+        taken[SlotKey(eventType: old.eventType, start: old.invitee.start)] = nil
+        outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now))
+        outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[newIndex], at: now), kind: .created, createdAt: now))
+        return .success(moved)
+    }
+
     public mutating func drainOutbox() -> [OutgoingWebhook] {
         defer { outbox.removeAll(keepingCapacity: true) }
         return outbox
@@ -158,10 +189,16 @@ public struct SimCalendly: Sendable {
         let duration = Int64(type?.durationMinutes ?? 30)
         let status = kind == .created ? "active" : "canceled"
         let cancellation = kind == .canceled ? #","cancellation":{"canceled_by":"Invitee","reason":"","canceler_type":"invitee"}"# : ""
+        let newInvitee = kind == .canceled ? booking.rescheduledTo.map { #""\#($0)""# } ?? "null" : "null"
+        let oldInvitee = kind == .created ? booking.rescheduledFrom.map { #""\#($0)""# } ?? "null" : "null"
+        let rescheduled = kind == .canceled && booking.rescheduledTo != nil
+        let source = booking.tracking?.utmSource.map { #""\#(JSONText.escape($0))""# } ?? "null"
+        let content = booking.tracking?.utmContent.map { #""\#(JSONText.escape($0))""# } ?? "null"
         let json = #"{"created_at":"\#(now.iso8601)","created_by":"\#(baseURL)/users/HOST","event":"\#(kind.rawValue)","payload":{"#
             + #""cancel_url":"\#(invitee.cancelURL)","created_at":"\#(booking.createdAt.iso8601)","email":"\#(JSONText.escape(invitee.email))","#
-            + #""event":"\#(invitee.eventURI)","name":"Customer","new_invitee":null,"old_invitee":null,"questions_and_answers":[],"#
-            + #""reschedule_url":"\#(invitee.rescheduleURL)","rescheduled":false,"status":"\#(status)","timezone":"UTC","tracking":{"utm_source":null},"#
+            + #""event":"\#(invitee.eventURI)","name":"Customer","new_invitee":\#(newInvitee),"old_invitee":\#(oldInvitee),"questions_and_answers":[],"#
+            + #""reschedule_url":"\#(invitee.rescheduleURL)","rescheduled":\#(rescheduled),"status":"\#(status)","timezone":"UTC","#
+            + #""tracking":{"utm_campaign":null,"utm_source":\#(source),"utm_medium":null,"utm_content":\#(content),"utm_term":null,"salesforce_uuid":null},"#
             + #""scheduled_event":{"uri":"\#(invitee.eventURI)","name":"\#(JSONText.escape(name))","start_time":"\#(invitee.start.iso8601)","#
             + #""end_time":"\#((invitee.start + .minutes(duration)).iso8601)","event_type":"\#(booking.eventType)","location":{"type":"zoom_conference","join_url":null}},"#
             + #""uri":"\#(invitee.uri)"\#(cancellation)}}"#

@@ -15,6 +15,10 @@ public final class SimulatedWorld {
         case webhook(SimCalendly.OutgoingWebhook)
         case externalBooking
         case cancel(CalendlyURI)
+        /// The invitee moves the booking in Calendly (two webhooks: canceled + created).
+        case reschedule(CalendlyURI)
+        /// A customer sent to the static link books through it (its tracking names the conversation).
+        case linkBooking(Int)
         case restart(epoch: Int)
     }
 
@@ -146,7 +150,10 @@ public final class SimulatedWorld {
             let setup = setups[index % setups.count]
             var personal = setup
             personal.knownEmail = customer.knowsEmail ? customer.email : nil
-            step(index, .triggerMet(BookingConversation.Trigger(setup: .ready(personal), channel: customer.channel, timeZone: customer.timeZone), at: now))
+            // A stand-in for the host's keyed hash: opaque, stable per conversation, no customer data.
+            let attribution = ConversationReference("sim-conversation-\(index)")
+            step(index, .triggerMet(BookingConversation.Trigger(setup: .ready(personal), channel: customer.channel, timeZone: customer.timeZone,
+                                                                attribution: attribution), at: now))
         case .input(let index, let input, let inputEpoch):
             guard inputEpoch == epoch else { return } // the process that waited for it died
             step(index, input)
@@ -162,6 +169,10 @@ public final class SimulatedWorld {
         case .cancel(let invitee):
             if calendly.cancel(invitee, now: now) { summary.canceled += 1 }
             flushWebhooks()
+        case .reschedule(let invitee):
+            reschedule(invitee)
+        case .linkBooking(let index):
+            bookThroughLink(index)
         case .restart(let restartEpoch):
             guard restartEpoch == epoch else { return } // it crashed again before this restart
             // Recovery: every conversation that was waiting on Calendly resumes from its stored state.
@@ -241,6 +252,7 @@ public final class SimulatedWorld {
             switch result {
             case .success(let invitee):
                 if faultStream.chance(faults.cancellation) { queue.push(.cancel(invitee.uri), at: now + .minutes(workload.int64(in: 1...120))) }
+                if faultStream.chance(faults.cancellation) { queue.push(.reschedule(invitee.uri), at: now + .minutes(workload.int64(in: 1...120))) }
                 if tookTooLong || faultStream.chance(faults.lostResponse) { return (budget, .outcomeUnknown) }
                 if faultStream.chance(faults.serverErrorAfterBooking) { return (delay, .failed(.serverError(status: 502))) }
                 return (delay, .inviteeCreated(invitee))
@@ -265,6 +277,29 @@ public final class SimulatedWorld {
         let slot = slots[workload.int(in: 0...min(slots.count - 1, 5))]
         let request = InviteeRequest(eventType: setup.eventType.uri, start: slot.start, email: "walk-in-\(workload.next() % 100_000)@example.org", name: nil, timeZone: "UTC")
         _ = calendly.createInvitee(request, key: nil, now: now, viaAPI: false)
+        flushWebhooks()
+    }
+
+    /// Moves a booking to another free start of its event type (if it is still active and one is free).
+    func reschedule(_ invitee: CalendlyURI) {
+        guard let booking = calendly.booking(of: invitee), !booking.canceled else { return }
+        let from = now + .minutes(2)
+        guard case .success(let slots) = calendly.availableTimes(eventType: booking.eventType, from: from, to: from + .days(7), now: now),
+              !slots.isEmpty else { return }
+        let slot = slots[workload.int(in: 0...min(slots.count - 1, 8))]
+        if case .success = calendly.reschedule(invitee, to: slot.start, now: now) { summary.rescheduled += 1 }
+        flushWebhooks()
+    }
+
+    /// The customer opens the attributed link they were given and books the first free time there.
+    func bookThroughLink(_ index: Int) {
+        guard let setup = conversations[index].setup, let reference = conversations[index].attribution else { return }
+        let from = now + .minutes(2)
+        guard case .success(let slots) = calendly.availableTimes(eventType: setup.eventType.uri, from: from, to: from + .days(7), now: now),
+              let slot = slots.first else { return }
+        let request = InviteeRequest(eventType: setup.eventType.uri, start: slot.start, email: customers[index].email, name: nil, timeZone: "UTC")
+        let tracking = BookingTracking(utmSource: FallbackLink.source, utmContent: reference.rawValue)
+        if case .success = calendly.createInvitee(request, key: nil, now: now, viaAPI: false, tracking: tracking) { summary.linkBookings += 1 }
         flushWebhooks()
     }
 
@@ -341,8 +376,10 @@ public final class SimulatedWorld {
                 customer.conflictsSeen += 1
             } else if text.hasPrefix("No times available soon") {
                 customer.noSlots += 1
+                if workload.chance(0.3) { queue.push(.linkBooking(index), at: now + .minutes(workload.int64(in: 1...60))) }
             } else if text.hasPrefix("Sorry, I couldn't complete the booking") {
                 customer.apologies += 1
+                if workload.chance(0.3) { queue.push(.linkBooking(index), at: now + .minutes(workload.int64(in: 1...60))) }
             } else if text.hasPrefix("I can't change bookings here") {
                 customer.manageLinksSeen += 1
             }
@@ -414,6 +451,25 @@ public final class SimulatedWorld {
         let canceledCounted = store.analytics.days.values.reduce(0) { $0 + $1.canceled }
         let canceledReferences = store.references.values.filter { $0.status == .canceled }.count
         if canceledCounted != canceledReferences { violate("analytics counted \(canceledCounted) cancellations, references show \(canceledReferences)") }
+        // Each reschedule is one fact and one count (never a cancellation), whatever order its two webhooks came in.
+        let rescheduledCounted = store.analytics.days.values.reduce(0) { $0 + $1.rescheduled }
+        let rescheduleFacts = store.references.values.reduce(0) { $0 + ($1.reschedules?.count ?? 0) }
+        if rescheduledCounted != summary.rescheduled || rescheduleFacts != summary.rescheduled {
+            violate("\(summary.rescheduled) reschedules in Calendly, \(rescheduleFacts) facts, \(rescheduledCounted) counted")
+        }
+        if let unfinished = store.references.values.first(where: { ($0.reschedules ?? []).contains { $0.to == nil || $0.start == nil } }) {
+            violate("reference \(unfinished.key) has half a reschedule after all webhooks")
+        }
+        // Every booking made through an attributed link maps back to its conversation, once.
+        let fallbackCounted = store.analytics.days.values.reduce(0) { $0 + $1.fallbackBooked }
+        let fallbackReferences = store.references.values.filter { $0.origin == .fallbackLink }
+        if fallbackCounted != summary.linkBookings || fallbackReferences.count != summary.linkBookings {
+            violate("\(summary.linkBookings) bookings through the link, \(fallbackReferences.count) references, \(fallbackCounted) counted")
+        }
+        for reference in fallbackReferences {
+            guard let index = Int(reference.conversation.rawValue.dropFirst()), index < conversations.count,
+                  case .staticLink = conversations[index].phase else { violate("link booking \(reference.key) maps to no fallen-back conversation"); continue }
+        }
     }
 
     func violate(_ message: String) {

@@ -36,6 +36,8 @@ public struct SimulationSummary: Sendable, Hashable {
     public var webhooksDelivered = 0
     public var webhooksRejected = 0
     public var canceled = 0
+    public var rescheduled = 0
+    public var linkBookings = 0
     public var steps = 0
     public var calendlyCalls = 0
     public var virtualDuration = Span(milliseconds: 0)
@@ -59,7 +61,8 @@ public struct SimulationSummary: Sendable, Hashable {
             "duplicates: \(duplicates)",
             "stuck: \(stuck)",
             "crashes: \(crashes)",
-            "webhooks delivered: \(webhooksDelivered) (rejected: \(webhooksRejected)), canceled: \(canceled)",
+            "webhooks delivered: \(webhooksDelivered) (rejected: \(webhooksRejected)), canceled: \(canceled), rescheduled: \(rescheduled)",
+            "booked through the attributed fallback link: \(linkBookings)",
             "calendly calls: \(calendlyCalls), reducer steps: \(steps)",
             "invariant violations: \(violations.count)",
             "virtual time: \(virtualDuration.milliseconds / 1000) s",

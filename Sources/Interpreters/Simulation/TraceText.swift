@@ -95,6 +95,8 @@ extension StoreCommand {
         case .deleteReference(let key): return "deleteReference(\(key))"
         case .deleteFailures: return "deleteFailures"
         case .forgetDeliveries: return "forgetDeliveries"
+        case .recordFallbackOffer(let offer): return "recordFallbackOffer(\(offer.conversation))"
+        case .forgetFallbackOffers: return "forgetFallbackOffers"
         }
     }
 }

@@ -1,0 +1,122 @@
+import Effects
+import Foundation
+
+/// Tolerant decoding of Calendly's webhook body (issue 6 item 6; a peer's strict schema silently
+/// dropped every Zoom booking). Unknown fields, unknown location kinds and fields of an unexpected type
+/// that the core does not need are ignored; only what the core needs is required, and a body without
+/// it is rejected with a reason naming the field.
+public enum WebhookPayload: Equatable, Sendable {
+    case invitee(InviteeNotice)
+    case unsupported(event: String)
+
+    public struct Problem: Error, Equatable, Sendable {
+        public var reason: String
+    }
+
+    /// One field as found: absent (or null), present with an unusable type, or usable.
+    enum Field<Value> {
+        case absent
+        case invalid
+        case value(Value)
+
+        var value: Value? {
+            if case .value(let value) = self { return value }
+            return nil
+        }
+
+        func required(_ path: String) -> Result<Value, Problem> {
+            switch self {
+            case .value(let value): return .success(value)
+            case .absent: return .failure(Problem(reason: "missing_field:\(path)"))
+            case .invalid: return .failure(Problem(reason: "invalid_field:\(path)"))
+            }
+        }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Reads fields one at a time, so a surprise in one field never fails the others.
+    struct Object {
+        let container: KeyedDecodingContainer<AnyKey>
+
+        func field<T: Decodable>(_ name: String, as type: T.Type = T.self) -> Field<T> {
+            let key = AnyKey(name)
+            guard container.contains(key), (try? container.decodeNil(forKey: key)) == false else { return .absent }
+            guard let value = try? container.decode(T.self, forKey: key) else { return .invalid }
+            return .value(value)
+        }
+
+        func object(_ name: String) -> Field<Object> {
+            let key = AnyKey(name)
+            guard container.contains(key), (try? container.decodeNil(forKey: key)) == false else { return .absent }
+            guard let nested = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) else { return .invalid }
+            return .value(Object(container: nested))
+        }
+
+        /// A non-empty string, or nothing: optional fields with anything else are treated as absent.
+        func text(_ name: String) -> String? {
+            field(name, as: String.self).value.flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
+
+    /// Everything is read inside `init(from:)`: decoding containers must not outlive the decoder.
+    struct Reading: Decodable {
+        let result: Result<WebhookPayload, Problem>
+        init(from decoder: Decoder) throws {
+            result = WebhookPayload.interpret(Object(container: try decoder.container(keyedBy: AnyKey.self)))
+        }
+    }
+
+    public static func parse(_ body: [UInt8]) -> Result<WebhookPayload, Problem> {
+        do {
+            return try JSONDecoder().decode(Reading.self, from: Data(body)).result
+        } catch {
+            return .failure(Problem(reason: "malformed_json"))
+        }
+    }
+
+    static func interpret(_ root: Object) -> Result<WebhookPayload, Problem> {
+        switch root.field("event", as: String.self).required("event") {
+        case .failure(let problem): return .failure(problem)
+        case .success(let event):
+            guard let kind = InviteeNotice.Kind(rawValue: event) else { return .success(.unsupported(event: event)) }
+            return notice(kind, root).map(WebhookPayload.invitee)
+        }
+    }
+
+    /// The invitee notice of an `invitee.created` / `invitee.canceled` body.
+    static func notice(_ kind: InviteeNotice.Kind, _ root: Object) -> Result<InviteeNotice, Problem> {
+        Result {
+            let payload = try root.object("payload").required("payload").get()
+            let invitee = try nonEmpty(payload.field("uri", as: String.self)).required("payload.uri").get()
+            let email = try payload.field("email", as: String.self).required("payload.email").get()
+            let scheduled = try payload.object("scheduled_event").required("payload.scheduled_event").get()
+            let eventType = try nonEmpty(scheduled.field("event_type", as: String.self)).required("scheduled_event.event_type").get()
+            let startText = try scheduled.field("start_time", as: String.self).required("scheduled_event.start_time").get()
+            guard let start = Instant(iso8601: startText) else { throw Problem(reason: "invalid_field:scheduled_event.start_time") }
+            // The scheduled event's URI is on the invitee (`event`) and on `scheduled_event.uri`; either will do.
+            guard let event = payload.text("event") ?? scheduled.text("uri") else { throw Problem(reason: "missing_field:payload.event") }
+            let sentAt = root.text("created_at").flatMap(Instant.init(iso8601:)) ?? start
+            let tracking = payload.object("tracking").value.map { BookingTracking(utmSource: $0.text("utm_source"), utmContent: $0.text("utm_content")) }
+            return InviteeNotice(
+                kind: kind, delivery: DeliveryID("\(kind.rawValue)|\(invitee)"), invitee: CalendlyURI(invitee), event: CalendlyURI(event),
+                eventType: CalendlyURI(eventType), email: email, start: start, cancelURL: payload.text("cancel_url") ?? "",
+                rescheduleURL: payload.text("reschedule_url") ?? "", rescheduled: payload.field("rescheduled", as: Bool.self).value ?? false,
+                sentAt: sentAt, newInvitee: payload.text("new_invitee").map(CalendlyURI.init(rawValue:)),
+                oldInvitee: payload.text("old_invitee").map(CalendlyURI.init(rawValue:)),
+                tracking: tracking.flatMap { $0.utmSource == nil && $0.utmContent == nil ? nil : $0 }
+            )
+        }.mapError { ($0 as? Problem) ?? Problem(reason: "malformed_json") }
+    }
+
+    static func nonEmpty(_ field: Field<String>) -> Field<String> {
+        if case .value(let text) = field, text.isEmpty { return .absent }
+        return field
+    }
+}
