@@ -189,7 +189,7 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             return fetchFailed(failure.reason, now)
         case .outcomeUnknown:
             return fetchFailed("timeout", now)
-        case .tokenGranted, .user, .revoked, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+        case .tokenGranted, .user, .revoked, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return fetchFailed("unexpected_reply", now)
         }
     }
@@ -236,7 +236,7 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             return [.log(LogEntry(.info, "calendly action saved for \(agent)"))]
         case .failed(.notFound):
             return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.eventTypeGone))]
-        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return [.reject(Rejection(code: "calendly_unavailable", message: "Couldn't check the event type with Calendly. Try saving again."))]
         }
     }

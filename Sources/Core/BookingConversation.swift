@@ -184,7 +184,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return fail(failure.reason, now)
         case .outcomeUnknown:
             return fail("timeout", now)
-        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return fail("unexpected_reply", now)
         }
     }
@@ -299,7 +299,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return lookUp(attempt)
         case .failed(let failure):
             return abandon(attempt, failure.reason, now)
-        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return lookUp(attempt)
         }
     }
@@ -317,7 +317,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             retry.request = nextRequest()
             phase = .booking(retry)
             return [.calendly(retry.request, .createInvitee(setup?.token ?? TokenReference(""), key: retry.key, inviteeRequest(retry)))]
-        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             // Still unknown. Never tell the customer it failed while a booking may exist: wait and ask again.
             lookups += 1
             phase = .reconciling(attempt, lookup: nil)

@@ -46,6 +46,8 @@ public struct Connection: Codable, Sendable, Hashable {
         case disconnectRequested(at: Instant)
         /// The periodic (and start-up) look at the webhook subscription: re-created when missing or disabled.
         case subscriptionCheck(webhookURL: String, at: Instant)
+        /// Read back Calendly's bookings in `window` (see `BookingReconciliation`).
+        case reconcileDue(BookingReconciliation.Window, at: Instant)
     }
 
     /// A token being revoked at Calendly. It is deleted from the vault when the reply comes, whatever
@@ -74,13 +76,14 @@ public struct Connection: Codable, Sendable, Hashable {
     public var webhooks: WebhookSubscriptionCare
     public var revoking: [PendingRevoke]
     public var teardown: Teardown?
+    public var reconciling: ReconciliationRun?
 
     public init(agent: AgentID) {
         self.agent = agent; self.phase = .notConnected; self.requestsIssued = 0
         self.webhooks = WebhookSubscriptionCare(); self.revoking = []; self.teardown = nil
     }
 
-    enum CodingKeys: String, CodingKey { case agent, phase, replacing, lastError, requestsIssued, webhooks, revoking, teardown }
+    enum CodingKeys: String, CodingKey { case agent, phase, replacing, lastError, requestsIssued, webhooks, revoking, teardown, reconciling }
 
     /// States stored before subscription care existed decode with none of it.
     public init(from decoder: any Decoder) throws {
@@ -93,6 +96,7 @@ public struct Connection: Codable, Sendable, Hashable {
         webhooks = try container.decodeIfPresent(WebhookSubscriptionCare.self, forKey: .webhooks) ?? WebhookSubscriptionCare()
         revoking = try container.decodeIfPresent([PendingRevoke].self, forKey: .revoking) ?? []
         teardown = try container.decodeIfPresent(Teardown.self, forKey: .teardown)
+        reconciling = try container.decodeIfPresent(ReconciliationRun.self, forKey: .reconciling)
     }
 
     public var account: Account? {
@@ -197,6 +201,9 @@ public struct Connection: Codable, Sendable, Hashable {
 
         case .subscriptionCheck(let webhookURL, let now):
             return state.checkSubscription(webhookURL: webhookURL, now)
+
+        case .reconcileDue(let window, let now):
+            return state.reconcile(window, now)
         }
     }
 
@@ -229,7 +236,7 @@ public struct Connection: Codable, Sendable, Hashable {
         switch reply {
         case .webhookSubscriptionDeleted, .failed(.notFound): break
         case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
-             .webhookSubscription, .webhookSubscriptions, .failed, .outcomeUnknown:
+             .webhookSubscription, .webhookSubscriptions, .failed, .outcomeUnknown, .scheduledInvitees:
             effects.append(.log(LogEntry(.warning, "could not delete the calendly webhook subscription of \(agent)")))
         }
         return effects + teardown.tokens.map { revoke($0, disconnect: true) }
@@ -248,6 +255,7 @@ public struct Connection: Codable, Sendable, Hashable {
         if let pending = revoking.first(where: { $0.request == request }) { return revokeReplied(pending, reply) }
         if let teardown, teardown.request == request { return teardownReplied(teardown, reply) }
         if webhooks.waits(on: request) { return subscriptionReplied(reply, now) }
+        if let run = reconciling, run.request == request { return reconciliationReplied(run, reply) }
         switch phase {
         case .exchangingCode(_, let expected) where expected == request:
             switch reply {
@@ -260,7 +268,7 @@ public struct Connection: Codable, Sendable, Hashable {
             case .outcomeUnknown:
                 return failConnect("timeout", now, cleanup: nil)
             case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
-                 .webhookSubscriptions, .webhookSubscriptionDeleted:
+                 .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
                 return failConnect("unexpected_reply", now, cleanup: nil)
             }
 
@@ -286,7 +294,7 @@ public struct Connection: Codable, Sendable, Hashable {
             case .outcomeUnknown:
                 return failConnect("timeout", now, cleanup: grant.token)
             case .tokenGranted, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
-                 .webhookSubscriptions, .webhookSubscriptionDeleted:
+                 .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
                 return failConnect("unexpected_reply", now, cleanup: grant.token)
             }
 
@@ -309,7 +317,7 @@ public struct Connection: Codable, Sendable, Hashable {
                 phase = .connected(account)
                 return [.log(LogEntry(.warning, "calendly token refresh failed transiently for \(agent)"))]
             case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
-                 .webhookSubscriptions, .webhookSubscriptionDeleted:
+                 .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
                 phase = .connected(account)
                 return [.log(LogEntry(.error, "unexpected reply to token refresh for \(agent)"))]
             }

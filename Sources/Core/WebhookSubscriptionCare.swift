@@ -89,7 +89,7 @@ extension Connection {
             case .outcomeUnknown:
                 return subscriptionFailed("timeout")
             case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
-                 .webhookSubscriptions, .webhookSubscriptionDeleted:
+                 .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
                 return subscriptionFailed("unexpected_reply")
             }
         case .listing(_, let purpose):
@@ -101,7 +101,7 @@ extension Connection {
             case .outcomeUnknown:
                 return subscriptionFailed("timeout")
             case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
-                 .webhookSubscription, .webhookSubscriptionDeleted:
+                 .webhookSubscription, .webhookSubscriptionDeleted, .scheduledInvitees:
                 return subscriptionFailed("unexpected_reply")
             }
         case .removingDisabled:
@@ -114,7 +114,7 @@ extension Connection {
             case .outcomeUnknown:
                 return subscriptionFailed("timeout")
             case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
-                 .webhookSubscription, .webhookSubscriptions:
+                 .webhookSubscription, .webhookSubscriptions, .scheduledInvitees:
                 return subscriptionFailed("unexpected_reply")
             }
         }

@@ -44,6 +44,9 @@ public struct InviteeNotice: Codable, Sendable, Hashable {
 public enum AggregateMessage: Codable, Sendable, Hashable {
     /// To the booking reference the notice matches (by invitee URI, else by event type + start + email).
     case inviteeNotice(InviteeNotice)
+    /// Calendly's current state of an invitee, read during reconciliation: applied like a webhook
+    /// notice, except that a booking that is not ours is no event at all (no `unknown_event`).
+    case reconciledNotice(InviteeNotice)
     /// To the conversation waiting on this booking key.
     case bookingSeen(ConversationID, BookingKey, Invitee)
     /// To the agent's action config: its connection is gone, so the cached event types go too (S01 AC-3/4).

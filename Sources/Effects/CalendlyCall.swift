@@ -19,6 +19,9 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     case listWebhookSubscriptions(TokenReference, organization: CalendlyURI)
     /// `DELETE /webhook_subscriptions/{uuid}`.
     case deleteWebhookSubscription(TokenReference, CalendlyURI)
+    /// Reconciliation after a webhook gap: `user`'s scheduled events starting in [from, to), active and
+    /// canceled, with their invitees — answered as the notices Calendly's webhooks would have carried.
+    case listScheduledInvitees(TokenReference, user: CalendlyURI, from: Instant, to: Instant)
 
     /// The latency budget of PRD §6 for this call; the interpreter times out after it.
     public var budget: Span {
@@ -28,6 +31,8 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
         case .createInvitee: return .seconds(5)
         case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .findInvitee: return .seconds(5)
         case .createWebhookSubscription, .listWebhookSubscriptions, .deleteWebhookSubscription: return .seconds(5)
+        // Background work, several pages: no customer is waiting on it.
+        case .listScheduledInvitees: return .seconds(30)
         }
     }
 
@@ -35,7 +40,7 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     public var changesCalendly: Bool {
         switch self {
         case .createInvitee, .refreshToken, .exchangeCode, .revokeToken, .createWebhookSubscription, .deleteWebhookSubscription: return true
-        case .currentUser, .listEventTypes, .getEventType, .availableTimes, .findInvitee, .listWebhookSubscriptions: return false
+        case .currentUser, .listEventTypes, .getEventType, .availableTimes, .findInvitee, .listWebhookSubscriptions, .listScheduledInvitees: return false
         }
     }
 }
@@ -53,6 +58,9 @@ public enum CalendlyReply: Codable, Sendable, Hashable {
     case webhookSubscription(WebhookSubscription)
     case webhookSubscriptions([WebhookSubscription])
     case webhookSubscriptionDeleted
+    /// What Calendly holds now for a reconciliation window, one notice per invitee (`created` for an
+    /// active booking, `canceled` for a canceled one).
+    case scheduledInvitees([InviteeNotice])
     case failed(CalendlyFailure)
     /// The request may have reached Calendly but no reply came (timeout after send, connection reset,
     /// process crash). Distinct from failure: the exactly-once rules hinge on it.

@@ -86,6 +86,10 @@ public enum LocalEffects {
             case .inviteeNotice(let notice):
                 let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
                 applyToReference(target.key, target.input, now, &state, &outcome)
+            case .reconciledNotice(let notice):
+                // Someone else's booking in the window is simply not ours: no unknown_event for it.
+                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
+                if target.key != nil { applyToReference(target.key, target.input, now, &state, &outcome) }
             case .bookingSeen(let conversation, let key, let invitee):
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
             case .connectionLost(let agent):

@@ -128,6 +128,9 @@ struct BookingWorld {
                 case .inviteeNotice(let notice):
                     let target = FallbackLink.route(notice, at: now, matched: referenceKey(matching: notice)) { fallbackOffers[$0] }
                     route(applyToReference(target.key, target.input), &followUps)
+                case .reconciledNotice(let notice):
+                    let target = FallbackLink.route(notice, at: now, matched: referenceKey(matching: notice)) { fallbackOffers[$0] }
+                    if target.key != nil { route(applyToReference(target.key, target.input), &followUps) }
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
                 case .connectionLost:

@@ -88,6 +88,12 @@ public final class HostAssembly: Sendable {
         try await services.runtime.checkSubscriptions(webhookURL: configuration.webhookURL)
     }
 
+    /// Reads back from Calendly what webhooks may have missed (issue 6 item 2): `.all` at start-up and
+    /// after each subscription check, `.stale` (unconfirmed references only) in between.
+    public func reconcile(_ scope: BookingReconciliation.Scope) async throws {
+        try await services.runtime.reconcileAll(scope: scope)
+    }
+
     /// After a restart every conversation that was waiting on Calendly resumes (looked up, never resent blindly).
     public func recover() async throws -> Int {
         let waiting = try store.conversationIDsAwaitingCalendly()

@@ -19,14 +19,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where the SQLite file and generated development keys live.") var dataDir = "./.calendly-action"
     @Option(help: "Minutes between retention runs (one also runs at start).") var purgeEvery = 60
     @Option(help: "The platform account the printed development tokens belong to.") var account = "acme"
-    @Option(help: "Minutes between webhook subscription checks (Calendly disables a subscription after 24 h of failed deliveries; one check also runs at start).")
+    @Option(help: "Minutes between webhook subscription checks, each followed by a full reconciliation (one of each also runs at start).")
     var subscriptionCheckEvery = 30
+    @Option(help: "Minutes between reconciliations of bookings still unconfirmed after 10 minutes.") var reconcileEvery = 5
     @Option(help: "Demo mode: the built-in emulator's port (fixed, so saved event types stay valid across restarts; 0 picks one).")
     var emulatorPort = 8090
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1…65535 (got \(port))") }
         guard (0...65535).contains(emulatorPort) else { throw ValidationError("--emulator-port must be 0…65535 (got \(emulatorPort))") }
+        guard (1...24 * 60).contains(reconcileEvery) else { throw ValidationError("--reconcile-every must be 1…1440 minutes") }
         guard (1...24 * 60).contains(subscriptionCheckEvery) else { throw ValidationError("--subscription-check-every must be 1…1440 minutes") }
         guard (1...24 * 60).contains(purgeEvery) else { throw ValidationError("--purge-every must be 1…1440 minutes") }
         guard Gate.validID(account) != nil else { throw ValidationError("--account must be letters, digits, '-', '_' or '.'") }
@@ -66,10 +68,19 @@ struct Serve: AsyncParsableCommand {
                 try? await Task.sleep(for: .seconds(purgeEvery * 60))
             }
         }
+        // Calendly disables a subscription after 24 h of failed deliveries; whatever was missed while it
+        // was gone (or while this process was down) comes back through reconciliation.
         let subscriptions = Task {
             while !Task.isCancelled {
                 do { try await assembly.checkSubscriptions() } catch { logger.error("webhook subscription check failed", metadata: ["error": "\(error)"]) }
+                do { try await assembly.reconcile(.all) } catch { logger.error("reconciliation failed", metadata: ["error": "\(error)"]) }
                 try? await Task.sleep(for: .seconds(subscriptionCheckEvery * 60))
+            }
+        }
+        let staleReconciliation = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(reconcileEvery * 60))
+                do { try await assembly.reconcile(.stale) } catch { logger.error("reconciliation failed", metadata: ["error": "\(error)"]) }
             }
         }
         let banner = self.banner(configuration, assembly, printTokens: (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
@@ -80,13 +91,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await app.runService()   // SIGINT/SIGTERM: stop accepting, finish requests in flight, return
         } catch {
-            retention.cancel()
-            subscriptions.cancel()
+            for task in [retention, subscriptions, staleReconciliation] { task.cancel() }
             await assembly.shutdown()
             throw error
         }
-        retention.cancel()
-        subscriptions.cancel()
+        for task in [retention, subscriptions, staleReconciliation] { task.cancel() }
         await assembly.shutdown()
         logger.notice("stopped")
     }

@@ -141,14 +141,34 @@ enum CalendlyWire {
     }
 
     struct Invitee: Decodable {
+        struct Tracking: Decodable {
+            var utmSource: String?
+            var utmContent: String?
+            enum CodingKeys: String, CodingKey { case utmSource = "utm_source", utmContent = "utm_content" }
+            init(from decoder: Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                utmSource = c.lenient(String.self, .utmSource).value
+                utmContent = c.lenient(String.self, .utmContent).value
+            }
+        }
+
         var uri: String
         var email: String
         var event: String
         var status: String?
         var cancelURL: String?
         var rescheduleURL: String?
+        var rescheduled: Bool?
+        var newInvitee: String?
+        var oldInvitee: String?
+        var tracking: Tracking?
+        var createdAt: Instant?
+        var updatedAt: Instant?
 
-        enum CodingKeys: String, CodingKey { case uri, email, event, status, cancelURL = "cancel_url", rescheduleURL = "reschedule_url" }
+        enum CodingKeys: String, CodingKey {
+            case uri, email, event, status, cancelURL = "cancel_url", rescheduleURL = "reschedule_url", rescheduled,
+                 newInvitee = "new_invitee", oldInvitee = "old_invitee", tracking, createdAt = "created_at", updatedAt = "updated_at"
+        }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -158,11 +178,29 @@ enum CalendlyWire {
             status = c.lenient(String.self, .status).value
             cancelURL = c.lenient(String.self, .cancelURL).value
             rescheduleURL = c.lenient(String.self, .rescheduleURL).value
+            rescheduled = c.lenient(Bool.self, .rescheduled).value
+            newInvitee = c.lenient(String.self, .newInvitee).value
+            oldInvitee = c.lenient(String.self, .oldInvitee).value
+            tracking = c.lenient(Tracking.self, .tracking).value
+            createdAt = c.lenient(Instant.self, .createdAt).value
+            updatedAt = c.lenient(Instant.self, .updatedAt).value
         }
 
         func model(start: Instant) -> Effects.Invitee {
             Effects.Invitee(uri: CalendlyURI(uri), eventURI: CalendlyURI(event), email: email, start: start,
                             cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "")
+        }
+
+        /// This invitee as the webhook about its current state would have said it (reconciliation).
+        func notice(eventType: CalendlyURI, start: Instant) -> InviteeNotice {
+            let canceled = status == "canceled"
+            let kind: InviteeNotice.Kind = canceled ? .canceled : .created
+            let sentAt = (canceled ? updatedAt : createdAt) ?? createdAt ?? start
+            return InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(uri)"), invitee: CalendlyURI(uri), event: CalendlyURI(event),
+                                 eventType: eventType, email: email, start: start, cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "",
+                                 rescheduled: canceled && (rescheduled ?? false), sentAt: sentAt,
+                                 newInvitee: canceled ? newInvitee.map(CalendlyURI.init) : nil, oldInvitee: canceled ? nil : oldInvitee.map(CalendlyURI.init),
+                                 tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
         }
     }
 

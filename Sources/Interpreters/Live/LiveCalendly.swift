@@ -118,6 +118,8 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             return .inviteeCreated(try decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self, response).resource.model(start: request.start))
         case .findInvitee(let reference, let eventType, let email, let start):
             return .inviteeFound(try await findInvitee(reference, eventType: eventType, email: email, start: start, deadline))
+        case .listScheduledInvitees(let reference, let user, let from, let to):
+            return .scheduledInvitees(try await listScheduledInvitees(reference, user: user, from: from, to: to, deadline))
         case .createWebhookSubscription(let reference, let organization, let url, let events):
             let body = try Self.json(CalendlyWire.WebhookSubscriptionBody(url: url, events: events, organization: organization.rawValue))
             let response = try await api(.post, "/webhook_subscriptions", body: body, token: reference, deadline)
@@ -171,6 +173,40 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
     /// Reconciliation after a lost booking reply: the user's active events around `start` with this
     /// invitee, then that event's invitees. Calendly's min/max bounds are "after"/"prior to", so the
     /// window is widened by a minute each side and the exact start is matched here.
+    /// Reconciliation: every scheduled event of `user` starting in [from, to) — active and canceled —
+    /// and every invitee of each, page by page (up to `maxPages` per listing).
+    func listScheduledInvitees(_ reference: TokenReference, user: CalendlyURI, from: Instant, to: Instant,
+                               _ deadline: Deadline) async throws(CallError) -> [InviteeNotice] {
+        var notices: [InviteeNotice] = []
+        var eventsToken: String?
+        for _ in 0..<max(1, configuration.maxPages) {
+            var query = [("user", user.rawValue), ("min_start_time", from.iso8601), ("max_start_time", to.iso8601), ("count", String(configuration.pageSize))]
+            if let eventsToken { query.append(("page_token", eventsToken)) }
+            let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
+            let page = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response)
+            for event in page.collection {
+                let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
+                let eventType = CalendlyURI(event.eventType ?? "")
+                var inviteesToken: String?
+                for _ in 0..<max(1, configuration.maxPages) {
+                    var inviteeQuery = [("count", String(configuration.pageSize))]
+                    if let inviteesToken { inviteeQuery.append(("page_token", inviteesToken)) }
+                    let invitees = try await api(.get, "/scheduled_events/\(uuid)/invitees", query: inviteeQuery, token: reference, deadline)
+                    let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees)
+                    notices += list.collection.map { $0.notice(eventType: eventType, start: event.startTime) }
+                    let next = list.pagination?.nextPageToken ?? list.pagination?.nextPage.flatMap(Self.pageToken(in:))
+                    guard let next, !next.isEmpty, next != inviteesToken else { break }
+                    inviteesToken = next
+                }
+            }
+            let next = page.pagination?.nextPageToken ?? page.pagination?.nextPage.flatMap(Self.pageToken(in:))
+            guard let next, !next.isEmpty, next != eventsToken else { return notices }
+            eventsToken = next
+        }
+        logger.warning("scheduled event listing stopped at the page cap", metadata: ["pages": "\(configuration.maxPages)"])
+        return notices
+    }
+
     func findInvitee(_ reference: TokenReference, eventType: CalendlyURI, email: String, start: Instant,
                      _ deadline: Deadline) async throws(CallError) -> Invitee? {
         let owner = try await heldTokens(reference).owner
@@ -209,6 +245,7 @@ extension CalendlyCall {
         case .createWebhookSubscription: return "createWebhookSubscription"
         case .listWebhookSubscriptions: return "listWebhookSubscriptions"
         case .deleteWebhookSubscription: return "deleteWebhookSubscription"
+        case .listScheduledInvitees: return "listScheduledInvitees"
         }
     }
 }

@@ -247,6 +247,25 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         for agent in agents { try await checkSubscription(agent: agent, webhookURL: webhookURL) }
     }
 
+    // MARK: - Reconciliation
+
+    /// Reads back from Calendly the window `BookingReconciliation` picks for this agent's open
+    /// references and applies what it finds like webhooks (issue 6 item 2). Nil when nothing needed a look.
+    @discardableResult
+    public func reconcile(agent: AgentID, scope: BookingReconciliation.Scope) async throws -> BookingReconciliation.Window? {
+        let at = now()
+        let references = try store.transaction { tx in try tx.openReferences(agent: agent) }
+        guard let window = BookingReconciliation.window(for: references, scope: scope, now: at) else { return nil }
+        _ = try await connection(agent, .reconcileDue(window, at: at))
+        return window
+    }
+
+    /// `reconcile` for every agent with a connected account, one after another.
+    public func reconcileAll(scope: BookingReconciliation.Scope) async throws {
+        let agents = try store.transaction { tx in try tx.connectedAgents() }
+        for agent in agents { try await reconcile(agent: agent, scope: scope) }
+    }
+
     /// Reads an agent's connection and config consistently (for the admin view and for triggers).
     public func agentState(_ agent: AgentID) throws -> (Connection, ActionConfig) {
         try store.transaction { tx in
@@ -339,7 +358,7 @@ extension Connection.Input {
     public var redactedForJournal: Connection.Input {
         switch self {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
-        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .subscriptionCheck: return self
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .subscriptionCheck, .reconcileDue: return self
         }
     }
 }

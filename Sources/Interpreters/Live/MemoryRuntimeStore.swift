@@ -18,6 +18,15 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var syncedCommits = 0
 
         public mutating func requireSyncedCommit() { syncedCommits += 1 }
+        public mutating func openReferences(agent: AgentID) throws -> [BookingReference] {
+            durable.references.values.filter { reference in
+                guard reference.agent == agent else { return false }
+                switch reference.status {
+                case .pending, .created, .confirmed: return true
+                case .canceled, .notBooked: return false
+                }
+            }.sorted { $0.key < $1.key }
+        }
 
         public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? { conversations[id] }
         public mutating func saveConversation(_ state: BookingConversation) throws { conversations[state.id] = state }

@@ -19,6 +19,9 @@ public protocol AggregateTransaction: DurableState {
     mutating func deleteJournal(before: Instant) throws
     /// The agent-day aggregates in an inclusive UTC date range (for `Analytics.report`).
     mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics
+    /// The agent's references that Calendly could still change (pending, created, confirmed), by key —
+    /// what reconciliation looks at.
+    mutating func openReferences(agent: AgentID) throws -> [BookingReference]
     /// This step must survive power loss, not only a crash, before its effects run.
     mutating func requireSyncedCommit()
 }

@@ -53,6 +53,13 @@ public struct SQLiteTransaction: AggregateTransaction {
         try decode(BookingReference.self, row.text(1) ?? "", table: "booking_references", id: row.text(0) ?? "")
     }
 
+    public mutating func openReferences(agent: AgentID) throws -> [BookingReference] {
+        try checked {
+            try db.rows("SELECT key, state FROM booking_references WHERE agent = ? AND status IN ('pending', 'created', 'confirmed')",
+                        [.text(agent.rawValue)], readReference).sorted { $0.key < $1.key }
+        }
+    }
+
     public mutating func reference(_ key: BookingKey) -> BookingReference? {
         attempt(nil) {
             try db.row("SELECT key, state FROM booking_references WHERE key = ?", [.text(key.rawValue)], readReference)

@@ -17,6 +17,7 @@ public struct SimCalendly: Sendable {
         /// Set on the old booking of a reschedule (its `new_invitee`) and on the new one (its `old_invitee`).
         public var rescheduledTo: CalendlyURI? = nil
         public var rescheduledFrom: CalendlyURI? = nil
+        public var canceledAt: Instant? = nil
     }
 
     /// Calendly's availability rule for an event type: fixed-length slots in a daily UTC window.
@@ -147,6 +148,7 @@ public struct SimCalendly: Sendable {
     public mutating func cancel(_ invitee: CalendlyURI, now: Instant) -> Bool {
         guard let index = byInvitee[invitee], !bookings[index].canceled else { return false }
         bookings[index].canceled = true
+        bookings[index].canceledAt = now
         taken[SlotKey(eventType: bookings[index].eventType, start: bookings[index].invitee.start)] = nil
         outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now))
         return true
@@ -169,6 +171,7 @@ public struct SimCalendly: Sendable {
         bookings[newIndex].rescheduledFrom = invitee
         bookings[index].rescheduledTo = moved.uri
         bookings[index].canceled = true
+        bookings[index].canceledAt = now
         taken[SlotKey(eventType: old.eventType, start: old.invitee.start)] = nil
         outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now))
         outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[newIndex], at: now), kind: .created, createdAt: now))

@@ -31,6 +31,7 @@ enum TraceText {
         case .notify(let message):
             switch message {
             case .inviteeNotice(let notice): return "notify notice \(notice.kind.rawValue) \(notice.invitee)"
+            case .reconciledNotice(let notice): return "notify reconciled \(notice.kind.rawValue) \(notice.invitee)"
             case .bookingSeen(let conversation, let key, _): return "notify seen \(conversation) \(key)"
             case .connectionLost(let agent): return "notify connectionLost \(agent)"
             }
@@ -55,6 +56,7 @@ extension CalendlyReply {
         case .webhookSubscription(let subscription): return "webhookSubscription(\(subscription.uri))"
         case .webhookSubscriptions(let list): return "webhookSubscriptions(\(list.count))"
         case .webhookSubscriptionDeleted: return "webhookSubscriptionDeleted"
+        case .scheduledInvitees(let list): return "scheduledInvitees(\(list.count))"
         case .failed(let failure): return "failed(\(failure.reason))"
         case .outcomeUnknown: return "outcomeUnknown"
         }
@@ -76,6 +78,7 @@ extension CalendlyCall {
         case .createWebhookSubscription(_, _, let url, _): return "createWebhookSubscription(\(url))"
         case .listWebhookSubscriptions: return "listWebhookSubscriptions"
         case .deleteWebhookSubscription(_, let uri): return "deleteWebhookSubscription(\(uri))"
+        case .listScheduledInvitees(_, _, let from, let to): return "listScheduledInvitees(\(from) \(to))"
         }
     }
 }

@@ -1,0 +1,80 @@
+import Effects
+
+/// Reconciliation after a webhook gap (issue 6 item 2): Calendly's own record of the affected window is
+/// read back and replayed as the notices its webhooks would have carried. Every reducer those notices
+/// reach is idempotent (a reference only moves forward; counts happen on transitions), so running a
+/// reconciliation twice — or after the webhooks did arrive — changes nothing.
+public enum BookingReconciliation {
+    /// How far back a reference may be still unconfirmed before it counts as a sign of a gap: webhooks
+    /// normally arrive within seconds.
+    public static let staleAfter = Span.minutes(10)
+
+    public enum Scope: String, Codable, Sendable, Hashable {
+        /// Only references that should have been confirmed by now (the periodic check).
+        case stale
+        /// Also confirmed bookings still ahead, which a missed `invitee.canceled` may have ended (after
+        /// start-up, or a webhook subscription that had to be re-created).
+        case all
+    }
+
+    public struct Window: Codable, Sendable, Hashable {
+        public var from: Instant
+        /// Exclusive.
+        public var to: Instant
+    }
+
+    /// The start-time window to ask Calendly about (its scheduled events filter by start time), or nil
+    /// when nothing needs a look.
+    public static func window(for references: [BookingReference], scope: Scope, now: Instant) -> Window? {
+        let starts = references.compactMap { reference -> Instant? in
+            switch reference.status {
+            case .pending, .created:
+                return scope == .all || reference.recordedAt <= now - staleAfter ? reference.start : nil
+            case .confirmed:
+                return scope == .all && reference.start >= now ? reference.start : nil
+            case .canceled, .notBooked:
+                return nil
+            }
+        }
+        guard let first = starts.min(), let last = starts.max() else { return nil }
+        return Window(from: first, to: last + .minutes(1))
+    }
+
+    /// The notices a Calendly listing stands for, in a stable order, as messages to the references.
+    static func notices(_ listing: [InviteeNotice]) -> [Effect] {
+        listing.sorted { ($0.start, $0.invitee.rawValue, $0.kind.rawValue) < ($1.start, $1.invitee.rawValue, $1.kind.rawValue) }
+            .map { .notify(.reconciledNotice($0)) }
+    }
+}
+
+/// The run in flight on a connection (its token reads the agent's Calendly user).
+public struct ReconciliationRun: Codable, Sendable, Hashable {
+    public var request: RequestID
+    public var window: BookingReconciliation.Window
+}
+
+extension Connection {
+    /// Asks Calendly for the window; a run still in flight is superseded (its reply no longer matches).
+    mutating func reconcile(_ window: BookingReconciliation.Window, _ now: Instant) -> [Effect] {
+        guard let account, !account.planInsufficient else { return [] }
+        let request = nextRequest()
+        reconciling = ReconciliationRun(request: request, window: window)
+        return [.calendly(request, .listScheduledInvitees(account.token, user: account.user, from: window.from, to: window.to))]
+    }
+
+    mutating func reconciliationReplied(_ run: ReconciliationRun, _ reply: CalendlyReply) -> [Effect] {
+        reconciling = nil
+        switch reply {
+        case .scheduledInvitees(let listing):
+            return [.log(LogEntry(.info, "reconciled \(listing.count) calendly invitees for \(agent) from \(run.window.from) to \(run.window.to)"))]
+                + BookingReconciliation.notices(listing)
+        case .failed(let failure):
+            return [.log(LogEntry(.warning, "reconciliation for \(agent) failed (\(failure.reason)); the next run tries again"))]
+        case .outcomeUnknown:
+            return [.log(LogEntry(.warning, "reconciliation for \(agent) timed out; the next run tries again"))]
+        case .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound,
+             .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted:
+            return [.log(LogEntry(.warning, "unexpected reply to a reconciliation for \(agent)"))]
+        }
+    }
+}
