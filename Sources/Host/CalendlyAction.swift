@@ -5,6 +5,6 @@ struct CalendlyAction: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calendly-action",
         abstract: "Book Calendly meetings inside AI Agent conversations.",
-        subcommands: [Simulate.self, TokenCommand.self, ReplayCommand.self, OpenAPICommand.self, Emulate.self]
+        subcommands: [Simulate.self, TokenCommand.self, ReplayCommand.self, OpenAPICommand.self, Emulate.self, CrashDrill.self]
     )
 }
