@@ -100,6 +100,46 @@ import Testing
         }
     }
 
+    /// Concurrent writers (issue 3, SQLite): two drill processes book in two conversations while this
+    /// process runs its own read-modify-write steps on the same file. Every step of all three commits
+    /// and the file stays sound.
+    @Test func twoProcessesAndThisOneWriteOneDatabaseConcurrently() async throws {
+        try await DrillWorld.run { world in
+            try await world.connect()
+            let conversations = ["drill:conv-a", "drill:conv-b"]
+            let children = try conversations.enumerated().map { index, conversation in
+                try world.launch("book", conversation: conversation, email: "writer\(index)@example.com", ["--slot-index", String(index)])
+            }
+            // Write for as long as either child runs, so the three writers overlap whatever the timing.
+            var steps = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while (children.contains(where: { $0.process.isRunning }) && ContinuousClock.now < deadline) || steps < 20 {
+                try SQLiteStoreTests.writeOneStep(world.store, writer: 0, step: steps)
+                steps += 1
+                await Task.yield()
+            }
+            for child in children {
+                let ending = try await child.waitForExit()
+                #expect(ending == .exited(0), "\(child.lines) \(child.errors)")
+                #expect(child.lines.last == "drill: phase confirmed")
+            }
+            let reopened = try SQLiteStore(path: world.databasePath)
+            for store in [world.store, reopened] {
+                #expect(try store.integrityCheck() == "ok")
+                #expect(try store.transaction { try $0.loadConversation("counter") }?.offers == steps)
+                #expect(try store.transaction { try $0.count(.webhookDeliveries) } == steps)
+                for conversation in conversations {
+                    let state = try store.transaction { try $0.loadConversation(ConversationID(conversation)) }
+                    #expect(state?.phase.name == "confirmed")
+                    #expect(try store.transaction { $0.reference(BookingKey("\(conversation)#1")) }?.status == .created)
+                }
+            }
+            let bookings = try await world.bookings()
+            #expect(bookings.count == 2)
+            #expect(Set(bookings.compactMap { $0["email"] as? String }) == ["writer0@example.com", "writer1@example.com"])
+        }
+    }
+
     @Test func crashDrillIsRegisteredButHidden() throws {
         #expect(CalendlyAction.configuration.subcommands.contains { ObjectIdentifier($0) == ObjectIdentifier(CrashDrill.self) })
         #expect(CrashDrill.configuration.shouldDisplay == false)
@@ -140,9 +180,10 @@ struct DrillWorld {
         await emulator.shutdown()
     }
 
-    func launch(_ phase: String, _ extra: [String] = []) throws -> DrillProcess {
+    func launch(_ phase: String, conversation: String = CrashDrillTests.conversation, email: String = CrashDrillTests.customer,
+                _ extra: [String] = []) throws -> DrillProcess {
         try DrillProcess.launch(binary: binary, arguments: ["crash-drill", "--database", databasePath, "--calendly-base", baseURL, "--phase", phase,
-                                                            "--conversation", CrashDrillTests.conversation, "--email", CrashDrillTests.customer] + extra,
+                                                            "--conversation", conversation, "--email", email] + extra,
                                 environment: [TokenVault.keyVariable: Self.encryptionKey], directory: directory)
     }
 
