@@ -72,11 +72,12 @@ import Testing
     @Test func killedBeforeTheIntentCommitsLeavesNothingBookedAndResumes() async throws {
         try await DrillWorld.run { world in
             try await world.connect()
-            let child = try world.launch("book", ["--pause-before-email-ms", "1500"])
+            let child = try world.launch("book", ["--pause-before-email-ms", "4000"])
             let chosen = try await child.chosenSlot()
             _ = try await child.waitForLine("drill: pausing before email")
             let lock = try Database(path: world.databasePath)
             try lock.execute("BEGIN IMMEDIATE")
+            try #require(!child.lines.contains("drill: sending email"), "the lock must be held before the email step starts")
             _ = try await child.waitForLine("drill: sending email")
             // Give the child a moment to block on the lock; killed earlier, it would have written nothing either.
             try await Task.sleep(for: .milliseconds(300))
@@ -161,6 +162,7 @@ struct DrillWorld {
     let binary: URL
     /// The test's own connection to the drill's database (a second process, as far as SQLite knows).
     let store: SQLiteStore
+    let launched: LaunchedProcesses
 
     static func run(_ body: (DrillWorld) async throws -> Void) async throws {
         let binary = try DrillProcess.binary()
@@ -169,14 +171,17 @@ struct DrillWorld {
         defer { try? FileManager.default.removeItem(at: directory) }
         let databasePath = directory.appendingPathComponent("drill.sqlite").path
         let emulator = try await startEmulator(seed: 5, faults: "none")
+        let launched = LaunchedProcesses()
         do {
             let world = DrillWorld(baseURL: emulator.baseURL, model: emulator.model, directory: directory, databasePath: databasePath,
-                                   binary: binary, store: try SQLiteStore(path: databasePath))
+                                   binary: binary, store: try SQLiteStore(path: databasePath), launched: launched)
             try await body(world)
         } catch {
+            launched.killSurvivors()
             await emulator.shutdown()
             throw error
         }
+        launched.killSurvivors()
         await emulator.shutdown()
     }
 
@@ -184,7 +189,7 @@ struct DrillWorld {
                 _ extra: [String] = []) throws -> DrillProcess {
         try DrillProcess.launch(binary: binary, arguments: ["crash-drill", "--database", databasePath, "--calendly-base", baseURL, "--phase", phase,
                                                             "--conversation", conversation, "--email", email] + extra,
-                                environment: [TokenVault.keyVariable: Self.encryptionKey], directory: directory)
+                                environment: [TokenVault.keyVariable: Self.encryptionKey], directory: directory, registry: launched)
     }
 
     /// Runs a drill phase to its end and returns its `drill:` lines; a failing child fails the test.
@@ -236,6 +241,21 @@ struct DrillWorld {
     }
 }
 
+/// The children a test started, so a failing test never leaves one running.
+final class LaunchedProcesses: @unchecked Sendable {
+    // Process is not Sendable; every access goes through the lock.
+    private let lock = NSLock()
+    private var processes: [Process] = []
+
+    func add(_ process: Process) { lock.withLock { processes.append(process) } }
+
+    func killSurvivors() {
+        lock.withLock {
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+}
+
 struct DrillFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -276,7 +296,8 @@ struct DrillProcess {
         return found
     }
 
-    static func launch(binary: URL, arguments: [String], environment: [String: String], directory: URL) throws -> DrillProcess {
+    static func launch(binary: URL, arguments: [String], environment: [String: String], directory: URL,
+                       registry: LaunchedProcesses) throws -> DrillProcess {
         let name = UUID().uuidString
         let output = directory.appendingPathComponent("\(name).out"), errorOutput = directory.appendingPathComponent("\(name).err")
         for file in [output, errorOutput] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
@@ -289,6 +310,7 @@ struct DrillProcess {
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errorOutput)
         try process.run()
+        registry.add(process)
         return DrillProcess(process: process, output: output, errorOutput: errorOutput)
     }
 
