@@ -56,12 +56,20 @@ struct LiveFlowHarness {
         do {
             try await body(harness)
         } catch {
-            await receiver.stop()
-            await emulator.shutdown()
+            await stop(emulator, receiver)
             throw error
         }
-        await receiver.stop()
+        await stop(emulator, receiver)
+    }
+
+    /// Lets webhook deliveries finish before the emulator shuts down: `shutdown` cancels the ones
+    /// still running, and cancelling a task inside FoundationNetworking's `URLSession.data(for:)` just
+    /// as its transfer completes can deadlock (task status lock vs. the session queue) and hang the run.
+    static func stop(_ emulator: (baseURL: String, shutdown: @Sendable () async -> Void, model: EmulatorModel),
+                     _ receiver: (port: Int, stop: @Sendable () async -> Void)) async {
+        for delivery in await emulator.model.deliveryTasks { await delivery.value }
         await emulator.shutdown()
+        await receiver.stop()
     }
 
     /// The host's webhook route in miniature (RuntimeRoutes' WebhookRoutes): raw body and signature
@@ -198,6 +206,14 @@ final class WebhookVerdicts: Sendable {
             return nil
         }
     }
+
+    /// The accepted `invitee.created` deliveries once there are `count` (the receiver records a verdict
+    /// only after the runtime has applied it), or as many as came before the wait gave up.
+    func acceptedInvitees(count: Int) async -> [CalendlyURI] {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while acceptedInvitees.count < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(25)) }
+        return acceptedInvitees
+    }
 }
 
 extension Connection.Phase {
@@ -253,7 +269,7 @@ extension Connection.Phase {
             let reference = try await harness.reference(key) { $0.status == .confirmed }
             #expect(reference?.status == .confirmed)
             #expect(reference?.invitee == invitee.uri && reference?.start == chosen.start && reference?.email == nil)
-            #expect(harness.webhooks.acceptedInvitees == [invitee.uri])
+            #expect(await harness.webhooks.acceptedInvitees(count: 1) == [invitee.uri])
             #expect(!harness.webhooks.all.contains { if case .rejected = $0 { return true } else { return false } })
             #expect(try harness.store.conversationIDsAwaitingCalendly().isEmpty)
             #expect(harness.outbox.delivered.isEmpty)
@@ -322,7 +338,7 @@ extension Connection.Phase {
             let loserReference = try await harness.reference(BookingKey("\(loser)#2")) { $0.status == .confirmed }
             #expect(winnerReference?.invitee == won.uri && loserReference?.invitee == rebookedInvitee.uri)
             #expect(try harness.store.transaction { $0.reference(BookingKey("\(loser)#1")) }?.status == .notBooked)
-            #expect(Set(harness.webhooks.acceptedInvitees) == [won.uri, rebookedInvitee.uri])
+            #expect(Set(await harness.webhooks.acceptedInvitees(count: 2)) == [won.uri, rebookedInvitee.uri])
         }
     }
 }
