@@ -1,6 +1,7 @@
 import Core
 import Effects
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -27,6 +28,8 @@ public actor EmulatorModel {
     public nonisolated let faultProfile: FaultProfile
     public nonisolated let signingKey: [UInt8]
     nonisolated let deliverySession: URLSession
+    /// Set by `shutdown`: deliveries make no further attempts.
+    nonisolated let stopping = StopFlag()
     let logger: Logger
 
     public private(set) var baseURL: String
@@ -163,10 +166,15 @@ public actor EmulatorModel {
         deliveries = []
     }
 
-    public func shutdown() {
-        for task in deliveryTasks { task.cancel() }
+    /// Stops webhook deliveries: no new attempt starts, and the ones in flight finish (or time out).
+    /// They are not cancelled: cancelling a `URLSession` task on Linux just as its transfer completes
+    /// can deadlock FoundationNetworking and hang the whole process.
+    public func shutdown() async {
+        stopping.stop()
+        let running = deliveryTasks
         deliveryTasks = []
-        deliverySession.invalidateAndCancel()
+        for task in running { await task.value }
+        deliverySession.finishTasksAndInvalidate()
     }
 
     /// Every booking the world holds (for tests and the `/_emulator/state` hook).
@@ -298,4 +306,11 @@ public actor EmulatorModel {
     }
 
     func noteRequest() { requestsServed += 1 }
+}
+
+/// A one-way switch shared with detached delivery tasks.
+final class StopFlag: Sendable {
+    private let stopped = Mutex(false)
+    func stop() { stopped.withLock { $0 = true } }
+    var isStopped: Bool { stopped.withLock { $0 } }
 }

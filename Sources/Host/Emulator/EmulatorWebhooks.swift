@@ -80,8 +80,9 @@ extension EmulatorModel {
                 let body = webhook.body
                 let url = subscription.url
                 let uuid = subscription.uuid
+                let stopping = self.stopping
                 let task = Task.detached { [weak self] in
-                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session)
+                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session, stopping: stopping)
                     await self?.recordDelivery(DeliveryRecord(url: url, event: event, attempts: outcome.attempts, status: outcome.status,
                                                               error: outcome.error, at: EmulatorTime.wallClock()), subscription: uuid)
                 }
@@ -108,13 +109,13 @@ extension EmulatorModel {
         }
     }
 
-    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature,
-                     session: URLSession) async -> (attempts: Int, status: Int?, error: String?) {
+    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature, session: URLSession,
+                     stopping: StopFlag) async -> (attempts: Int, status: Int?, error: String?) {
         guard let target = URL(string: url) else { return (0, nil, "invalid url") }
         var attempts = 0
         var status: Int?
         var failure: String?
-        while attempts < 3, !Task.isCancelled {
+        while attempts < 3, !stopping.isStopped {
             attempts += 1
             var request = URLRequest(url: target)
             request.httpMethod = "POST"
@@ -131,6 +132,7 @@ extension EmulatorModel {
             } catch {
                 failure = (error as? URLError).map { "URLError \($0.code.rawValue)" } ?? "delivery failed"
             }
+            if stopping.isStopped { break }
             try? await Task.sleep(for: .milliseconds(250 * attempts * attempts))
         }
         return (attempts, status, failure)
