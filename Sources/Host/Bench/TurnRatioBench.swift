@@ -10,9 +10,10 @@ enum TurnRatioBench {
     /// simulator models 20–200 ms): the ratio then says what the service adds to a real turn. With 0 the
     /// emulator answers in about a millisecond and the ratio mostly measures HTTP + SQLite against that.
     static func run(host: BenchHost, client: BenchHTTPClient, conversations: Int, calendlyLatencyMs: Int = 0) async throws -> [BenchRow] {
-        if calendlyLatencyMs > 0 {
-            await host.emulator.model.inject(EmulatorFault(path: "/*", count: Int.max, delayMs: calendlyLatencyMs))
+        func injectLatency() async {
+            if calendlyLatencyMs > 0 { await host.emulator.model.inject(EmulatorFault(path: "/*", count: Int.max, delayMs: calendlyLatencyMs)) }
         }
+        await injectLatency()
         let suffix = calendlyLatencyMs > 0 ? "_calendly_\(calendlyLatencyMs)ms" : ""
         let label = calendlyLatencyMs > 0 ? " (Calendly \(calendlyLatencyMs) ms)" : " (emulator as is)"
         let headers = ["Authorization": host.token(.runtime), "Content-Type": "application/json"]
@@ -31,7 +32,10 @@ enum TurnRatioBench {
         }
         for index in 0..<conversations {
             // The emulator's week has 140 intro slots; re-seed it (tokens survive) before they run out.
-            if index > 0, index % 60 == 0 { await host.emulator.model.reset() }
+            if index > 0, index % 60 == 0 {
+                await host.emulator.model.reset()   // clears faults too
+                await injectLatency()
+            }
             let path = "/v1/conversations/bench-turn\(suffix)-\(index)/booking/"
             let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Asia/Jakarta","contact":{"contact.email":"casey\#(suffix).\#(index)@example.com","contact.name":"Casey","contact.company":"Acme"}}"#
             try await turn(path + "offer", offer, expect: "slotsShown")
