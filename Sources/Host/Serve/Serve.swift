@@ -59,30 +59,9 @@ struct Serve: AsyncParsableCommand {
         let resumed = try await assembly.recover()
         if resumed > 0 { logger.notice("resumed conversations that were waiting on Calendly", metadata: ["count": "\(resumed)"]) }
 
-        let retention = Task {
-            while !Task.isCancelled {
-                do {
-                    let report = try await assembly.purge()
-                    logger.info("\(report)")
-                } catch { logger.error("retention run failed", metadata: ["error": "\(error)"]) }
-                try? await Task.sleep(for: .seconds(purgeEvery * 60))
-            }
-        }
-        // Calendly disables a subscription after 24 h of failed deliveries; whatever was missed while it
-        // was gone (or while this process was down) comes back through reconciliation.
-        let subscriptions = Task {
-            while !Task.isCancelled {
-                do { try await assembly.checkSubscriptions() } catch { logger.error("webhook subscription check failed", metadata: ["error": "\(error)"]) }
-                do { try await assembly.reconcile(.all) } catch { logger.error("reconciliation failed", metadata: ["error": "\(error)"]) }
-                try? await Task.sleep(for: .seconds(subscriptionCheckEvery * 60))
-            }
-        }
-        let staleReconciliation = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(reconcileEvery * 60))
-                do { try await assembly.reconcile(.stale) } catch { logger.error("reconciliation failed", metadata: ["error": "\(error)"]) }
-            }
-        }
+        let jobs = BackgroundJobs.start(assembly, logger: logger, schedule: .init(purgeEvery: .minutes(Int64(purgeEvery)),
+                                                                           subscriptionCheckEvery: .minutes(Int64(subscriptionCheckEvery)),
+                                                                           reconcileEvery: .minutes(Int64(reconcileEvery))))
         let banner = self.banner(configuration, assembly, printTokens: (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
         let app = assembly.application { _ in
             // Unbuffered, so a script waiting for the tokens sees them at once.
@@ -91,11 +70,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await app.runService()   // SIGINT/SIGTERM: stop accepting, finish requests in flight, return
         } catch {
-            for task in [retention, subscriptions, staleReconciliation] { task.cancel() }
+            jobs.cancel()
             await assembly.shutdown()
             throw error
         }
-        for task in [retention, subscriptions, staleReconciliation] { task.cancel() }
+        jobs.cancel()
         await assembly.shutdown()
         logger.notice("stopped")
     }

@@ -1,0 +1,49 @@
+import Core
+import Effects
+import Logging
+
+/// What `serve` runs besides requests, each loop on its own schedule, all stopped together. A failed
+/// run is logged and the loop goes on: the next run tries again.
+struct BackgroundJobs {
+    struct Schedule {
+        var purgeEvery: Span
+        var subscriptionCheckEvery: Span
+        var reconcileEvery: Span
+    }
+
+    let tasks: [Task<Void, Never>]
+
+    static func start(_ assembly: HostAssembly, logger: Logger, schedule: Schedule) -> BackgroundJobs {
+        func every(_ span: Span, now first: Bool, _ work: @escaping @Sendable () async throws -> Void, failure: String) -> Task<Void, Never> {
+            Task {
+                var due = first
+                while !Task.isCancelled {
+                    if due {
+                        do { try await work() } catch { logger.error("\(failure)", metadata: ["error": "\(error)"]) }
+                    }
+                    due = true
+                    try? await Task.sleep(for: .milliseconds(span.milliseconds))
+                }
+            }
+        }
+        return BackgroundJobs(tasks: [
+            // Retention (PRD §12): at start and then on schedule.
+            every(schedule.purgeEvery, now: true, {
+                let report = try await assembly.purge()
+                logger.info("\(report)")
+            }, failure: "retention run failed"),
+            // Calendly disables a subscription after 24 h of failed deliveries; whatever was missed while it
+            // was gone (or while this process was down) comes back through a full reconciliation.
+            every(schedule.subscriptionCheckEvery, now: true, {
+                do { try await assembly.checkSubscriptions() } catch { logger.error("webhook subscription check failed", metadata: ["error": "\(error)"]) }
+                try await assembly.reconcile(.all)
+            }, failure: "reconciliation failed"),
+            // Bookings still unconfirmed after `BookingReconciliation.staleAfter` are looked up in between.
+            every(schedule.reconcileEvery, now: false, { try await assembly.reconcile(.stale) }, failure: "reconciliation failed"),
+        ])
+    }
+
+    func cancel() {
+        for task in tasks { task.cancel() }
+    }
+}
