@@ -27,11 +27,15 @@ public enum BookingReconciliation {
     /// when nothing needs a look.
     public static func window(for references: [BookingReference], scope: Scope, now: Instant) -> Window? {
         let starts = references.compactMap { reference -> Instant? in
+            // Half a reschedule seen and the new time never told — even on a reference canceled since: the
+            // other half's webhook was lost. The old booking, at the reference's own start, leads to the new one.
+            if scope == .all, reference.reschedules?.contains(where: { $0.start == nil }) == true { return reference.start }
             switch reference.status {
             case .pending, .created:
                 return scope == .all || reference.recordedAt <= now - staleAfter ? reference.start : nil
             case .confirmed:
-                return scope == .all && reference.start >= now ? reference.start : nil
+                // Where the booking is now: a reschedule moves it, and only its new time can still be canceled.
+                return scope == .all && reference.currentStart >= now ? reference.currentStart : nil
             case .canceled, .notBooked:
                 return nil
             }
@@ -40,10 +44,13 @@ public enum BookingReconciliation {
         return Window(from: first, to: last + .minutes(1))
     }
 
-    /// The notices a Calendly listing stands for, in a stable order, as messages to the references.
+    /// The notices a Calendly listing stands for, as messages to the references, in the order Calendly
+    /// sent them (a booking's `invitee.created` before its `invitee.canceled`): a notice can only find its
+    /// reference once the ones before it have told the reference its invitee (a reply-less booking is
+    /// matched by email only until its first notice; the new half of a reschedule by its old invitee).
     static func notices(_ listing: [InviteeNotice]) -> [Effect] {
-        listing.sorted { ($0.start, $0.invitee.rawValue, $0.kind.rawValue) < ($1.start, $1.invitee.rawValue, $1.kind.rawValue) }
-            .map { .notify(.reconciledNotice($0)) }
+        func order(_ notice: InviteeNotice) -> (Instant, Int, String) { (notice.sentAt, notice.kind == .created ? 0 : 1, notice.invitee.rawValue) }
+        return listing.sorted { order($0) < order($1) }.map { .notify(.reconciledNotice($0)) }
     }
 }
 

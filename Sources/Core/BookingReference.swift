@@ -104,6 +104,8 @@ public struct BookingReference: Codable, Sendable, Hashable {
                     effects.append(.notify(.bookingSeen(reference.conversation, reference.key, notice.asInvitee)))
                     reference.status = .confirmed
                     reference.email = nil
+                    // The old half speaks of our booking itself: its event, as invitee.created would have said.
+                    reference.event = reference.event ?? notice.event
                 }
                 effects += reference.record(half, at: now)
                 state = reference

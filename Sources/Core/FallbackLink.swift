@@ -38,11 +38,13 @@ public enum FallbackLink {
 
     /// Where a verified notice goes: the reference the store matched; else, for an `invitee.created`
     /// that came through a conversation's attributed link, a new "created via fallback" reference;
-    /// else nowhere (the reference reducer then reports the unknown event).
+    /// else nowhere (the reference reducer then reports the unknown event). The new half of a reschedule
+    /// (`old_invitee`) is never a new booking: attributed on its own, it would make a second reference
+    /// (and count) once the original booking's notice is seen — that notice attributes it, this half follows.
     public static func route(_ notice: InviteeNotice, at now: Instant, matched: BookingKey?,
                              offer: (ConversationReference) -> FallbackOffer?) -> (key: BookingKey?, input: BookingReference.Input) {
         if let matched { return (matched, .notice(notice, at: now)) }
-        if notice.kind == .created, let reference = reference(in: notice.tracking), let offer = offer(reference) {
+        if notice.kind == .created, notice.oldInvitee == nil, let reference = reference(in: notice.tracking), let offer = offer(reference) {
             return (bookingKey(offer, invitee: notice.invitee), .bookedViaFallback(offer, notice, at: now))
         }
         return (nil, .notice(notice, at: now))

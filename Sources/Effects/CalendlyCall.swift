@@ -58,8 +58,8 @@ public enum CalendlyReply: Codable, Sendable, Hashable {
     case webhookSubscription(WebhookSubscription)
     case webhookSubscriptions([WebhookSubscription])
     case webhookSubscriptionDeleted
-    /// What Calendly holds now for a reconciliation window, one notice per invitee (`created` for an
-    /// active booking, `canceled` for a canceled one).
+    /// What Calendly holds now for a reconciliation window, as the notices its webhooks carried: per
+    /// invitee an `invitee.created`, and an `invitee.canceled` too when it was canceled.
     case scheduledInvitees([InviteeNotice])
     case failed(CalendlyFailure)
     /// The request may have reached Calendly but no reply came (timeout after send, connection reset,

@@ -86,6 +86,16 @@ struct BookingWorld {
         return effects
     }
 
+    /// A step of the agent's connection (reconciliation runs there); its notices are routed like webhooks'.
+    @discardableResult
+    mutating func connection(_ state: inout Connection, _ input: Connection.Input, sourceLocation: SourceLocation = #_sourceLocation) -> [Effect] {
+        let effects = transcript.connection(&state, input, sourceLocation: sourceLocation)
+        var followUps: [(ConversationID, BookingConversation.Input)] = []
+        route(effects, &followUps)
+        for (target, next) in followUps { send(target, next, sourceLocation: sourceLocation) }
+        return effects
+    }
+
     /// The retention job: every reference, then the failure log and the webhook dedupe ids.
     mutating func retentionSweep() {
         var followUps: [(ConversationID, BookingConversation.Input)] = []

@@ -66,7 +66,7 @@ extension EmulatorModel {
                 .object(["question": .string($0.question), "answer": .string($0.answer), "position": .int($0.position)])
             }),
             "timezone": .string(details.timezone), "event": .string(invitee.eventURI.rawValue),
-            "created_at": .time(booking.createdAt), "updated_at": .time(booking.createdAt),
+            "created_at": .time(booking.createdAt), "updated_at": .time(booking.canceledAt ?? booking.createdAt),
             "tracking": .object(["utm_campaign": .null, "utm_source": booking.tracking?.utmSource.map(JSONValue.string) ?? .null, "utm_medium": .null,
                                  "utm_content": booking.tracking?.utmContent.map(JSONValue.string) ?? .null, "utm_term": .null,
                                  "salesforce_uuid": .null]),
@@ -79,7 +79,7 @@ extension EmulatorModel {
         ])
         if booking.canceled {
             fields.append(JSONValue.Field(key: "cancellation", value: .object([
-                "canceled_by": .string(details.name), "reason": .null, "canceler_type": .string("invitee"), "created_at": .time(booking.createdAt),
+                "canceled_by": .string(details.name), "reason": .null, "canceler_type": .string("invitee"), "created_at": .time(booking.canceledAt ?? booking.createdAt),
             ])))
         }
         return .fields(fields)

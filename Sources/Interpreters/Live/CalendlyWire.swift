@@ -152,6 +152,14 @@ enum CalendlyWire {
             }
         }
 
+        struct Cancellation: Decodable {
+            var createdAt: Instant?
+            enum CodingKeys: String, CodingKey { case createdAt = "created_at" }
+            init(from decoder: Decoder) throws {
+                createdAt = try decoder.container(keyedBy: CodingKeys.self).lenient(Instant.self, .createdAt).value
+            }
+        }
+
         var uri: String
         var email: String
         var event: String
@@ -164,10 +172,11 @@ enum CalendlyWire {
         var tracking: Tracking?
         var createdAt: Instant?
         var updatedAt: Instant?
+        var cancellation: Cancellation?
 
         enum CodingKeys: String, CodingKey {
             case uri, email, event, status, cancelURL = "cancel_url", rescheduleURL = "reschedule_url", rescheduled,
-                 newInvitee = "new_invitee", oldInvitee = "old_invitee", tracking, createdAt = "created_at", updatedAt = "updated_at"
+                 newInvitee = "new_invitee", oldInvitee = "old_invitee", tracking, createdAt = "created_at", updatedAt = "updated_at", cancellation
         }
 
         init(from decoder: Decoder) throws {
@@ -184,6 +193,7 @@ enum CalendlyWire {
             tracking = c.lenient(Tracking.self, .tracking).value
             createdAt = c.lenient(Instant.self, .createdAt).value
             updatedAt = c.lenient(Instant.self, .updatedAt).value
+            cancellation = c.lenient(Cancellation.self, .cancellation).value
         }
 
         func model(start: Instant) -> Effects.Invitee {
@@ -191,16 +201,20 @@ enum CalendlyWire {
                             cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "")
         }
 
-        /// This invitee as the webhook about its current state would have said it (reconciliation).
-        func notice(eventType: CalendlyURI, start: Instant) -> InviteeNotice {
-            let canceled = status == "canceled"
-            let kind: InviteeNotice.Kind = canceled ? .canceled : .created
-            let sentAt = (canceled ? updatedAt : createdAt) ?? createdAt ?? start
-            return InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(uri)"), invitee: CalendlyURI(uri), event: CalendlyURI(event),
-                                 eventType: eventType, email: email, start: start, cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "",
-                                 rescheduled: canceled && (rescheduled ?? false), sentAt: sentAt,
-                                 newInvitee: canceled ? newInvitee.map(CalendlyURI.init) : nil, oldInvitee: canceled ? nil : oldInvitee.map(CalendlyURI.init),
-                                 tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
+        /// This invitee as the webhooks about it said it (reconciliation): `invitee.created`, then
+        /// `invitee.canceled` when it was canceled (at the cancellation's time).
+        func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
+            func notice(_ kind: InviteeNotice.Kind, sentAt: Instant) -> InviteeNotice {
+                InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(uri)"), invitee: CalendlyURI(uri), event: CalendlyURI(event),
+                              eventType: eventType, email: email, start: start, cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "",
+                              rescheduled: kind == .canceled && (rescheduled ?? false), sentAt: sentAt,
+                              newInvitee: kind == .canceled ? newInvitee.map(CalendlyURI.init) : nil,
+                              oldInvitee: kind == .created ? oldInvitee.map(CalendlyURI.init) : nil,
+                              tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
+            }
+            let created = notice(.created, sentAt: createdAt ?? start)
+            guard status == "canceled" else { return [created] }
+            return [created, notice(.canceled, sentAt: cancellation?.createdAt ?? updatedAt ?? createdAt ?? start)]
         }
     }
 

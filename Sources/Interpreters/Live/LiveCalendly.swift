@@ -170,11 +170,10 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         return items
     }
 
-    /// Reconciliation after a lost booking reply: the user's active events around `start` with this
-    /// invitee, then that event's invitees. Calendly's min/max bounds are "after"/"prior to", so the
-    /// window is widened by a minute each side and the exact start is matched here.
     /// Reconciliation: every scheduled event of `user` starting in [from, to) — active and canceled —
-    /// and every invitee of each, page by page (up to `maxPages` per listing).
+    /// and every invitee of each, page by page (up to `maxPages` per listing), as the notices their
+    /// webhooks carried. An invitee rescheduled out of the window is followed to its `new_invitee`, so a
+    /// reschedule seen only here is complete (new time and URIs).
     func listScheduledInvitees(_ reference: TokenReference, user: CalendlyURI, from: Instant, to: Instant,
                                _ deadline: Deadline) async throws(CallError) -> [InviteeNotice] {
         var notices: [InviteeNotice] = []
@@ -193,20 +192,53 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
                     if let inviteesToken { inviteeQuery.append(("page_token", inviteesToken)) }
                     let invitees = try await api(.get, "/scheduled_events/\(uuid)/invitees", query: inviteeQuery, token: reference, deadline)
                     let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees)
-                    notices += list.collection.map { $0.notice(eventType: eventType, start: event.startTime) }
+                    notices += list.collection.flatMap { $0.notices(eventType: eventType, start: event.startTime) }
                     let next = list.pagination?.nextPageToken ?? list.pagination?.nextPage.flatMap(Self.pageToken(in:))
                     guard let next, !next.isEmpty, next != inviteesToken else { break }
                     inviteesToken = next
                 }
             }
             let next = page.pagination?.nextPageToken ?? page.pagination?.nextPage.flatMap(Self.pageToken(in:))
-            guard let next, !next.isEmpty, next != eventsToken else { return notices }
+            guard let next, !next.isEmpty, next != eventsToken else { return try await followingReschedules(notices, reference, deadline) }
             eventsToken = next
         }
         logger.warning("scheduled event listing stopped at the page cap", metadata: ["pages": "\(configuration.maxPages)"])
+        return try await followingReschedules(notices, reference, deadline)
+    }
+
+    /// Adds the invitees that listed ones were rescheduled to outside the window (`GET` the invitee and
+    /// its event), chain by chain, up to `maxPages` look-ups.
+    func followingReschedules(_ listed: [InviteeNotice], _ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> [InviteeNotice] {
+        var notices = listed
+        var seen = Set(listed.map(\.invitee))
+        var index = 0
+        var lookups = 0
+        while index < notices.count, lookups < max(1, configuration.maxPages) {
+            defer { index += 1 }
+            guard let moved = notices[index].newInvitee, !seen.contains(moved) else { continue }
+            seen.insert(moved)
+            lookups += 1
+            let segments = moved.rawValue.split(separator: "/").map(String.init)
+            guard let at = segments.lastIndex(of: "scheduled_events"), at + 3 < segments.count, segments[at + 2] == "invitees" else { continue }
+            let eventID = try Self.lastSegment(of: CalendlyURI(segments[at + 1]))
+            let inviteeID = try Self.lastSegment(of: CalendlyURI(segments[at + 3]))
+            do throws(CallError) {
+                let event = try decode(CalendlyWire.Resource<CalendlyWire.ScheduledEvent>.self,
+                                       try await api(.get, "/scheduled_events/\(eventID)", token: reference, deadline)).resource
+                let invitee = try decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self,
+                                         try await api(.get, "/scheduled_events/\(eventID)/invitees/\(inviteeID)", token: reference, deadline)).resource
+                notices += invitee.notices(eventType: CalendlyURI(event.eventType ?? ""), start: event.startTime)
+            } catch {
+                // Gone (or not this user's to read): the window's own notices still stand.
+                guard case .failed(.notFound) = error else { throw error }
+            }
+        }
         return notices
     }
 
+    /// Reconciliation after a lost booking reply: the user's active events around `start` with this
+    /// invitee, then that event's invitees. Calendly's min/max bounds are "after"/"prior to", so the
+    /// window is widened by a minute each side and the exact start is matched here.
     func findInvitee(_ reference: TokenReference, eventType: CalendlyURI, email: String, start: Instant,
                      _ deadline: Deadline) async throws(CallError) -> Invitee? {
         let owner = try await heldTokens(reference).owner

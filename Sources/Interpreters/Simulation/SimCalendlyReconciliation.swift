@@ -2,17 +2,34 @@ import Effects
 
 extension SimCalendly {
     /// `GET /scheduled_events` (+ invitees) for a start-time window, as reconciliation reads it: every
-    /// booking, active or canceled, as the notice its latest webhook carried. One host, so no user filter.
+    /// booking, active or canceled, as the notices its webhooks carried (`invitee.created`, then
+    /// `invitee.canceled` when it was canceled). A booking moved out of the window is followed to its
+    /// new time (`new_invitee`), so a reschedule seen only here is complete. One host, so no user filter.
     public func scheduledInvitees(from: Instant, to: Instant) -> [InviteeNotice] {
-        bookings.filter { $0.invitee.start >= from && $0.invitee.start < to }.map { booking in
-            let kind: InviteeNotice.Kind = booking.canceled ? .canceled : .created
-            let invitee = booking.invitee
-            return InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(invitee.uri)"), invitee: invitee.uri, event: invitee.eventURI,
-                                 eventType: booking.eventType, email: invitee.email, start: invitee.start, cancelURL: invitee.cancelURL,
-                                 rescheduleURL: invitee.rescheduleURL, rescheduled: booking.canceled && booking.rescheduledTo != nil,
-                                 sentAt: booking.canceled ? booking.canceledAt ?? booking.createdAt : booking.createdAt,
-                                 newInvitee: booking.canceled ? booking.rescheduledTo : nil, oldInvitee: booking.canceled ? nil : booking.rescheduledFrom,
-                                 tracking: booking.tracking)
+        var listed = bookings.filter { $0.invitee.start >= from && $0.invitee.start < to }
+        var seen = Set(listed.map(\.invitee.uri))
+        var index = 0
+        while index < listed.count {
+            if let next = listed[index].rescheduledTo, !seen.contains(next), let moved = booking(of: next) {
+                listed.append(moved)
+                seen.insert(next)
+            }
+            index += 1
         }
+        return listed.flatMap(Self.notices)
+    }
+
+    static func notices(_ booking: Booking) -> [InviteeNotice] {
+        let invitee = booking.invitee
+        func notice(_ kind: InviteeNotice.Kind, sentAt: Instant) -> InviteeNotice {
+            InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(invitee.uri)"), invitee: invitee.uri, event: invitee.eventURI,
+                          eventType: booking.eventType, email: invitee.email, start: invitee.start, cancelURL: invitee.cancelURL,
+                          rescheduleURL: invitee.rescheduleURL, rescheduled: kind == .canceled && booking.rescheduledTo != nil, sentAt: sentAt,
+                          newInvitee: kind == .canceled ? booking.rescheduledTo : nil, oldInvitee: kind == .created ? booking.rescheduledFrom : nil,
+                          tracking: booking.tracking)
+        }
+        let created = notice(.created, sentAt: booking.createdAt)
+        guard booking.canceled else { return [created] }
+        return [created, notice(.canceled, sentAt: booking.canceledAt ?? booking.createdAt)]
     }
 }
