@@ -17,31 +17,54 @@ public enum BookingReconciliation {
         case all
     }
 
+    /// How far ahead a customer may book through a handed-out link (Calendly's default booking horizon).
+    public static let linkHorizon = Span.days(60)
+
     public struct Window: Codable, Sendable, Hashable {
         public var from: Instant
         /// Exclusive.
         public var to: Instant
+        /// Only events of these types matter (each event's invitees cost a request); nil: every type.
+        public var eventTypes: [CalendlyURI]?
+
+        public init(from: Instant, to: Instant, eventTypes: [CalendlyURI]? = nil) {
+            self.from = from; self.to = to; self.eventTypes = eventTypes
+        }
     }
 
     /// The start-time window to ask Calendly about (its scheduled events filter by start time), or nil
-    /// when nothing needs a look.
-    public static func window(for references: [BookingReference], scope: Scope, now: Instant) -> Window? {
-        let starts = references.compactMap { reference -> Instant? in
-            // Half a reschedule seen and the new time never told — even on a reference canceled since: the
-            // other half's webhook was lost. The old booking, at the reference's own start, leads to the new one.
-            if scope == .all, reference.reschedules?.contains(where: { $0.start == nil }) == true { return reference.start }
-            switch reference.status {
-            case .pending, .created:
-                return scope == .all || reference.recordedAt <= now - staleAfter ? reference.start : nil
-            case .confirmed:
-                // Where the booking is now: a reschedule moves it, and only its new time can still be canceled.
-                return scope == .all && reference.currentStart >= now ? reference.currentStart : nil
-            case .canceled, .notBooked:
-                return nil
-            }
+    /// when nothing needs a look. `linkEventTypes` are the event types of static links handed out
+    /// recently: with scope `.all`, bookings made through them (any time up to `linkHorizon` ahead) are
+    /// looked for too, so a lost `invitee.created` still comes back attributed.
+    public static func window(for references: [BookingReference], linkEventTypes: [CalendlyURI] = [], scope: Scope, now: Instant) -> Window? {
+        var types = Set<CalendlyURI>()
+        var starts = references.compactMap { reference -> Instant? in
+            let start = relevantStart(reference, scope: scope, now: now)
+            if start != nil { types.insert(reference.eventType) }
+            return start
+        }
+        if scope == .all, !linkEventTypes.isEmpty {
+            starts += [now, now + linkHorizon]
+            types.formUnion(linkEventTypes)
         }
         guard let first = starts.min(), let last = starts.max() else { return nil }
-        return Window(from: first, to: last + .minutes(1))
+        return Window(from: first, to: last + .minutes(1), eventTypes: types.sorted())
+    }
+
+    /// The start at which Calendly should be asked about `reference`, or nil when it cannot be out of date.
+    static func relevantStart(_ reference: BookingReference, scope: Scope, now: Instant) -> Instant? {
+        // Half a reschedule seen and the new time never told — even on a reference canceled since: the
+        // other half's webhook was lost. The old booking, at the reference's own start, leads to the new one.
+        if scope == .all, reference.reschedules?.contains(where: { $0.start == nil }) == true { return reference.start }
+        switch reference.status {
+        case .pending, .created:
+            return scope == .all || reference.recordedAt <= now - staleAfter ? reference.start : nil
+        case .confirmed:
+            // Where the booking is now: a reschedule moves it, and only its new time can still be canceled.
+            return scope == .all && reference.currentStart >= now ? reference.currentStart : nil
+        case .canceled, .notBooked:
+            return nil
+        }
     }
 
     /// The notices a Calendly listing stands for, as messages to the references, in the order Calendly
@@ -66,7 +89,8 @@ extension Connection {
         guard let account, !account.planInsufficient else { return [] }
         let request = nextRequest()
         reconciling = ReconciliationRun(request: request, window: window)
-        return [.calendly(request, .listScheduledInvitees(account.token, user: account.user, from: window.from, to: window.to))]
+        return [.calendly(request, .listScheduledInvitees(account.token, user: account.user, from: window.from, to: window.to,
+                                                                eventTypes: window.eventTypes))]
     }
 
     mutating func reconciliationReplied(_ run: ReconciliationRun, _ reply: CalendlyReply) -> [Effect] {

@@ -21,7 +21,8 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     case deleteWebhookSubscription(TokenReference, CalendlyURI)
     /// Reconciliation after a webhook gap: `user`'s scheduled events starting in [from, to), active and
     /// canceled, with their invitees — answered as the notices Calendly's webhooks would have carried.
-    case listScheduledInvitees(TokenReference, user: CalendlyURI, from: Instant, to: Instant)
+    /// `eventTypes` narrows the events whose invitees are read (nil: all of them).
+    case listScheduledInvitees(TokenReference, user: CalendlyURI, from: Instant, to: Instant, eventTypes: [CalendlyURI]? = nil)
 
     /// The latency budget of PRD §6 for this call; the interpreter times out after it.
     public var budget: Span {

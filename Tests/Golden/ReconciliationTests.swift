@@ -47,7 +47,7 @@ import Testing
                           outputs: [window.map(GoldenJSON.encode) ?? "nil"], window == nil ? "nothing to look at" : "ask Calendly")
         guard let window else { return nil }
         let asked = w.connection(&connection, .reconcileDue(window, at: w.now), sourceLocation: sourceLocation)
-        #expect(F.calls(asked) == [.listScheduledInvitees(F.token, user: F.user, from: window.from, to: window.to)], sourceLocation: sourceLocation)
+        #expect(F.calls(asked) == [.listScheduledInvitees(F.token, user: F.user, from: window.from, to: window.to, eventTypes: window.eventTypes)], sourceLocation: sourceLocation)
         guard let request = F.requestID(asked) else { return nil }
         return w.connection(&connection, .calendlyReplied(request, answer(window), at: w.now), sourceLocation: sourceLocation)
     }

@@ -49,6 +49,12 @@ import Testing
             #expect(Set(notices.map(\.invitee)) == [moved.uri, movedTo.uri, canceled.uri, linked.uri, stranger.uri], "only the window (and where it led)")
             #expect(notice(.created, later) == nil)
             #expect(notices.allSatisfy { $0.eventType == harness.eventType("ET-INTRO") })
+            // Narrowed to other event types, the same window reads no invitees at all (each costs a request).
+            let before = await harness.model.requestsServed
+            let narrowed = await harness.calendly.perform(.listScheduledInvitees(token, user: harness.host, from: s[0], to: s[4],
+                                                                                eventTypes: [harness.eventType("ET-QUICK")]))
+            #expect(narrowed == .scheduledInvitees([]))
+            #expect(await harness.model.requestsServed - before == 2, "the two listing pages, no invitee reads")
 
             let movedAway = try #require(notice(.canceled, moved))
             #expect(movedAway.rescheduled && movedAway.newInvitee == movedTo.uri && movedAway.start == s[0])

@@ -110,18 +110,13 @@ import Testing
     }
 
     /// Chat bookings (fate, reply received), bookings made elsewhere in Calendly (fate) and bookings made
-    /// through the conversation's attributed link (fate). Chat booking j starts on 26 Nov at 01:00 + 30 min·j;
-    /// a reschedule moves a booking a day or two later, outside every reference's own time. The first chat
-    /// booking is kept, and the others share its start (on event types of their own), so they always lie
-    /// in the window: reconciliation reads the references' window, and a booking made elsewhere at a time
-    /// no reference is about is outside what it can see (a link booking there is attributed by its webhook).
+    /// through the conversation's attributed link (fate), all of the action's event type. Booking j starts on
+    /// 26 Nov at 01:00 + 30 min·j; a reschedule moves a booking a day or two later, outside every reference's
+    /// own time. The first chat booking is kept. The handed-out link widens the window over the link horizon
+    /// (`BookingReconciliation.linkHorizon`), so link and foreign bookings are read back too.
     static func scenario(chat: [(Int, Int)], foreign: [Int], linked: [Int]) -> Scenario {
         var calendly = SimCalendly()
         calendly.addEventType(eventType)
-        for j in 0..<(chat.count + foreign.count + linked.count) {
-            calendly.addEventType(EventType(uri: CalendlyURI("https://api.calendly.com/event_types/ET-X\(j)"), name: "Other \(j)",
-                                            schedulingURL: "https://calendly.com/x/other-\(j)"))
-        }
         var intents: [BookingIntent] = [], replies: [(BookingKey, Invitee)] = [], foreignInvitees = Set<CalendlyURI>()
         let offer = FallbackOffer(reference: attribution, agent: agent, conversation: "conv-link", eventType: eventType.uri, offeredAt: bookedAt)
         var made: [(Invitee, Fate)] = []
@@ -129,10 +124,12 @@ import Testing
             + foreign.map { (1, $0, false) } + linked.map { (2, $0, false) }
         for (j, plan) in plans.enumerated() {
             let (origin, fate, replied) = plan
-            let start = Instant(iso8601: "2026-11-26T01:00:00Z")! + .minutes(30 * Int64(origin == 0 ? j : 0))
+            // Every booking on the action's event type (a link books that type; a foreign booking there is
+            // read back too and must be ignored), each at its own time.
+            let start = Instant(iso8601: "2026-11-26T01:00:00Z")! + .minutes(30 * Int64(j))
             let at = bookedAt + .minutes(Int64(j))
             let email = origin == 1 ? "someone\(j)@example.org" : "guest\(j)@example.com"
-            let type = origin == 0 ? eventType.uri : CalendlyURI("https://api.calendly.com/event_types/ET-X\(j)")
+            let type = eventType.uri
             let request = InviteeRequest(eventType: type, start: start, email: email, name: nil, timeZone: "UTC")
             let key = BookingKey("conv-\(j)#1")
             if origin == 0 {
@@ -198,13 +195,15 @@ import Testing
     /// connection's call answered by Calendly, the reply's notices committed. Nil when no window.
     static func reconcile(_ connection: inout Connection, _ calendly: SimCalendly, _ store: inout InMemoryStore) -> LocalEffects.Outcome? {
         let open = store.references.values.sorted { $0.key < $1.key }
-        guard let window = BookingReconciliation.window(for: open, scope: .all, now: later) else { return nil }
+        // As the runtime does: the event types of handed-out links widen the look to link bookings.
+        let linkTypes = Set(store.fallbackOffers.values.map(\.eventType)).sorted()
+        guard let window = BookingReconciliation.window(for: open, linkEventTypes: linkTypes, scope: .all, now: later) else { return nil }
         let asked = Connection.reduce(&connection, .reconcileDue(window, at: later))
-        guard let request = requestID(asked), case .calendly(_, .listScheduledInvitees(_, _, let from, let to))? = asked.first else {
+        guard let request = requestID(asked), case .calendly(_, .listScheduledInvitees(_, _, let from, let to, let eventTypes))? = asked.first else {
             Issue.record("no listing asked for: \(asked)")
             return nil
         }
-        let reply = Connection.reduce(&connection, .calendlyReplied(request, .scheduledInvitees(calendly.scheduledInvitees(from: from, to: to)), at: later))
+        let reply = Connection.reduce(&connection, .calendlyReplied(request, .scheduledInvitees(calendly.scheduledInvitees(from: from, to: to, eventTypes: eventTypes)), at: later))
         return store.commit(reply, at: later)
     }
 

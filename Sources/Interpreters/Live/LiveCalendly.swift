@@ -118,8 +118,8 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             return .inviteeCreated(try decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self, response).resource.model(start: request.start))
         case .findInvitee(let reference, let eventType, let email, let start):
             return .inviteeFound(try await findInvitee(reference, eventType: eventType, email: email, start: start, deadline))
-        case .listScheduledInvitees(let reference, let user, let from, let to):
-            return .scheduledInvitees(try await listScheduledInvitees(reference, user: user, from: from, to: to, deadline))
+        case .listScheduledInvitees(let reference, let user, let from, let to, let eventTypes):
+            return .scheduledInvitees(try await listScheduledInvitees(reference, user: user, from: from, to: to, eventTypes: eventTypes, deadline))
         case .createWebhookSubscription(let reference, let organization, let url, let events):
             let body = try Self.json(CalendlyWire.WebhookSubscriptionBody(url: url, events: events, organization: organization.rawValue))
             let response = try await api(.post, "/webhook_subscriptions", body: body, token: reference, deadline)
@@ -174,7 +174,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
     /// and every invitee of each, page by page (up to `maxPages` per listing), as the notices their
     /// webhooks carried. An invitee rescheduled out of the window is followed to its `new_invitee`, so a
     /// reschedule seen only here is complete (new time and URIs).
-    func listScheduledInvitees(_ reference: TokenReference, user: CalendlyURI, from: Instant, to: Instant,
+    func listScheduledInvitees(_ reference: TokenReference, user: CalendlyURI, from: Instant, to: Instant, eventTypes: [CalendlyURI]? = nil,
                                _ deadline: Deadline) async throws(CallError) -> [InviteeNotice] {
         var notices: [InviteeNotice] = []
         var eventsToken: String?
@@ -183,7 +183,8 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             if let eventsToken { query.append(("page_token", eventsToken)) }
             let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
             let page = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response)
-            for event in page.collection {
+            // Each event's invitees cost a request: only the event types the run is about.
+            for event in page.collection where eventTypes.map({ $0.contains(CalendlyURI(event.eventType ?? "")) }) ?? true {
                 let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
                 let eventType = CalendlyURI(event.eventType ?? "")
                 var inviteesToken: String?

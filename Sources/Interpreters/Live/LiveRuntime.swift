@@ -254,8 +254,10 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     @discardableResult
     public func reconcile(agent: AgentID, scope: BookingReconciliation.Scope) async throws -> BookingReconciliation.Window? {
         let at = now()
-        let references = try store.transaction { tx in try tx.openReferences(agent: agent) }
-        guard let window = BookingReconciliation.window(for: references, scope: scope, now: at) else { return nil }
+        let (references, linkTypes) = try store.transaction { tx in
+            (try tx.openReferences(agent: agent), try tx.fallbackEventTypes(agent: agent, since: at - FallbackLink.offerLifetime))
+        }
+        guard let window = BookingReconciliation.window(for: references, linkEventTypes: linkTypes, scope: scope, now: at) else { return nil }
         _ = try await connection(agent, .reconcileDue(window, at: at))
         return window
     }

@@ -18,6 +18,9 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var syncedCommits = 0
 
         public mutating func requireSyncedCommit() { syncedCommits += 1 }
+        public mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI] {
+            Set(durable.fallbackOffers.values.filter { $0.agent == agent && $0.offeredAt >= since }.map(\.eventType)).sorted()
+        }
         public mutating func openReferences(agent: AgentID) throws -> [BookingReference] {
             durable.references.values.filter { reference in
                 guard reference.agent == agent else { return false }

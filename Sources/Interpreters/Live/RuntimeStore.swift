@@ -22,6 +22,8 @@ public protocol AggregateTransaction: DurableState {
     /// The agent's references that Calendly could still change (pending, created, confirmed), by key —
     /// what reconciliation looks at.
     mutating func openReferences(agent: AgentID) throws -> [BookingReference]
+    /// The event types of static links handed out by the agent since `since` (sorted, distinct).
+    mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI]
     /// This step must survive power loss, not only a crash, before its effects run.
     mutating func requireSyncedCommit()
 }

@@ -60,6 +60,13 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
+    public mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI] {
+        try checked {
+            try db.rows("SELECT DISTINCT event_type FROM fallback_offers WHERE agent = ? AND offered_at_ms >= ?",
+                        [.text(agent.rawValue), .integer(since.millisecondsSince1970)]) { CalendlyURI($0.text(0) ?? "") }.sorted()
+        }
+    }
+
     public mutating func reference(_ key: BookingKey) -> BookingReference? {
         attempt(nil) {
             try db.row("SELECT key, state FROM booking_references WHERE key = ?", [.text(key.rawValue)], readReference)

@@ -72,8 +72,8 @@ public final class SimCalendlyPerformer: CalendlyPerformer, Sendable {
                 }
             case .findInvitee(_, let eventType, let email, let start):
                 return .inviteeFound(state.calendly.findInvitee(eventType: eventType, email: email, start: start))
-            case .listScheduledInvitees(_, _, let from, let to):
-                return .scheduledInvitees(state.calendly.scheduledInvitees(from: from, to: to))
+            case .listScheduledInvitees(_, _, let from, let to, let eventTypes):
+                return .scheduledInvitees(state.calendly.scheduledInvitees(from: from, to: to, eventTypes: eventTypes))
             case .createWebhookSubscription(_, let organization, let url, let events):
                 switch state.calendly.createWebhookSubscription(url: url, events: events, organization: organization) {
                 case .success(let subscription): return .webhookSubscription(subscription)

@@ -5,8 +5,8 @@ extension SimCalendly {
     /// booking, active or canceled, as the notices its webhooks carried (`invitee.created`, then
     /// `invitee.canceled` when it was canceled). A booking moved out of the window is followed to its
     /// new time (`new_invitee`), so a reschedule seen only here is complete. One host, so no user filter.
-    public func scheduledInvitees(from: Instant, to: Instant) -> [InviteeNotice] {
-        var listed = bookings.filter { $0.invitee.start >= from && $0.invitee.start < to }
+    public func scheduledInvitees(from: Instant, to: Instant, eventTypes: [CalendlyURI]? = nil) -> [InviteeNotice] {
+        var listed = bookings.filter { $0.invitee.start >= from && $0.invitee.start < to && eventTypes.map($0.eventType.isIn) ?? true }
         var seen = Set(listed.map(\.invitee.uri))
         var index = 0
         while index < listed.count {
@@ -32,4 +32,8 @@ extension SimCalendly {
         guard booking.canceled else { return [created] }
         return [created, notice(.canceled, sentAt: booking.canceledAt ?? booking.createdAt)]
     }
+}
+
+private extension CalendlyURI {
+    func isIn(_ list: [CalendlyURI]) -> Bool { list.contains(self) }
 }

@@ -263,9 +263,9 @@ public final class SimulatedWorld {
             if tookTooLong { return (delay, .failed(.unreachable)) }
             summary.reconciled += 1
             return (delay, .inviteeFound(calendly.findInvitee(eventType: eventType, email: email, start: start)))
-        case .listScheduledInvitees(_, _, let from, let to):
+        case .listScheduledInvitees(_, _, let from, let to, let eventTypes):
             if tookTooLong { return (delay, .failed(.unreachable)) }
-            return (delay, .scheduledInvitees(calendly.scheduledInvitees(from: from, to: to)))
+            return (delay, .scheduledInvitees(calendly.scheduledInvitees(from: from, to: to, eventTypes: eventTypes)))
         case .exchangeCode, .currentUser, .refreshToken, .revokeToken, .listEventTypes, .getEventType, .createWebhookSubscription,
              .listWebhookSubscriptions, .deleteWebhookSubscription:
             return (delay, .failed(.notFound))

@@ -78,7 +78,8 @@ extension CalendlyCall {
         case .createWebhookSubscription(_, _, let url, _): return "createWebhookSubscription(\(url))"
         case .listWebhookSubscriptions: return "listWebhookSubscriptions"
         case .deleteWebhookSubscription(_, let uri): return "deleteWebhookSubscription(\(uri))"
-        case .listScheduledInvitees(_, _, let from, let to): return "listScheduledInvitees(\(from) \(to))"
+        case .listScheduledInvitees(_, _, let from, let to, let eventTypes):
+            return "listScheduledInvitees(\(from) \(to)\(eventTypes.map { " \($0.count) types" } ?? ""))"
         }
     }
 }
