@@ -13,7 +13,13 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-        var records = try Replayer.parse(String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        var records = try Replayer.parse(text)
+        if let header = Replayer.header(of: text), header.reducerVersion != Redaction.reducerVersion {
+            // Not an error: replaying an old incident with a changed core is the point of --diff.
+            FileHandle.standardError.write(Data(("note: recorded with reducer version \(header.reducerVersion); this build's is \(Redaction.reducerVersion)"
+                + " — a divergence may be an intended change\n").utf8))
+        }
         if let until { records = Array(records.prefix(max(0, until))) }
         let steps = try Replayer.replay(records)
         if json {

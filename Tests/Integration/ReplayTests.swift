@@ -52,4 +52,12 @@ import Testing
         let header = #"{"format":"calendly-action-journal","version":99,"reducerVersion":1,"exportedAt":"2026-11-25T00:00:00Z"}"#
         #expect(throws: Replayer.Failure.unsupportedVersion(99)) { try Replayer.parse(header + "\n") }
     }
+
+    /// The header says which reducer recorded the journal, so `replay` can say a divergence may be intended.
+    @Test func theHeaderTellsTheRecordingReducerVersion() {
+        let old = #"{"format":"calendly-action-journal","version":1,"reducerVersion":1,"exportedAt":"2026-11-25T00:00:00Z"}"#
+        #expect(Replayer.header(of: old + "\n")?.reducerVersion == 1)
+        #expect(Replayer.header(of: #"{"format":"something-else","version":1,"reducerVersion":1,"exportedAt":"2026-11-25T00:00:00Z"}"#) == nil)
+        #expect(Replayer.header(of: "") == nil)
+    }
 }

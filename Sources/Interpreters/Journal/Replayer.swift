@@ -48,6 +48,13 @@ public enum Replayer {
         return records
     }
 
+    /// The export's header (absent in a hand-made journal): says which reducer version recorded it.
+    public static func header(of text: String) -> JournalHeader? {
+        guard let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first,
+              let header = try? JSONDecoder().decode(JournalHeader.self, from: Data(first.utf8)), header.format == JournalRecord.format else { return nil }
+        return header
+    }
+
     public static func replay(_ records: [JournalRecord]) throws -> [Step] {
         var conversations: [String: BookingConversation] = [:]
         var connections: [String: Connection] = [:]
