@@ -1,5 +1,6 @@
 @testable import Core
 import Effects
+import Foundation
 import Interpreters
 import Testing
 
@@ -116,5 +117,45 @@ import Testing
         #expect(F.events(confirmed).map(\.name) == ["calendly_booking_created"])
         #expect(w.conversation("conv-c3").phase == .confirmed(booked))
         w.transcript.verify()
+    }
+}
+
+/// Conversations stored before attempts carried `requestedAt` still decode; for them any cancellation the
+/// lookup finds counts as of their own booking (the safe side: never book again).
+@Suite struct CanceledBeforeConfirmationStoredStateTests {
+    typealias F = Fixtures
+
+    @Test func anAttemptStoredWithoutRequestedAtTakesAnyCancellationAsItsOwn() throws {
+        var conversation = BookingConversation(id: "conv-old")
+        let now = Instant(iso8601: "2026-11-25T02:00:00Z")!
+        _ = BookingConversation.reduce(&conversation, .triggerMet(F.trigger(F.setup(), channel: .text, zone: F.customerZone), at: now))
+        guard case .checkingAvailability(let fetch) = conversation.phase else { Issue.record("not fetching"); return }
+        _ = BookingConversation.reduce(&conversation, .calendlyReplied(fetch, .availableTimes(F.slots(3)), at: now))
+        _ = BookingConversation.reduce(&conversation, .customerReplied("1", at: now))
+        guard case .booking(let attempt) = conversation.phase else { Issue.record("not booking"); return }
+        #expect(attempt.requestedAt == now)
+
+        // As an older build stored it: the same state without the field.
+        let stored = try JSONSerialization.jsonObject(with: JSONEncoder().encode(conversation))
+        let withoutField = try JSONSerialization.data(withJSONObject: Self.removing("requestedAt", from: stored))
+        var old = try JSONDecoder().decode(BookingConversation.self, from: withoutField)
+        guard case .booking(let oldAttempt) = old.phase else { Issue.record("not booking after decoding"); return }
+        #expect(oldAttempt.requestedAt == nil)
+
+        let lookup = BookingConversation.reduce(&old, .calendlyReplied(oldAttempt.request, .outcomeUnknown, at: now + .seconds(5)))
+        guard case .reconciling(_, let request?) = old.phase else { Issue.record("not looking up: \(lookup)"); return }
+        var canceledLongAgo = F.invitee("old", start: oldAttempt.slot.start, email: oldAttempt.email)
+        canceledLongAgo.canceledAt = now - .days(1)
+        let ended = BookingConversation.reduce(&old, .calendlyReplied(request, .inviteeFound(canceledLongAgo), at: now + .seconds(6)))
+        #expect(F.calls(ended).isEmpty)
+        #expect(old.phase == .staticLink(reason: BookingConversation.canceledBeforeConfirmation))
+    }
+
+    static func removing(_ key: String, from value: Any) -> Any {
+        if let object = value as? [String: Any] {
+            return object.filter { $0.key != key }.mapValues { removing(key, from: $0) }
+        }
+        if let array = value as? [Any] { return array.map { removing(key, from: $0) } }
+        return value
     }
 }
