@@ -7,6 +7,7 @@ import Effects
 ///                            ▼                              └──── conflict (re-offer) ◀─────────┤
 ///                        staticLink ◀──────────── booking error ────────────────────────────────┤
 ///                                                 outcome unknown ─▶ reconciling ─found─▶ confirmed
+///                                                                                  └─found canceled─▶ staticLink
 ///
 /// Exactly-once (DESIGN §5): an intent is stored before `createInvitee`; a reply that may have been
 /// lost (timeout, 5xx, crash) is reconciled by looking the booking up before any retry.
@@ -20,6 +21,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     /// Sends of one booking key: the first, plus one retry after a lookup proved nothing was booked.
     public static let maxSendsPerKey = 2
     public static let reconcileBackoffCap = Span.minutes(5)
+    /// The failure reason when the lookup after a lost reply finds our booking already canceled.
+    public static let canceledBeforeConfirmation = "canceled_before_confirmation"
 
     public struct Attempt: Codable, Sendable, Hashable {
         public var key: BookingKey
@@ -27,6 +30,9 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         public var email: String
         public var request: RequestID
         public var sends: Int
+        /// When the booking was first asked for: a canceled booking the lookup finds is ours only if it was
+        /// canceled after this. Nil on attempts stored before it existed (then any cancellation counts as ours).
+        public var requestedAt: Instant?
     }
 
     public enum Phase: Codable, Sendable, Hashable {
@@ -273,7 +279,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         toldStillConfirming = false
         let key = BookingKey("\(id)#\(attempts)")
         let request = nextRequest()
-        let attempt = Attempt(key: key, slot: slot, email: email, request: request, sends: 1)
+        let attempt = Attempt(key: key, slot: slot, email: email, request: request, sends: 1, requestedAt: now)
         phase = .booking(attempt)
         let intent = BookingIntent(key: key, agent: setup.agent, conversation: id, eventType: setup.eventType.uri, start: slot.start, email: email, recordedAt: now)
         return [.store(.recordIntent(intent)), .calendly(request, .createInvitee(setup.token, key: key, inviteeRequest(attempt)))]
@@ -307,16 +313,12 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     mutating func lookupReplied(_ attempt: Attempt, _ reply: CalendlyReply, _ now: Instant) -> [Effect] {
         switch reply {
         case .inviteeFound(let found?):
-            return confirm(found, attempt, now)
+            guard let canceledAt = found.canceledAt else { return confirm(found, attempt, now) }
+            // Canceled before we asked: an earlier booking of this customer at this time, not ours.
+            if let requestedAt = attempt.requestedAt, canceledAt < requestedAt { return notFound(attempt, now) }
+            return canceledBeforeConfirmation(found, attempt, now)
         case .inviteeFound(nil):
-            lookups = 0
-            guard attempt.sends < BookingConversation.maxSendsPerKey else { return abandon(attempt, "booking_not_confirmed", now) }
-            // Proven not booked: the same key may be sent again.
-            var retry = attempt
-            retry.sends += 1
-            retry.request = nextRequest()
-            phase = .booking(retry)
-            return [.calendly(retry.request, .createInvitee(setup?.token ?? TokenReference(""), key: retry.key, inviteeRequest(retry)))]
+            return notFound(attempt, now)
         case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             // Still unknown. Never tell the customer it failed while a booking may exist: wait and ask again.
             lookups += 1
@@ -329,6 +331,30 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             }
             return effects
         }
+    }
+
+    /// The lookup proved nothing is booked: the same key may be sent once more, else give up.
+    mutating func notFound(_ attempt: Attempt, _ now: Instant) -> [Effect] {
+        lookups = 0
+        guard attempt.sends < BookingConversation.maxSendsPerKey else { return abandon(attempt, "booking_not_confirmed", now) }
+        var retry = attempt
+        retry.sends += 1
+        retry.request = nextRequest()
+        phase = .booking(retry)
+        return [.calendly(retry.request, .createInvitee(setup?.token ?? TokenReference(""), key: retry.key, inviteeRequest(retry)))]
+    }
+
+    /// Our booking was made, but the customer canceled it (from Calendly's email) before the lost reply was
+    /// reconciled. Never book again. It is settled as booked and counted as created, so the reference holds
+    /// the invitee and the `invitee.canceled` webhook (or reconciliation) counts its cancellation exactly
+    /// once, in whichever order they come: the counts stay created ≥ canceled. The customer gets the
+    /// failure path: apology + static link.
+    mutating func canceledBeforeConfirmation(_ invitee: Invitee, _ attempt: Attempt, _ now: Instant) -> [Effect] {
+        guard let setup else { return [] }
+        return [
+            .store(.settleIntent(attempt.key, .booked(invitee), at: now)),
+            .emit(.bookingCreated(agent: setup.agent, conversation: id, eventType: setup.eventType.uri, scheduledTime: invitee.start, at: now)),
+        ] + fail(BookingConversation.canceledBeforeConfirmation, now)
     }
 
     mutating func lookUp(_ attempt: Attempt) -> [Effect] {

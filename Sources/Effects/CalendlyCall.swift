@@ -11,7 +11,9 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     case getEventType(TokenReference, CalendlyURI)
     case availableTimes(TokenReference, eventType: CalendlyURI, from: Instant, to: Instant)
     case createInvitee(TokenReference, key: BookingKey, InviteeRequest)
-    /// Reconciliation: is there an active booking of `email` at `start` for this event type?
+    /// Reconciliation: the booking of `email` at `start` for this event type — the active one, else the one
+    /// canceled last (with its `canceledAt`), so a booking the customer canceled before our lost reply could
+    /// be told apart from one never made. Nil when there is neither.
     case findInvitee(TokenReference, eventType: CalendlyURI, email: String, start: Instant)
     /// `POST /webhook_subscriptions`, organization scope, for `events` delivered to `url`.
     case createWebhookSubscription(TokenReference, organization: CalendlyURI, url: String, events: [String])

@@ -56,10 +56,14 @@ public struct Invitee: Codable, Sendable, Hashable {
     public var start: Instant
     public var cancelURL: String
     public var rescheduleURL: String
+    /// Set only by a lookup that found the booking already canceled (the customer can cancel from
+    /// Calendly's email before our reply lands); optional so invitees stored before it still decode.
+    public var canceledAt: Instant?
 
-    public init(uri: CalendlyURI, eventURI: CalendlyURI, email: String, start: Instant, cancelURL: String, rescheduleURL: String) {
+    public init(uri: CalendlyURI, eventURI: CalendlyURI, email: String, start: Instant, cancelURL: String, rescheduleURL: String,
+                canceledAt: Instant? = nil) {
         self.uri = uri; self.eventURI = eventURI; self.email = email; self.start = start
-        self.cancelURL = cancelURL; self.rescheduleURL = rescheduleURL
+        self.cancelURL = cancelURL; self.rescheduleURL = rescheduleURL; self.canceledAt = canceledAt
     }
 }
 

@@ -429,6 +429,40 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
         }
     }
 
+    @Test func lookupAfterALostReplyFindsTheBookingTheCustomerCanceledSince() async throws {
+        try await LiveHarness.run { harness in
+            let token = await harness.connect()
+            let start = try await harness.freeSlot(token)
+            let lookUp = { await harness.calendly.perform(.findInvitee(token, eventType: harness.eventType("ET-INTRO"), email: "Gone@example.com", start: start)) }
+            await harness.fault(EmulatorFault(path: "/invitees", method: "POST", afterCommit: true, close: true))
+            #expect(await harness.calendly.perform(.createInvitee(token, key: "k", harness.booking("gone@example.com", at: start))) == .outcomeUnknown)
+            let booked = try #require(await harness.model.bookings.first?.invitee)
+            // The customer cancels from Calendly's confirmation email before the lookup runs.
+            await harness.model.advanceClock(.seconds(40))
+            #expect(await harness.model.cancelBooking(booked.uri))
+            let firstCancel = try #require(await harness.model.bookings.first?.canceledAt)
+            var canceled = booked
+            canceled.canceledAt = firstCancel
+            #expect(await lookUp() == .inviteeFound(canceled), "booked, then canceled — not “never booked”")
+            #expect(await harness.calendly.perform(.findInvitee(token, eventType: harness.eventType("ET-INTRO"), email: "nobody@example.com", start: start))
+                == .inviteeFound(nil))
+            #expect(await harness.calendly.perform(.findInvitee(token, eventType: harness.eventType("ET-INTRO"), email: "gone@example.com",
+                                                                start: start + .minutes(30))) == .inviteeFound(nil))
+
+            // Booked again at that time: the active invitee wins over the canceled one.
+            await harness.model.advanceClock(.seconds(40))
+            guard case .inviteeCreated(let again) = await harness.calendly.perform(.createInvitee(token, key: "k2", harness.booking("gone@example.com", at: start))) else {
+                Issue.record("not booked again"); return
+            }
+            #expect(await lookUp() == .inviteeFound(again))
+            // Both canceled: the one canceled last.
+            await harness.model.advanceClock(.seconds(40))
+            #expect(await harness.model.cancelBooking(again.uri))
+            guard case .inviteeFound(let last?) = await lookUp() else { Issue.record("nothing found"); return }
+            #expect(last.uri == again.uri && last.canceledAt.map { $0 > firstCancel } == true)
+        }
+    }
+
     @Test func timeoutOnAReadIsUnreachable() async throws {
         try await LiveHarness.run(budget: .milliseconds(700)) { harness in
             let token = await harness.connect()

@@ -201,6 +201,18 @@ enum CalendlyWire {
                             cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "")
         }
 
+        /// A canceled invitee found by a lookup, with when it was canceled. Without any time on it, `start`
+        /// stands in: later than any booking request, so the caller takes the cancellation as of its own
+        /// booking and does not book again.
+        func canceledModel(start: Instant) -> Effects.Invitee {
+            var invitee = model(start: start)
+            invitee.canceledAt = canceledAt ?? start
+            return invitee
+        }
+
+        /// When it was canceled, as the `invitee.canceled` webhook would say.
+        var canceledAt: Instant? { cancellation?.createdAt ?? updatedAt }
+
         /// This invitee as the webhooks about it said it (reconciliation): `invitee.created`, then
         /// `invitee.canceled` when it was canceled (at the cancellation's time).
         func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
@@ -214,7 +226,7 @@ enum CalendlyWire {
             }
             let created = notice(.created, sentAt: createdAt ?? start)
             guard status == "canceled" else { return [created] }
-            return [created, notice(.canceled, sentAt: cancellation?.createdAt ?? updatedAt ?? createdAt ?? start)]
+            return [created, notice(.canceled, sentAt: canceledAt ?? createdAt ?? start)]
         }
     }
 

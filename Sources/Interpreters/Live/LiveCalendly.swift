@@ -237,28 +237,36 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         return notices
     }
 
-    /// Reconciliation after a lost booking reply: the user's active events around `start` with this
-    /// invitee, then that event's invitees. Calendly's min/max bounds are "after"/"prior to", so the
-    /// window is widened by a minute each side and the exact start is matched here.
+    /// Reconciliation after a lost booking reply: the user's events around `start` with this invitee, then
+    /// those events' invitees. Canceled ones are asked for too: a booking the customer canceled (from
+    /// Calendly's email) before the lookup must not read as "never booked", or the caller would book again.
+    /// An active invitee wins; else the one canceled last is returned with its `canceledAt` (the caller
+    /// decides whether that cancellation is of its own booking). Calendly's min/max bounds are
+    /// "after"/"prior to", so the window is widened by a minute each side and the exact start is matched here.
     func findInvitee(_ reference: TokenReference, eventType: CalendlyURI, email: String, start: Instant,
                      _ deadline: Deadline) async throws(CallError) -> Invitee? {
         let owner = try await heldTokens(reference).owner
         let query = [("user", owner.rawValue), ("invitee_email", email), ("min_start_time", (start - .minutes(1)).iso8601),
-                     ("max_start_time", (start + .minutes(1)).iso8601), ("status", "active"), ("count", String(configuration.pageSize))]
+                     ("max_start_time", (start + .minutes(1)).iso8601), ("count", String(configuration.pageSize))]
         let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
         let events = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response).collection
-        for event in events where event.startTime == start && (event.status ?? "active") == "active"
-            && (event.eventType.map { $0 == eventType.rawValue } ?? true) {
+            .filter { $0.startTime == start && ($0.eventType.map { $0 == eventType.rawValue } ?? true) }
+        var lastCanceled: Invitee?
+        // Active events first: their active invitee ends the search without reading the canceled ones.
+        for event in events.filter({ ($0.status ?? "active") == "active" }) + events.filter({ ($0.status ?? "active") != "active" }) {
             let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
             let invitees = try await api(.get, "/scheduled_events/\(uuid)/invitees",
-                                         query: [("email", email), ("status", "active"), ("count", String(configuration.pageSize))],
-                                         token: reference, deadline)
+                                         query: [("email", email), ("count", String(configuration.pageSize))], token: reference, deadline)
             let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees).collection
-            if let match = list.first(where: { $0.email.lowercased() == email.lowercased() && ($0.status ?? "active") == "active" }) {
-                return match.model(start: start)
+                .filter { $0.email.lowercased() == email.lowercased() }
+            if let active = list.first(where: { ($0.status ?? "active") == "active" }) { return active.model(start: start) }
+            for canceled in list {
+                let found = canceled.canceledModel(start: start)
+                if let last = lastCanceled?.canceledAt, let this = found.canceledAt, this < last { continue }
+                lastCanceled = found
             }
         }
-        return nil
+        return lastCanceled
     }
 }
 

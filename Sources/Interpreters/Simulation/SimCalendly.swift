@@ -91,12 +91,19 @@ public struct SimCalendly: Sendable {
         return .success(slots)
     }
 
+    /// Calendly's answer to a lookup (see `CalendlyCall.findInvitee`): the active booking, else the one canceled last.
     public func findInvitee(eventType: CalendlyURI, email: String, start: Instant) -> Invitee? {
+        var lastCanceled: Invitee?
         for index in byEmail[email.lowercased()] ?? [] {
             let booking = bookings[index]
-            if !booking.canceled, booking.eventType == eventType, booking.invitee.start == start { return booking.invitee }
+            guard booking.eventType == eventType, booking.invitee.start == start else { continue }
+            guard booking.canceled else { return booking.invitee }
+            var canceled = booking.invitee
+            canceled.canceledAt = booking.canceledAt ?? booking.createdAt
+            if let last = lastCanceled?.canceledAt, let this = canceled.canceledAt, this < last { continue }
+            lastCanceled = canceled
         }
-        return nil
+        return lastCanceled
     }
 
     public func isValidStart(_ start: Instant, eventType: CalendlyURI) -> Bool {

@@ -251,7 +251,11 @@ public final class SimulatedWorld {
             let result = calendly.createInvitee(request, key: key, now: now)
             switch result {
             case .success(let invitee):
-                if faultStream.chance(faults.cancellation) { queue.push(.cancel(invitee.uri), at: now + .minutes(workload.int64(in: 1...120))) }
+                if faultStream.chance(faults.cancellation) {
+                    // Some customers cancel from Calendly's confirmation email at once: while a lost reply is still being looked up.
+                    let after = workload.chance(0.3) ? Span.seconds(workload.int64(in: 1...30)) : .minutes(workload.int64(in: 1...120))
+                    queue.push(.cancel(invitee.uri), at: now + after)
+                }
                 if faultStream.chance(faults.cancellation) { queue.push(.reschedule(invitee.uri), at: now + .minutes(workload.int64(in: 1...120))) }
                 if tookTooLong || faultStream.chance(faults.lostResponse) { return (budget, .outcomeUnknown) }
                 if faultStream.chance(faults.serverErrorAfterBooking) { return (delay, .failed(.serverError(status: 502))) }
@@ -433,7 +437,15 @@ public final class SimulatedWorld {
                 summary.fallbacks += 1
                 if reason == "no_slots" { summary.noSlots += 1 }
                 if reason == "reply_not_understood" || reason == "invalid_email" { summary.notUnderstood += 1 }
-                if !made.isEmpty { violate("\(conversation.id): a booking exists although the customer was sent to the static link (\(reason))") }
+                if reason == BookingConversation.canceledBeforeConfirmation {
+                    // Booked once, canceled by the customer before the lost reply was reconciled, never booked again.
+                    summary.canceledBeforeConfirmation += 1
+                    if made.count != 1 || made.contains(where: { !$0.canceled }) {
+                        violate("\(conversation.id): \(reason) with \(made.count) Calendly bookings, \(made.filter { !$0.canceled }.count) active")
+                    }
+                } else if !made.isEmpty {
+                    violate("\(conversation.id): a booking exists although the customer was sent to the static link (\(reason))")
+                }
                 if customer.confirmations.count > 0 { violate("\(conversation.id): confirmation card sent, then static link") }
             case .slotsShown, .askingEmail:
                 if customer.abandons { summary.abandoned += 1 } else {
@@ -450,7 +462,9 @@ public final class SimulatedWorld {
             }
         }
         let created = store.analytics.days.values.reduce(0) { $0 + $1.created }
-        if created != confirmedCount { violate("analytics counted \(created) bookings, conversations confirmed \(confirmedCount)") }
+        if created != confirmedCount + summary.canceledBeforeConfirmation {
+            violate("analytics counted \(created) bookings, conversations confirmed \(confirmedCount) (+\(summary.canceledBeforeConfirmation) canceled before confirmation)")
+        }
         let canceledCounted = store.analytics.days.values.reduce(0) { $0 + $1.canceled }
         let canceledReferences = store.references.values.filter { $0.status == .canceled }.count
         if canceledCounted != canceledReferences { violate("analytics counted \(canceledCounted) cancellations, references show \(canceledReferences)") }

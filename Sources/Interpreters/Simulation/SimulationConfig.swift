@@ -28,6 +28,8 @@ public struct SimulationSummary: Sendable, Hashable {
     public var fallbacks = 0
     public var noSlots = 0
     public var notUnderstood = 0
+    /// Lost replies whose lookup found the booking already canceled by the customer (never booked again).
+    public var canceledBeforeConfirmation = 0
     public var abandoned = 0
     public var duplicates = 0
     public var stuck = 0
@@ -55,7 +57,7 @@ public struct SimulationSummary: Sendable, Hashable {
             "conversations: \(conversations)",
             "bookings: \(bookings)",
             "conflicts: \(conflicts)",
-            "fallbacks: \(fallbacks) (no slots: \(noSlots), reply not understood: \(notUnderstood))",
+            "fallbacks: \(fallbacks) (no slots: \(noSlots), reply not understood: \(notUnderstood), canceled before confirmation: \(canceledBeforeConfirmation))",
             "abandoned by customer: \(abandoned)",
             "reconciled after unknown outcome: \(reconciled)",
             "duplicates: \(duplicates)",
