@@ -44,6 +44,9 @@ public struct Connection: Codable, Sendable, Hashable {
         /// The access token is near expiry or a call got 401.
         case refreshDue(at: Instant)
         case disconnectRequested(at: Instant)
+        /// A disconnect while another connected agent of the same Calendly organization receives its webhooks
+        /// through the same subscription (one per organization and URL): the subscription stays.
+        case disconnectKeepingSubscription(at: Instant)
         /// The periodic (and start-up) look at the webhook subscription: re-created when missing or disabled.
         case subscriptionCheck(webhookURL: String, at: Instant)
         /// Read back Calendly's bookings in `window` (see `BookingReconciliation`).
@@ -169,7 +172,7 @@ public struct Connection: Codable, Sendable, Hashable {
             state.phase = .refreshing(account, request)
             return [.calendly(request, .refreshToken(account.token))]
 
-        case .disconnectRequested:
+        case .disconnectRequested, .disconnectKeepingSubscription:
             var tokens: [TokenReference] = []
             switch state.phase {
             case .connected(let account), .refreshing(let account, _): tokens.append(account.token)
@@ -188,7 +191,8 @@ public struct Connection: Codable, Sendable, Hashable {
             // Booking stops now (the state has no account). At Calendly: the webhook subscription goes
             // first, then the grant is revoked, and each token is deleted when its revoke is answered —
             // success or failure (S01 AC-4): a revoke needs the token, so deleting first revoked nothing.
-            let subscription = state.webhooks.subscription
+            var subscription = state.webhooks.subscription
+            if case .disconnectKeepingSubscription = input { subscription = nil }
             state.webhooks = WebhookSubscriptionCare(callbackURL: state.webhooks.callbackURL)
             if let subscription, let token = tokens.first {
                 let request = state.nextRequest()

@@ -108,6 +108,20 @@ import Testing
         t.verify()
     }
 
+    @Test func disconnectKeepsASubscriptionAnotherAgentOfTheOrganizationUses() {
+        var t = Transcript("disconnect while another connected agent of the same Calendly organization receives webhooks through the same subscription: the grant is revoked, the subscription stays")
+        let clock = VirtualClock()
+        var connection = F.connected()
+        t.given("connected, subscribed (WH-SETUP); another agent of the organization uses the subscription", Digest.connection(connection))
+        let disconnect = t.connection(&connection, .disconnectKeepingSubscription(at: clock.now))
+        #expect(F.calls(disconnect) == [.revokeToken(F.token)], "no deleteWebhookSubscription")
+        #expect(disconnect.contains(.notify(.connectionLost(F.agent))))
+        #expect(connection.account == nil && connection.webhooks.subscription == nil)
+        let revoked = t.connection(&connection, .calendlyReplied(F.requestID(disconnect)!, .revoked, at: clock.now))
+        #expect(F.stores(revoked) == [.deleteToken(F.token), .deleteTokens(F.agent)])
+        t.verify()
+    }
+
     @Test func periodicCheckRecreatesAMissingOrDisabledSubscription() {
         var t = Transcript("the periodic (and start-up) check lists the subscriptions; ours missing or disabled (Calendly gives up after 24 h of failed deliveries) is re-created and calendly_webhook_subscription_recreated tells operators")
         var clock = VirtualClock()

@@ -44,14 +44,14 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
         }
 
         /// Connect Calendly → consent (auto-approved by the emulator) → callback: the real OAuth round trip.
-        func connect(state: String) async throws -> Connection {
+        func connect(state: String, agent: AgentID = ConnectionLifecycleTests.agent) async throws -> Connection {
             let verifier = CalendlyPKCE.makeVerifier()
             try await keeper.saveVerifier(state: state, verifier: verifier, at: LiveCalendly.wallClock())
-            _ = try await runtime.connection(ConnectionLifecycleTests.agent, .connectRequested(OAuthState(state), webhookURL: ConnectionLifecycleTests.webhookURL,
+            _ = try await runtime.connection(agent, .connectRequested(OAuthState(state), webhookURL: ConnectionLifecycleTests.webhookURL,
                                                                                            at: LiveCalendly.wallClock()))
             let query = try await LiveCalendlyOAuthTests().authorize(emulator, state: state, challenge: CalendlyPKCE.challenge(for: verifier))
             let code = try #require(query["code"])
-            let (connection, _) = try await runtime.connection(ConnectionLifecycleTests.agent,
+            let (connection, _) = try await runtime.connection(agent,
                                                                .authorizationGranted(OAuthState(state), code: code, at: LiveCalendly.wallClock()))
             return connection
         }
@@ -91,6 +91,24 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             try await live.keeper.delete("copy-of-revoked")
             // …and nothing of the connection is kept.
             #expect(try live.store.transaction { try $0.count(.tokens) } == 0)
+        }
+    }
+
+    /// Calendly keeps one subscription per organization and URL: two agents of one organization share it, so
+    /// the first to disconnect leaves it for the other, and the last one takes it away.
+    @Test func aSharedSubscriptionStaysUntilTheLastAgentOfTheOrganizationDisconnects() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            let other: AgentID = "globex:agent-9"
+            _ = try await live.connect(state: "state-s1")
+            _ = try await live.connect(state: "state-s2", agent: other)
+            #expect(await harness.model.subscriptionStates.map(\.url) == [Self.webhookURL], "the second connect found it (409) and kept it")
+            let first = try await live.runtime.disconnect(Self.agent)
+            #expect(first.account == nil && first.revoking.isEmpty)
+            #expect(await harness.model.subscriptionStates.map(\.url) == [Self.webhookURL], "still there for the other agent")
+            let last = try await live.runtime.disconnect(other)
+            #expect(last.account == nil)
+            #expect(await harness.model.subscriptionStates.isEmpty, "the last agent of the organization took it away")
         }
     }
 

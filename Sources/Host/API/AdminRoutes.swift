@@ -35,7 +35,7 @@ enum AdminRoutes {
 
         agents.delete("connection") { request, context in
             try await withAgent(request, context, services, .configure) { principal, agent in
-                let (connection, _) = try await services.runtime.connection(agent, .disconnectRequested(at: services.now()))
+                let connection = try await services.runtime.disconnect(agent)
                 return APIResponse.json(ConnectionView(connection))
             }
         }

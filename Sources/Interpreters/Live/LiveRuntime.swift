@@ -247,6 +247,23 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         for agent in agents { try await checkSubscription(agent: agent, webhookURL: webhookURL) }
     }
 
+    // MARK: - Disconnect
+
+    /// Disconnects `agent` (S01 AC-4). Calendly keeps one webhook subscription per organization and URL,
+    /// so when another connected agent of the same organization still relies on it, it is not deleted.
+    public func disconnect(_ agent: AgentID) async throws -> Connection {
+        let shared = try store.transaction { tx -> Bool in
+            guard let mine = try tx.loadConnection(agent), let organization = mine.account?.organization else { return false }
+            for other in try tx.connectedAgents() where other != agent {
+                guard let connection = try tx.loadConnection(other) else { continue }
+                if connection.account?.organization == organization, connection.webhooks.callbackURL == mine.webhooks.callbackURL { return true }
+            }
+            return false
+        }
+        let at = now()
+        return try await connection(agent, shared ? .disconnectKeepingSubscription(at: at) : .disconnectRequested(at: at)).0
+    }
+
     // MARK: - Reconciliation
 
     /// Reads back from Calendly the window `BookingReconciliation` picks for this agent's open
@@ -360,7 +377,9 @@ extension Connection.Input {
     public var redactedForJournal: Connection.Input {
         switch self {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
-        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .subscriptionCheck, .reconcileDue: return self
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .disconnectKeepingSubscription, .subscriptionCheck,
+             .reconcileDue:
+            return self
         }
     }
 }
