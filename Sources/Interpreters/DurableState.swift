@@ -33,18 +33,29 @@ public enum LocalEffects {
         case config(AgentID, ActionConfig.Input)
     }
 
+    /// One booking-reference reducer step taken while applying effects (a webhook notice, an intent, a
+    /// sweep): the runtime journals it with its conversation, so incidents replay what happened to a booking.
+    public struct ReferenceStep: Sendable {
+        public var key: BookingKey?
+        public var before: BookingReference?
+        public var after: BookingReference?
+        public var input: BookingReference.Input
+        public var effects: [Effect]
+    }
+
     public struct Outcome: Sendable {
         public var external: [Effect] = []
         public var followUps: [FollowUp] = []
         public var rejections: [Rejection] = []
         public var telemetry: [TelemetryEvent] = []
         public var logs: [LogEntry] = []
+        public var referenceSteps: [ReferenceStep] = []
         public init() {}
 
         /// Appends another step's outcome after this one's.
         public mutating func merge(_ other: Outcome) {
             external += other.external; followUps += other.followUps; rejections += other.rejections
-            telemetry += other.telemetry; logs += other.logs
+            telemetry += other.telemetry; logs += other.logs; referenceSteps += other.referenceSteps
         }
     }
 
@@ -102,8 +113,10 @@ public enum LocalEffects {
     static func applyToReference<State: DurableState>(_ key: BookingKey?, _ input: BookingReference.Input, _ now: Instant,
                                                       _ state: inout State, _ outcome: inout Outcome) {
         var reference: BookingReference? = key.flatMap { state.reference($0) }
+        let before = reference
         let effects = BookingReference.reduce(&reference, input)
         if let reference { state.putReference(reference) }
+        outcome.referenceSteps.append(ReferenceStep(key: key, before: before, after: reference, input: input, effects: effects))
         for effect in effects { apply(effect, now, &state, &outcome) }
     }
 

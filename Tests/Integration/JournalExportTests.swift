@@ -60,14 +60,16 @@ import Testing
 
         let records = try Replayer.parse(text)
         #expect(records.count == lines.count - 1 && records.count >= 5)
-        #expect(records.allSatisfy { $0.aggregate == .conversation && $0.id == "acme:conv-7" })
+        // The conversation's steps and its booking's (reference) steps, nothing of anyone else.
+        #expect(records.allSatisfy { ($0.aggregate == .conversation && $0.id == "acme:conv-7") || ($0.aggregate == .reference && $0.id.hasPrefix("acme:conv-7#")) })
+        #expect(records.contains { $0.aggregate == .reference })
         // Each record is numbered with its row in the store.
         let rows = try host.store.transaction { try $0.journal(stream: "conversation:acme:conv-7") }
         #expect(records.map { Int64($0.seq) } == rows.map(\.seq))
 
         let steps = try Replayer.replay(records)
         #expect(steps.allSatisfy { $0.matches })
-        #expect(steps.last?.phaseAfter == "confirmed")
+        #expect(steps.last { $0.aggregate == .conversation }?.phaseAfter == "confirmed")
 
         // The command itself: `replay file --diff` exits zero.
         let file = host.directory + "/incident.jsonl"

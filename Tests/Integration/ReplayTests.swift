@@ -30,7 +30,9 @@ import Testing
         let steps = try Replayer.replay(records)
         #expect(steps.count == records.count)
         for step in steps { #expect(step.matches, "step \(step.seq) diverged: \(step.effects) vs \(step.recordedEffects)") }
-        #expect(steps.last?.phaseAfter == "confirmed")
+        #expect(steps.last { $0.aggregate == .conversation }?.phaseAfter == "confirmed")
+        // The booking's reference steps replay too: the intent recorded, then settled as created.
+        #expect(steps.filter { $0.aggregate == .reference }.map(\.phaseAfter) == ["pending", "created"])
         // Secrets and customer data are not in the journal.
         let text = records.map { $0.input + $0.effects + $0.stateBefore }.joined()
         #expect(!text.lowercased().contains("dee.customer"))

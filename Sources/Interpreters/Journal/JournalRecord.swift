@@ -9,7 +9,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public static let format = "calendly-action-journal"
     public static let currentVersion = 1
 
-    public enum Aggregate: String, Codable, Sendable { case conversation, connection, config }
+    public enum Aggregate: String, Codable, Sendable { case conversation, connection, config, reference }
 
     public var version: Int
     public var stream: String

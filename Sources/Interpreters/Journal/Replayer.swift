@@ -59,6 +59,7 @@ public enum Replayer {
         var conversations: [String: BookingConversation] = [:]
         var connections: [String: Connection] = [:]
         var configs: [String: ActionConfig] = [:]
+        var references: [String: BookingReference?] = [:]
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ type: T.Type, _ json: String, _ seq: Int, _ what: String) throws -> T {
             do { return try decoder.decode(T.self, from: Data(json.utf8)) } catch { throw Failure.undecodable(seq: seq, what: what) }
@@ -80,6 +81,7 @@ public enum Replayer {
             case .conversation: (effects, before, after, stateAfter) = try step(&conversations, { $0.phase.name }, BookingConversation.reduce)
             case .connection: (effects, before, after, stateAfter) = try step(&connections, { $0.phase.name }, Connection.reduce)
             case .config: (effects, before, after, stateAfter) = try step(&configs, { $0.status.name }, ActionConfig.reduce)
+            case .reference: (effects, before, after, stateAfter) = try step(&references, { $0?.status.rawValue ?? "none" }, BookingReference.reduce)
             }
             let now = effects.map(Redaction.json)
             // The journal writes effects in this same canonical form, so an identical text needs no

@@ -69,7 +69,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 try tx.saveConversation(state)
                 try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
                                      payload: Self.record("conversation:\(id)", at, .conversation, id.rawValue, input, effects, before))
-                return Self.commitStep(effects, at: at, into: &tx)
+                return try Self.commitStep(effects, at: at, into: &tx)
             }
             result.rejections += outcome.rejections
             for entry in outcome.logs { log(entry, conversation: id) }
@@ -163,7 +163,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 try tx.saveConnection(state)
                 try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
                                      payload: Self.record("agent:\(agent)", at, .connection, agent.rawValue, input.redactedForJournal, effects.map(\.redactedForJournal), before))
-                var outcome = Self.commitStep(effects, at: at, into: &tx)
+                var outcome = try Self.commitStep(effects, at: at, into: &tx)
                 // The connection told its config (e.g. `connectionLost`): same agent, same transaction.
                 let followUps = outcome.followUps
                 outcome.followUps = []
@@ -210,7 +210,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         try tx.saveConfig(state)
         try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
                              payload: record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
-        return Self.commitStep(effects, at: at, into: &tx)
+        return try Self.commitStep(effects, at: at, into: &tx)
     }
 
     /// Observes an admin step's telemetry and logs and performs its Calendly calls, in order; the
@@ -310,8 +310,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 Result {
                     try self.store.transaction { tx -> LocalEffects.Outcome? in
                         guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-                        try tx.appendJournal(stream: "webhooks", at: at, kind: notice.kind.rawValue, payload: notice.invitee.rawValue)
-                        return LocalEffects.commit([.notify(.inviteeNotice(notice))], at: at, into: &tx)
+                        return try Self.commitStep([.notify(.inviteeNotice(notice))], at: at, into: &tx)
                     }
                 }
             }.get()
@@ -340,12 +339,26 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
 
     /// Applies a step's local effects in its transaction; a step followed by a call that changes
     /// Calendly (booking, token refresh or revoke, subscriptions) must be on disk before that call.
-    static func commitStep<Transaction: AggregateTransaction>(_ effects: [Effect], at: Instant, into tx: inout Transaction) -> LocalEffects.Outcome {
-        let outcome = LocalEffects.commit(effects, at: at, into: &tx)
+    static func commitStep<Transaction: AggregateTransaction>(_ effects: [Effect], at: Instant, into tx: inout Transaction) throws -> LocalEffects.Outcome {
+        var outcome = LocalEffects.commit(effects, at: at, into: &tx)
         if outcome.external.contains(where: { if case .calendly(_, let call) = $0 { call.changesCalendly } else { false } }) {
             tx.requireSyncedCommit()
         }
+        try journalReferenceSteps(outcome.referenceSteps, at: at, into: &tx)
+        outcome.referenceSteps = []
         return outcome
+    }
+
+    /// Booking-reference steps go to their conversation's stream (an export of the conversation then shows
+    /// what webhooks did to its booking); a notice about no booking of ours goes to "webhooks".
+    static func journalReferenceSteps<Transaction: AggregateTransaction>(_ steps: [LocalEffects.ReferenceStep], at: Instant,
+                                                                        into tx: inout Transaction) throws {
+        for step in steps {
+            let stream = (step.after ?? step.before).map { "conversation:\($0.conversation)" } ?? "webhooks"
+            let id = step.key?.rawValue ?? "unknown"
+            try tx.appendJournal(stream: stream, at: at, kind: "reference",
+                                 payload: record(stream, at, .reference, id, step.input, step.effects, Redaction.json(step.before)))
+        }
     }
 
     static func record<I: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,
