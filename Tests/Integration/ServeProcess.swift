@@ -23,7 +23,9 @@ final class ServeProcess: @unchecked Sendable {
 
     init(dataDirectory: String? = nil, environment extra: [String: String] = [:]) throws {
         port = try Self.freePort()
-        emulatorPort = try Self.freePort()
+        var other = try Self.freePort()
+        while other == port { other = try Self.freePort() }
+        emulatorPort = other
         self.dataDirectory = dataDirectory ?? NSTemporaryDirectory() + "serve-\(UUID().uuidString)"
         process.executableURL = try Self.executable()
         process.arguments = ["serve", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-dir", self.dataDirectory]
@@ -53,9 +55,22 @@ final class ServeProcess: @unchecked Sendable {
             }
             buffer.append(chunk)
             banner = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
-            if banner.contains(where: { $0.contains("runtime token") }) { return }
+            if banner.contains(where: { $0.contains("runtime token") }) {
+                // Demo mode: the emulator in the same process must answer too before a test talks to it.
+                if banner.contains(where: { $0.contains("demo mode") }) { try await waitForEmulator(until: deadline) }
+                return
+            }
         }
         throw Failure(description: "serve printed no banner in time: \(banner)")
+    }
+
+    func waitForEmulator(until deadline: ContinuousClock.Instant) async throws {
+        while ContinuousClock.now < deadline {
+            if let reply = try? await HTTPClient().send("GET", emulator + "/_emulator/state"), reply.status == 200 { return }
+            guard process.isRunning else { throw Failure(description: "serve exited: \(stderrText())") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Failure(description: "the demo emulator at \(emulator) never answered; serve said: \(stderrText())")
     }
 
     func token(_ role: String) -> String? {
@@ -79,19 +94,26 @@ final class ServeProcess: @unchecked Sendable {
         return String(decoding: collectedErrors, as: UTF8.self)
     }
 
+    /// A port nobody listens on, below Linux's ephemeral range (32768–60999), so that no outgoing
+    /// connection of a parallel test or process picks it between this check and the server's bind.
     static func freePort() throws -> Int {
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20_000..<32_000)
+            if canBind(candidate) { return candidate }
+        }
+        throw Failure(description: "no free port in 20000–32000")
+    }
+
+    static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw Failure(description: "bind() failed") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
     }
 
     /// The `calendly-action` product built beside the test bundle (`swift build --build-tests` builds it).
