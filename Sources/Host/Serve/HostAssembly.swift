@@ -46,7 +46,8 @@ public final class HostAssembly: Sendable {
         let telemetry = MetricsTelemetry(metrics: metrics, logger: logger)
         let live = LiveCalendly(configuration: calendlyConfiguration, tokens: keeper, verifiers: keeper, logger: logger)
         // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5) and fall back to the link.
-        let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper, now: LiveCalendly.wallClock)
+        let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper,
+                                           now: LiveCalendly.wallClock, ledger: store)
         let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: ConversationOutbox(),
                                   telemetry: telemetry, now: LiveCalendly.wallClock, logger: logger)
         var shown = configuration

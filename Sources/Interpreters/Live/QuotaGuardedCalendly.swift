@@ -12,19 +12,24 @@ public final class QuotaGuardedCalendly: CalendlyPerformer, Sendable {
     let owner: @Sendable (TokenReference) async -> CalendlyURI?
     let telemetry: any TelemetrySink
     let now: @Sendable () -> Instant
-    private let quotas = Mutex<[String: BookingQuota]>([:])
+    let ledger: (any QuotaLedger)?
+    private let quotas: Mutex<[String: BookingQuota]>
 
     /// `owner` names the Calendly user a token belongs to (the cap is per user, and one user may be
-    /// connected to several agents); when it is unknown the token reference stands in for it.
+    /// connected to several agents); when it is unknown the token reference stands in for it. With a
+    /// `ledger` the trackers are read at start and written after every change.
     public init(_ inner: any CalendlyPerformer, tier: BookingQuota.Tier, telemetry: any TelemetrySink,
-                owner: @escaping @Sendable (TokenReference) async -> CalendlyURI?, now: @escaping @Sendable () -> Instant) {
-        self.inner = inner; self.tier = tier; self.telemetry = telemetry; self.owner = owner; self.now = now
+                owner: @escaping @Sendable (TokenReference) async -> CalendlyURI?, now: @escaping @Sendable () -> Instant,
+                ledger: (any QuotaLedger)? = nil) {
+        self.inner = inner; self.tier = tier; self.telemetry = telemetry; self.owner = owner; self.now = now; self.ledger = ledger
+        // An unreadable ledger starts empty: the guard then errs on Calendly's 429s, which still degrade gracefully.
+        quotas = Mutex((try? ledger?.loadQuotas()) ?? [:])
     }
 
     /// Owners resolved through the token keeper (which knows each token's Calendly user).
     public convenience init(_ inner: any CalendlyPerformer, tier: BookingQuota.Tier, telemetry: any TelemetrySink, tokens: any TokenKeeper,
-                            now: @escaping @Sendable () -> Instant) {
-        self.init(inner, tier: tier, telemetry: telemetry, owner: { try? await tokens.load($0)?.owner }, now: now)
+                            now: @escaping @Sendable () -> Instant, ledger: (any QuotaLedger)? = nil) {
+        self.init(inner, tier: tier, telemetry: telemetry, owner: { try? await tokens.load($0)?.owner }, now: now, ledger: ledger)
     }
 
     public func perform(_ call: CalendlyCall) async -> CalendlyReply {
@@ -32,11 +37,12 @@ public final class QuotaGuardedCalendly: CalendlyPerformer, Sendable {
         let user = await owner(token)
         let key = user?.rawValue ?? "token:\(token.rawValue)"
         let at = now()
-        let decision = quotas.withLock { quotas in
+        let (decision, admitted) = quotas.withLock { quotas in
             var quota = quotas[key] ?? BookingQuota(tier: tier)
             defer { quotas[key] = quota }
-            return quota.admit(at: at)
+            return (quota.admit(at: at), quota)
         }
+        remember(admitted, key)
         switch decision {
         case .hold(let until):
             return .failed(.rateLimited(retryAfter: until - at))
@@ -46,9 +52,18 @@ public final class QuotaGuardedCalendly: CalendlyPerformer, Sendable {
         let reply = await inner.perform(call)
         if case .failed(.rateLimited(let retryAfter)) = reply {
             let later = now()
-            quotas.withLock { $0[key]?.rateLimited(at: later, retryAfter: retryAfter) }
+            let limited = quotas.withLock { quotas -> BookingQuota? in
+                quotas[key]?.rateLimited(at: later, retryAfter: retryAfter)
+                return quotas[key]
+            }
+            if let limited { remember(limited, key) }
         }
         return reply
+    }
+
+    /// Best effort: a write that fails only means a restart would count this user's window afresh.
+    func remember(_ quota: BookingQuota, _ key: String) {
+        try? ledger?.saveQuota(quota, owner: key)
     }
 
     /// The tracker of one owner (tests, metrics).

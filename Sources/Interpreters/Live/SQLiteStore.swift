@@ -130,7 +130,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1, version2, version3, version4]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -245,6 +245,11 @@ public enum SQLiteSchema {
         "CREATE INDEX fallback_offers_offered ON fallback_offers(offered_at_ms)",
     ])
 
+    /// Version 5: booking-quota trackers per Calendly user (`QuotaLedger`), so a restart keeps counting.
+    static let version5 = Migration(version: 5, statements: [
+        "CREATE TABLE booking_quotas(owner TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL) STRICT",
+    ])
+
     /// Per-connection settings: WAL (readers never block the writer), NORMAL sync (commits survive a
     /// process crash; `syncBarrier` where power loss matters), foreign keys enforced.
     static func configure(_ db: Database) throws {
@@ -296,6 +301,6 @@ extension SQLiteSchema {
         case connections, actionConfigs = "action_configs", conversations, bookingReferences = "booking_references"
         case referenceInvitees = "reference_invitees", referenceMatches = "reference_matches", bookingIntents = "booking_intents", dailyAggregates = "daily_aggregates", failureLog = "failure_log"
         case webhookDeliveries = "webhook_deliveries", tokens, oauthVerifiers = "oauth_verifiers", journal, telemetry
-        case fallbackOffers = "fallback_offers"
+        case fallbackOffers = "fallback_offers", bookingQuotas = "booking_quotas"
     }
 }

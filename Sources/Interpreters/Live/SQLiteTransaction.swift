@@ -60,6 +60,25 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
+    // MARK: - Booking quotas (QuotaLedger)
+
+    public mutating func loadQuotas() throws -> [String: BookingQuota] {
+        try checked {
+            var quotas: [String: BookingQuota] = [:]
+            for (owner, text) in try db.rows("SELECT owner, state FROM booking_quotas", [], { ($0.text(0) ?? "", $0.text(1) ?? "") }) {
+                quotas[owner] = try decode(BookingQuota.self, text, table: "booking_quotas", id: owner)
+            }
+            return quotas
+        }
+    }
+
+    public mutating func saveQuota(_ quota: BookingQuota, owner: String) throws {
+        try checked {
+            try db.run("INSERT INTO booking_quotas(owner, state) VALUES (?, ?) ON CONFLICT(owner) DO UPDATE SET state = excluded.state",
+                       [.text(owner), .text(try json(quota))])
+        }
+    }
+
     public mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI] {
         try checked {
             try db.rows("SELECT DISTINCT event_type FROM fallback_offers WHERE agent = ? AND offered_at_ms >= ?",
