@@ -17,6 +17,13 @@ public enum BookingReconciliation {
         case all
     }
 
+    /// The scope a run really needs: an agent without a webhook subscription in place (Calendly refused
+    /// it, e.g. to a user who is not an organization admin, or it is being re-created) hears of nothing
+    /// but what reconciliation reads, so every one of its runs is a full one.
+    public static func scope(_ requested: Scope, subscribed: Bool) -> Scope {
+        subscribed ? requested : .all
+    }
+
     /// How far ahead a customer may book through a handed-out link (Calendly's default booking horizon).
     public static let linkHorizon = Span.days(60)
 

@@ -127,6 +127,10 @@ import Testing
             #expect(harness.webhooks.all.isEmpty, "nothing was delivered")
             #expect(try references()[1]?.status == .created)
 
+            // The periodic run asks only for stale references — none are 10 minutes old — yet an agent
+            // without a subscription gets a full run: nothing else would tell it of the cancellation.
+            try await harness.runtime.reconcileAll(scope: .stale)
+            #expect(try references()[1]?.status == .canceled, "a .stale run without a subscription is a full one")
             let window = try #require(try await harness.runtime.reconcile(agent: LiveFlowHarness.agent, scope: .all))
             #expect(window.from == invitees[0].start && window.to == invitees[2].start + .minutes(1))
             let after = try references()

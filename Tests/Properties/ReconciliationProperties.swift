@@ -251,4 +251,11 @@ import Testing
             #expect(store.references == before.references && store.analytics == before.analytics, "a repeated run changed the store: \(context)")
         }
     }
+
+    /// Without a subscription nothing but reconciliation tells of cancellations: every run is full.
+    @Test func anAgentWithoutASubscriptionAlwaysGetsAFullRun() {
+        #expect(BookingReconciliation.scope(.stale, subscribed: true) == .stale)
+        #expect(BookingReconciliation.scope(.stale, subscribed: false) == .all)
+        #expect(BookingReconciliation.scope(.all, subscribed: true) == .all)
+    }
 }

@@ -280,9 +280,15 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     }
 
     /// `reconcile` for every agent with a connected account, one after another.
+    /// Agents without a webhook subscription in place get a full run whatever `scope` says
+    /// (`BookingReconciliation.scope`).
     public func reconcileAll(scope: BookingReconciliation.Scope) async throws {
-        let agents = try store.transaction { tx in try tx.connectedAgents() }
-        for agent in agents { try await reconcile(agent: agent, scope: scope) }
+        let agents = try store.transaction { tx in
+            try tx.connectedAgents().map { agent in (agent, try tx.loadConnection(agent)?.webhooks.subscription != nil) }
+        }
+        for (agent, subscribed) in agents {
+            try await reconcile(agent: agent, scope: BookingReconciliation.scope(scope, subscribed: subscribed))
+        }
     }
 
     /// Reads an agent's connection and config consistently (for the admin view and for triggers).
