@@ -29,6 +29,9 @@ public struct WebhookSubscriptionCare: Codable, Sendable, Hashable {
     /// Ours at Calendly, once known (needed to delete it on disconnect).
     public var subscription: CalendlyURI?
     public var step: Step
+    /// Set when Calendly refused the organization scope (the user is not an organization admin): the
+    /// subscription then covers this user's own events.
+    public var user: CalendlyURI?
     /// Why the last attempt to keep the subscription failed; the next check tries again.
     public var lastError: String?
 
@@ -54,7 +57,7 @@ extension Connection {
         let request = nextRequest()
         webhooks.step = .creating(request, recreating: reason)
         return [.calendly(request, .createWebhookSubscription(account.token, organization: account.organization, url: url,
-                                                             events: WebhookSubscriptionCare.events))]
+                                                             events: WebhookSubscriptionCare.events, user: webhooks.user))]
     }
 
     /// The periodic check. It always starts afresh: a step left waiting by a crash is simply superseded
@@ -64,7 +67,7 @@ extension Connection {
         guard let account, !account.planInsufficient else { return [] }
         let request = nextRequest()
         webhooks.step = .listing(request, .check)
-        return [.calendly(request, .listWebhookSubscriptions(account.token, organization: account.organization))]
+        return [.calendly(request, .listWebhookSubscriptions(account.token, organization: account.organization, user: webhooks.user))]
     }
 
     mutating func subscriptionReplied(_ reply: CalendlyReply, _ now: Instant) -> [Effect] {
@@ -83,7 +86,13 @@ extension Connection {
                 // Ours exists already (another agent of the organization, or an earlier attempt): find its URI.
                 let request = nextRequest()
                 webhooks.step = .listing(request, .afterConflict(recreating: reason))
-                return [.calendly(request, .listWebhookSubscriptions(account.token, organization: account.organization))]
+                return [.calendly(request, .listWebhookSubscriptions(account.token, organization: account.organization, user: webhooks.user))]
+            case .failed(.forbidden) where webhooks.user == nil:
+                // Organization subscriptions need an organization admin; the user's own events are what
+                // this agent books anyway.
+                webhooks.user = account.user
+                return [.log(LogEntry(.info, "calendly refused an organization webhook subscription for \(agent); subscribing to the user's events"))]
+                    + subscribe(account, recreating: reason)
             case .failed(let failure):
                 return subscriptionFailed(failure.reason)
             case .outcomeUnknown:

@@ -16,9 +16,11 @@ public enum CalendlyCall: Codable, Sendable, Hashable {
     /// be told apart from one never made. Nil when there is neither.
     case findInvitee(TokenReference, eventType: CalendlyURI, email: String, start: Instant)
     /// `POST /webhook_subscriptions`, organization scope, for `events` delivered to `url`.
-    case createWebhookSubscription(TokenReference, organization: CalendlyURI, url: String, events: [String])
+    /// `user` set: a user-scoped subscription (that user's own events) — what a user who is not an
+    /// organization admin may create.
+    case createWebhookSubscription(TokenReference, organization: CalendlyURI, url: String, events: [String], user: CalendlyURI? = nil)
     /// `GET /webhook_subscriptions?organization=…&scope=organization` (every page).
-    case listWebhookSubscriptions(TokenReference, organization: CalendlyURI)
+    case listWebhookSubscriptions(TokenReference, organization: CalendlyURI, user: CalendlyURI? = nil)
     /// `DELETE /webhook_subscriptions/{uuid}`.
     case deleteWebhookSubscription(TokenReference, CalendlyURI)
     /// Reconciliation after a webhook gap: `user`'s scheduled events starting in [from, to), active and

@@ -51,13 +51,28 @@ import Testing
         #expect(second.webhooks.subscription == "https://api.calendly.com/webhook_subscriptions/WH1")
         #expect(second.account != nil, "a subscription problem never blocks the connection")
 
-        t.section("the create fails (403, the user may not manage organization webhooks): connected anyway, logged, the check retries")
+        t.section("403 (the user is not an organization admin): the user's own events are subscribed instead")
         var third = Connection(agent: F.agent)
         let connected3 = Self.connect(&t, &third, clock)
         let refused = t.connection(&third, .calendlyReplied(F.requestID(connected3)!, .failed(.forbidden(requiredScopes: [])), at: clock.now))
-        #expect(F.calls(refused).isEmpty)
-        #expect(third.webhooks.lastError == "forbidden")
-        #expect(third.account != nil)
+        let userScoped = CalendlyCall.createWebhookSubscription(F.token, organization: F.organization, url: F.webhookURL,
+                                                                events: WebhookSubscriptionCare.events, user: F.calendlyUser.uri)
+        #expect(F.calls(refused) == [userScoped])
+        #expect(third.webhooks.user == F.calendlyUser.uri && third.webhooks.lastError == nil)
+        let mine = t.connection(&third, .calendlyReplied(F.requestID(refused)!, .webhookSubscription(Self.subscription("WH7")), at: clock.now))
+        #expect(mine.isEmpty && third.webhooks.subscription == "https://api.calendly.com/webhook_subscriptions/WH7")
+        // Its checks list the user's subscriptions, not the organization's.
+        let check = t.connection(&third, .subscriptionCheck(webhookURL: F.webhookURL, at: clock.now))
+        #expect(F.calls(check) == [.listWebhookSubscriptions(F.token, organization: F.organization, user: F.calendlyUser.uri)])
+
+        t.section("403 for the user's own subscription too: connected anyway, logged, the check retries")
+        var fourth = Connection(agent: F.agent)
+        let connected4 = Self.connect(&t, &fourth, clock)
+        let refusedOrg = t.connection(&fourth, .calendlyReplied(F.requestID(connected4)!, .failed(.forbidden(requiredScopes: [])), at: clock.now))
+        let refusedUser = t.connection(&fourth, .calendlyReplied(F.requestID(refusedOrg)!, .failed(.forbidden(requiredScopes: [])), at: clock.now))
+        #expect(F.calls(refusedUser).isEmpty)
+        #expect(fourth.webhooks.lastError == "forbidden")
+        #expect(fourth.account != nil)
         t.verify()
     }
 

@@ -38,21 +38,23 @@ struct HostHarness {
     let signature = WebhookSignature(key: HostHarness.signingKey, hmac: CryptoHMAC.sha256)
 
     /// `wrap` lets a test watch or slow the Calendly calls the runtime makes.
-    init(scopes: [String] = Connection.requiredScopes, wrap: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) {
+    init(scopes: [String] = Connection.requiredScopes, organizationAdmin: Bool = true,
+         wrap: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) {
         let clock = self.clock
-        calendly = HostHarness.calendly(scopes: scopes, clock: clock)
+        calendly = HostHarness.calendly(scopes: scopes, organizationAdmin: organizationAdmin, clock: clock)
         services = HostHarness.services(store: store, calendly: wrap(calendly), clock: clock)
     }
 
     /// The in-process Calendly model with the event types the route tests use.
-    static func calendly(scopes: [String] = Connection.requiredScopes, clock: TestClock) -> SimCalendlyPerformer {
+    static func calendly(scopes: [String] = Connection.requiredScopes, organizationAdmin: Bool = true, clock: TestClock) -> SimCalendlyPerformer {
         var model = SimCalendly()
         model.addEventType(HostHarness.intro)
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/TEAM", name: "Team round robin", poolingType: .roundRobin,
                                      schedulingURL: "https://calendly.com/team/rr"))
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/PAID", name: "Paid consult", isPaid: true, schedulingURL: "https://calendly.com/host/paid"))
         model.addEventType(EventType(uri: "https://api.calendly.com/event_types/GROUP", name: "Group webinar", kind: .group, schedulingURL: "https://calendly.com/host/webinar"))
-        return SimCalendlyPerformer(calendly: model, account: .init(user: HostHarness.host, scopes: scopes), now: { clock.now })
+        return SimCalendlyPerformer(calendly: model, account: .init(user: HostHarness.host, scopes: scopes, organizationAdmin: organizationAdmin),
+                                    now: { clock.now })
     }
 
     /// The host's services over any store (the harness uses memory; journal tests use SQLite files).

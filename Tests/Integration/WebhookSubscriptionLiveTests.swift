@@ -9,6 +9,22 @@ import Testing
 @Suite(.serialized) struct WebhookSubscriptionLiveTests {
     static let url = "https://qontak.example/v1/webhooks/calendly"
 
+    /// What a user who is not an organization admin gets instead: a subscription to their own events.
+    @Test func aUserScopedSubscriptionIsCreatedAndListedForThatUser() async throws {
+        try await LiveHarness.run { harness in
+            let token = await harness.connect()
+            let organization = CalendlyURI(harness.baseURL + "/organizations/ORG")
+            let user = CalendlyURI(harness.baseURL + "/users/HOST")
+            let created = await harness.calendly.perform(.createWebhookSubscription(token, organization: organization, url: Self.url,
+                                                                                    events: WebhookSubscriptionCare.events, user: user))
+            guard case .webhookSubscription(let subscription) = created else { Issue.record("not created: \(created)"); return }
+            #expect(subscription.scope == "user")
+            #expect(await harness.calendly.perform(.listWebhookSubscriptions(token, organization: organization, user: user)) == .webhookSubscriptions([subscription]))
+            #expect(await harness.calendly.perform(.listWebhookSubscriptions(token, organization: organization)) == .webhookSubscriptions([]),
+                    "not among the organization's")
+        }
+    }
+
     @Test func createListAndDeleteLikeCalendly() async throws {
         try await LiveHarness.run { harness in
             let token = await harness.connect()

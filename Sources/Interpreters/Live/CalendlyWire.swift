@@ -287,7 +287,14 @@ enum CalendlyWire {
         var url: String
         var events: [String]
         var organization: String
-        var scope = "organization"
+        var scope: String
+        var user: String?
+
+        init(url: String, events: [String], organization: String, user: String? = nil) {
+            self.url = url; self.events = events; self.organization = organization
+            self.scope = user == nil ? "organization" : "user"
+            self.user = user
+        }
     }
 
     struct InviteeBody: Encodable {

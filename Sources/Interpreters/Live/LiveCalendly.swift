@@ -120,12 +120,12 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             return .inviteeFound(try await findInvitee(reference, eventType: eventType, email: email, start: start, deadline))
         case .listScheduledInvitees(let reference, let user, let from, let to, let eventTypes):
             return .scheduledInvitees(try await listScheduledInvitees(reference, user: user, from: from, to: to, eventTypes: eventTypes, deadline))
-        case .createWebhookSubscription(let reference, let organization, let url, let events):
-            let body = try Self.json(CalendlyWire.WebhookSubscriptionBody(url: url, events: events, organization: organization.rawValue))
+        case .createWebhookSubscription(let reference, let organization, let url, let events, let user):
+            let body = try Self.json(CalendlyWire.WebhookSubscriptionBody(url: url, events: events, organization: organization.rawValue, user: user?.rawValue))
             let response = try await api(.post, "/webhook_subscriptions", body: body, token: reference, deadline)
             return .webhookSubscription(try decode(CalendlyWire.Resource<CalendlyWire.WebhookSubscription>.self, response).resource.model)
-        case .listWebhookSubscriptions(let reference, let organization):
-            return .webhookSubscriptions(try await listWebhookSubscriptions(reference, organization: organization, deadline))
+        case .listWebhookSubscriptions(let reference, let organization, let user):
+            return .webhookSubscriptions(try await listWebhookSubscriptions(reference, organization: organization, user: user, deadline))
         case .deleteWebhookSubscription(let reference, let uri):
             let uuid = try Self.lastSegment(of: uri)
             _ = try await api(.delete, "/webhook_subscriptions/\(uuid)", token: reference, deadline, expectJSON: false)
@@ -152,13 +152,14 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         return items
     }
 
-    /// Every organization-scoped subscription, page by page (up to `maxPages`).
-    func listWebhookSubscriptions(_ reference: TokenReference, organization: CalendlyURI,
+    /// Every organization-scoped subscription (or, with `user`, that user's), page by page (up to `maxPages`).
+    func listWebhookSubscriptions(_ reference: TokenReference, organization: CalendlyURI, user: CalendlyURI? = nil,
                                   _ deadline: Deadline) async throws(CallError) -> [WebhookSubscription] {
         var items: [WebhookSubscription] = []
         var pageToken: String?
         for _ in 0..<max(1, configuration.maxPages) {
-            var query = [("organization", organization.rawValue), ("scope", "organization"), ("count", String(configuration.pageSize))]
+            var query = [("organization", organization.rawValue), ("scope", user == nil ? "organization" : "user"), ("count", String(configuration.pageSize))]
+            if let user { query.append(("user", user.rawValue)) }
             if let pageToken { query.append(("page_token", pageToken)) }
             let response = try await api(.get, "/webhook_subscriptions", query: query, token: reference, deadline)
             let page = try decode(CalendlyWire.Collection<CalendlyWire.WebhookSubscription>.self, response)

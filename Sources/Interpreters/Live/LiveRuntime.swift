@@ -256,7 +256,9 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             guard let mine = try tx.loadConnection(agent), let organization = mine.account?.organization else { return false }
             for other in try tx.connectedAgents() where other != agent {
                 guard let connection = try tx.loadConnection(other) else { continue }
-                if connection.account?.organization == organization, connection.webhooks.callbackURL == mine.webhooks.callbackURL { return true }
+                // The same subscription: same organization, URL and scope (an organization's, or one user's).
+                if connection.account?.organization == organization, connection.webhooks.callbackURL == mine.webhooks.callbackURL,
+                   connection.webhooks.user == mine.webhooks.user { return true }
             }
             return false
         }

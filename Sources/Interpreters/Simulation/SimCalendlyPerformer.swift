@@ -8,7 +8,11 @@ public final class SimCalendlyPerformer: CalendlyPerformer, Sendable {
     public struct Account: Sendable {
         public var user: CalendlyUser
         public var scopes: [String]
-        public init(user: CalendlyUser, scopes: [String] = Connection.requiredScopes) { self.user = user; self.scopes = scopes }
+        /// Only an organization admin may create organization-scoped webhook subscriptions.
+        public var organizationAdmin: Bool
+        public init(user: CalendlyUser, scopes: [String] = Connection.requiredScopes, organizationAdmin: Bool = true) {
+            self.user = user; self.scopes = scopes; self.organizationAdmin = organizationAdmin
+        }
     }
 
     struct State: Sendable {
@@ -74,13 +78,14 @@ public final class SimCalendlyPerformer: CalendlyPerformer, Sendable {
                 return .inviteeFound(state.calendly.findInvitee(eventType: eventType, email: email, start: start))
             case .listScheduledInvitees(_, _, let from, let to, let eventTypes):
                 return .scheduledInvitees(state.calendly.scheduledInvitees(from: from, to: to, eventTypes: eventTypes))
-            case .createWebhookSubscription(_, let organization, let url, let events):
-                switch state.calendly.createWebhookSubscription(url: url, events: events, organization: organization) {
+            case .createWebhookSubscription(_, let organization, let url, let events, let user):
+                if user == nil, !state.account.organizationAdmin { return .failed(.forbidden(requiredScopes: [])) }
+                switch state.calendly.createWebhookSubscription(url: url, events: events, organization: organization, user: user) {
                 case .success(let subscription): return .webhookSubscription(subscription)
                 case .failure(let failure): return .failed(failure)
                 }
-            case .listWebhookSubscriptions(_, let organization):
-                return .webhookSubscriptions(state.calendly.webhookSubscriptions(organization: organization))
+            case .listWebhookSubscriptions(_, let organization, let user):
+                return .webhookSubscriptions(state.calendly.webhookSubscriptions(organization: organization, user: user))
             case .deleteWebhookSubscription(_, let uri):
                 return state.calendly.deleteWebhookSubscription(uri) ? .webhookSubscriptionDeleted : .failed(.notFound)
             }

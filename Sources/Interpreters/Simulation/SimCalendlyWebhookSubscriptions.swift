@@ -5,23 +5,27 @@ import Effects
 public struct WebhookSubscriptionRecord: Sendable, Hashable {
     public var subscription: WebhookSubscription
     public var organization: CalendlyURI
+    /// Set for a user-scoped subscription.
+    public var user: CalendlyURI? = nil
 }
 
 /// Calendly's `/webhook_subscriptions` in the model: one subscription per callback URL (a second
 /// create is 409), listed per organization, and disabled when deliveries keep failing.
 extension SimCalendly {
-    public mutating func createWebhookSubscription(url: String, events: [String], organization: CalendlyURI) -> Result<WebhookSubscription, CalendlyFailure> {
+    public mutating func createWebhookSubscription(url: String, events: [String], organization: CalendlyURI,
+                                                   user: CalendlyURI? = nil) -> Result<WebhookSubscription, CalendlyFailure> {
         guard !url.isEmpty, !events.isEmpty else { return .failure(.rejected(message: "url and events are required")) }
         guard !webhookSubscriptions.contains(where: { $0.subscription.callbackURL == url }) else { return .failure(.alreadyExists) }
         subscriptionSequence += 1
         let subscription = WebhookSubscription(uri: CalendlyURI("\(baseURL)/webhook_subscriptions/WH\(subscriptionSequence)"), callbackURL: url,
-                                               active: true, events: events, scope: "organization")
-        webhookSubscriptions.append(WebhookSubscriptionRecord(subscription: subscription, organization: organization))
+                                               active: true, events: events, scope: user == nil ? "organization" : "user")
+        webhookSubscriptions.append(WebhookSubscriptionRecord(subscription: subscription, organization: organization, user: user))
         return .success(subscription)
     }
 
-    public func webhookSubscriptions(organization: CalendlyURI) -> [WebhookSubscription] {
-        webhookSubscriptions.filter { $0.organization == organization }.map(\.subscription)
+    /// `GET /webhook_subscriptions`: the organization's organization-scoped ones, or with `user` that user's.
+    public func webhookSubscriptions(organization: CalendlyURI, user: CalendlyURI? = nil) -> [WebhookSubscription] {
+        webhookSubscriptions.filter { $0.organization == organization && $0.user == user }.map(\.subscription)
     }
 
     @discardableResult

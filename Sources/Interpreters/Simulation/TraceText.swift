@@ -75,7 +75,7 @@ extension CalendlyCall {
         case .availableTimes(_, let eventType, let from, let to): return "availableTimes(\(eventType) \(from) \(to))"
         case .createInvitee(_, let key, let request): return "createInvitee(\(key) \(request.start))"
         case .findInvitee(_, _, _, let start): return "findInvitee(\(start))"
-        case .createWebhookSubscription(_, _, let url, _): return "createWebhookSubscription(\(url))"
+        case .createWebhookSubscription(_, _, let url, _, let user): return "createWebhookSubscription(\(url)\(user == nil ? "" : " user"))"
         case .listWebhookSubscriptions: return "listWebhookSubscriptions"
         case .deleteWebhookSubscription(_, let uri): return "deleteWebhookSubscription(\(uri))"
         case .listScheduledInvitees(_, _, let from, let to, let eventTypes):
