@@ -42,14 +42,18 @@ public final class QuotaGuardedCalendly: CalendlyPerformer, Sendable {
             defer { quotas[key] = quota }
             return (quota.admit(at: at), quota)
         }
-        remember(admitted, key)
         switch decision {
         case .hold(let until):
+            remember(admitted, key)
             return .failed(.rateLimited(retryAfter: until - at))
         case .send(let alert):
             if let alert, let user { await telemetry.observe(.bookingQuotaHigh(owner: user, used: alert.used, cap: alert.cap, at: at)) }
         }
+        // The tracker is written while the booking call is out: it overlaps Calendly's round trip
+        // instead of adding to the customer's wait.
+        async let saved: Void = remember(admitted, key)
         let reply = await inner.perform(call)
+        await saved
         if case .failed(.rateLimited(let retryAfter)) = reply {
             let later = now()
             let limited = quotas.withLock { quotas -> BookingQuota? in
