@@ -6,6 +6,8 @@ import Effects
 public enum Retention {
     public static let failureLogLifetime = Span.days(90)
     public static let journalLifetime = Span.days(90)
+    /// A PKCE verifier waits for its OAuth sign-in; one that has not come back within a day never will.
+    public static let oauthVerifierLifetime = Span.days(1)
 
     /// The store-level deletions a sweep at `now` performs besides per-reference expiry.
     public static func sweep(now: Instant) -> [Effect] {

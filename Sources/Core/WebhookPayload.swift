@@ -13,25 +13,7 @@ public enum WebhookPayload: Equatable, Sendable {
         public var reason: String
     }
 
-    /// One field as found: absent (or null), present with an unusable type, or usable.
-    enum Field<Value> {
-        case absent
-        case invalid
-        case value(Value)
-
-        var value: Value? {
-            if case .value(let value) = self { return value }
-            return nil
-        }
-
-        func required(_ path: String) -> Result<Value, Problem> {
-            switch self {
-            case .value(let value): return .success(value)
-            case .absent: return .failure(Problem(reason: "missing_field:\(path)"))
-            case .invalid: return .failure(Problem(reason: "invalid_field:\(path)"))
-            }
-        }
-    }
+    typealias Field<Value> = LenientField<Value>
 
     struct AnyKey: CodingKey {
         var stringValue: String
@@ -46,10 +28,7 @@ public enum WebhookPayload: Equatable, Sendable {
         let container: KeyedDecodingContainer<AnyKey>
 
         func field<T: Decodable>(_ name: String, as type: T.Type = T.self) -> Field<T> {
-            let key = AnyKey(name)
-            guard container.contains(key), (try? container.decodeNil(forKey: key)) == false else { return .absent }
-            guard let value = try? container.decode(T.self, forKey: key) else { return .invalid }
-            return .value(value)
+            container.lenient(T.self, AnyKey(name))
         }
 
         func object(_ name: String) -> Field<Object> {
@@ -118,5 +97,16 @@ public enum WebhookPayload: Equatable, Sendable {
     static func nonEmpty(_ field: Field<String>) -> Field<String> {
         if case .value(let text) = field, text.isEmpty { return .absent }
         return field
+    }
+}
+
+extension LenientField {
+    /// A field the core needs: its absence or unusable value is the webhook's rejection reason.
+    func required(_ path: String) -> Result<Value, WebhookPayload.Problem> {
+        switch self {
+        case .value(let value): return .success(value)
+        case .absent: return .failure(WebhookPayload.Problem(reason: "missing_field:\(path)"))
+        case .invalid: return .failure(WebhookPayload.Problem(reason: "invalid_field:\(path)"))
+        }
     }
 }

@@ -48,6 +48,18 @@ public struct WebhookSubscriptionCare: Codable, Sendable, Hashable {
 }
 
 extension Connection {
+    /// How to disconnect, given the other connected agents: Calendly keeps one subscription per
+    /// organization, URL and scope (an organization's, or one user's), so while another connection relies
+    /// on the same one it stays.
+    public func disconnectInput(others: [Connection], at: Instant) -> Input {
+        guard let organization = account?.organization else { return .disconnectRequested(at: at) }
+        let shared = others.contains { other in
+            other.agent != agent && other.account?.organization == organization
+                && other.webhooks.callbackURL == webhooks.callbackURL && other.webhooks.user == webhooks.user
+        }
+        return shared ? .disconnectKeepingSubscription(at: at) : .disconnectRequested(at: at)
+    }
+
     /// `POST /webhook_subscriptions` for this account's organization.
     mutating func subscribe(_ account: Account, recreating reason: String?) -> [Effect] {
         guard let url = webhooks.callbackURL, !url.isEmpty else {

@@ -113,3 +113,24 @@ public enum CalendlyFailure: Error, Codable, Sendable, Hashable {
         }
     }
 }
+
+extension CalendlyCall {
+    /// The call's kind, for logs and metrics (never its arguments: they carry tokens and emails).
+    public var name: String {
+        switch self {
+        case .exchangeCode: return "exchangeCode"
+        case .currentUser: return "currentUser"
+        case .refreshToken: return "refreshToken"
+        case .revokeToken: return "revokeToken"
+        case .listEventTypes: return "listEventTypes"
+        case .getEventType: return "getEventType"
+        case .availableTimes: return "availableTimes"
+        case .createInvitee: return "createInvitee"
+        case .findInvitee: return "findInvitee"
+        case .createWebhookSubscription: return "createWebhookSubscription"
+        case .listWebhookSubscriptions: return "listWebhookSubscriptions"
+        case .deleteWebhookSubscription: return "deleteWebhookSubscription"
+        case .listScheduledInvitees: return "listScheduledInvitees"
+        }
+    }
+}

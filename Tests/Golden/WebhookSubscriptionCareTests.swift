@@ -137,6 +137,22 @@ import Testing
         t.verify()
     }
 
+    /// The rule `LiveRuntime.disconnect` applies: another connection of the same organization, URL and
+    /// scope relies on the subscription; a user-scoped one of someone else does not.
+    @Test func disconnectKeepsTheSubscriptionOnlyWhileAnotherConnectionSharesIt() {
+        let clock = VirtualClock()
+        let mine = F.connected()
+        var other = F.connected()
+        other.agent = "agent-2"
+        #expect(mine.disconnectInput(others: [other], at: clock.now) == .disconnectKeepingSubscription(at: clock.now))
+        #expect(mine.disconnectInput(others: [], at: clock.now) == .disconnectRequested(at: clock.now))
+        var userScoped = other
+        userScoped.webhooks.user = "https://api.calendly.com/users/SOMEONE-ELSE"
+        #expect(mine.disconnectInput(others: [userScoped], at: clock.now) == .disconnectRequested(at: clock.now))
+        #expect(mine.disconnectInput(others: [mine], at: clock.now) == .disconnectRequested(at: clock.now), "itself does not count")
+        #expect(Connection(agent: F.agent).disconnectInput(others: [other], at: clock.now) == .disconnectRequested(at: clock.now))
+    }
+
     @Test func periodicCheckRecreatesAMissingOrDisabledSubscription() {
         var t = Transcript("the periodic (and start-up) check lists the subscriptions; ours missing or disabled (Calendly gives up after 24 h of failed deliveries) is re-created and calendly_webhook_subscription_recreated tells operators")
         var clock = VirtualClock()

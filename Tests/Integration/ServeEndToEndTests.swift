@@ -60,11 +60,11 @@ import Testing
         let invitee = try #require(bookings.first?["invitee"] as? String)
 
         // S04: the signed invitee.created webhook arrives on its own; a cancel at Calendly is counted too.
-        #expect(try await eventually { try await analytics(serve, admin)["created"] == 1 })
+        #expect(try await eventually { try await serve.totals()["created"] == 1 })
         let cancel = try await http.send("POST", serve.emulator + "/_emulator/bookings/cancel", json: #"{"invitee":"\#(invitee)"}"#)
         #expect(cancel.status == 204)
-        #expect(try await eventually { try await analytics(serve, admin)["canceled"] == 1 })
-        #expect(try await analytics(serve, admin)["created"] == 1, "a cancellation never changes the created count")
+        #expect(try await eventually { try await serve.totals()["canceled"] == 1 })
+        #expect(try await serve.totals()["created"] == 1, "a cancellation never changes the created count")
 
         // A forged webhook changes nothing and is told so.
         let forged = try await http.send("POST", serve.base + "/v1/webhooks/calendly", json: #"{"event":"invitee.created","payload":{}}"#)
@@ -131,22 +131,16 @@ import Testing
         let secondAdmin = try #require(second.token("admin"))
         let view = try await http.send("GET", second.base + "/v1/agents/sales-bot/calendly", token: secondAdmin)
         #expect(view.status == 200 && view.text.contains("ET-QUICK"), "the saved action survives a restart: \(view.text)")
-        #expect(try await analytics(second, secondAdmin)["offered"] == 1, "counts survive restart and purge")
+        #expect(try await second.totals()["offered"] == 1, "counts survive restart and purge")
         #expect(await second.terminate() == 0)
     }
 
     /// With Calendly credentials set, serve runs no emulator of its own and talks to the configured
     /// Calendly — here a separately started `emulate`, standing in for api.calendly.com.
     @Test func withCredentialsServeTalksToTheConfiguredCalendly() async throws {
-        let emulatorPort = try ServeProcess.freePort()
-        let emulator = Process()
-        emulator.executableURL = try ServeProcess.executable()
-        emulator.arguments = ["emulate", "--port", "\(emulatorPort)"]
-        emulator.standardOutput = Pipe()
-        try emulator.run()
-        defer { emulator.terminate(); emulator.waitUntilExit() }
-        let calendly = "http://127.0.0.1:\(emulatorPort)"
-        #expect(try await eventually { (try? await http.send("GET", calendly + "/_emulator/state"))?.status == 200 })
+        let emulator = try await EmulateProcess()
+        defer { emulator.stop() }
+        let calendly = emulator.base
 
         let serve = try ServeProcess(environment: [
             "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
@@ -165,17 +159,5 @@ import Testing
         #expect(await serve.terminate() == 0)
     }
 
-    func analytics(_ serve: ServeProcess, _ admin: String) async throws -> [String: Int] {
-        let reply = try await http.send("GET", serve.base + "/v1/agents/sales-bot/calendly/analytics?from=2026-01-01&to=2026-12-31", token: admin)
-        return (reply.object()["totals"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
-    }
 
-    /// Webhooks arrive asynchronously; poll for up to ten seconds.
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<100 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
 }

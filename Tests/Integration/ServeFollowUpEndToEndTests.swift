@@ -28,23 +28,11 @@ import Testing
         return try await http.send("POST", path + "reply", token: runtime, json: #"{"text":"1"}"#)
     }
 
-    func totals(_ serve: ServeProcess) async throws -> [String: Int] {
-        let admin = try #require(serve.token("admin"))
-        let reply = try await http.send("GET", serve.base + "/v1/agents/sales-bot/calendly/analytics?from=2026-11-01&to=2027-01-31", token: admin)
-        return (reply.object()["totals"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
-    }
 
     func bookings(_ calendly: String) async throws -> [[String: Any]] {
         try await http.send("GET", calendly + "/_emulator/state").object()["bookings"] as? [[String: Any]] ?? []
     }
 
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<100 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
 
     @Test func aRescheduleIsCountedOnceAndNeverAsACancellation() async throws {
         let serve = try ServeProcess()
@@ -59,8 +47,8 @@ import Testing
         let later = ISO8601DateFormatter().string(from: start.addingTimeInterval(24 * 3600))
         let moved = try await http.send("POST", serve.emulator + "/_emulator/bookings/reschedule", json: #"{"invitee":"\#(invitee)","start_time":"\#(later)"}"#)
         #expect(moved.status == 201, "\(moved.text)")
-        #expect(try await eventually { try await totals(serve)["rescheduled"] == 1 })
-        let counts = try await totals(serve)
+        #expect(try await eventually { try await serve.totals()["rescheduled"] == 1 })
+        let counts = try await serve.totals()
         #expect(counts["canceled"] == 0 && counts["created"] == 1, "\(counts)")
     }
 
@@ -84,8 +72,8 @@ import Testing
             {"event_type":"\(serve.emulator)/event_types/ET-QUICK","start_time":"\(start)","email":"fb@example.com","utm_source":"calendly-action","utm_content":"\(content)"}
             """)
         #expect(taken.status == 201, "\(taken.text)")
-        #expect(try await eventually { try await totals(serve)["fallbackBooked"] == 1 })
-        #expect(try await totals(serve)["created"] == 0, "a link booking is not an in-chat booking")
+        #expect(try await eventually { try await serve.totals()["fallbackBooked"] == 1 })
+        #expect(try await serve.totals()["created"] == 0, "a link booking is not an in-chat booking")
     }
 
     /// On the trial tier (5 bookings a day per Calendly user) the sixth booking never reaches Calendly:
@@ -108,15 +96,9 @@ import Testing
     /// The host is down while the customer cancels in Calendly (the webhook fails); at start-up
     /// reconciliation reads Calendly back and the cancellation is counted — once, however often it runs.
     @Test func aCancellationMissedWhileDownIsReconciledAtStartUp() async throws {
-        let emulatorPort = try ServeProcess.freePort()
-        let emulator = Process()
-        emulator.executableURL = try ServeProcess.executable()
-        emulator.arguments = ["emulate", "--port", "\(emulatorPort)"]
-        emulator.standardOutput = Pipe()
-        try emulator.run()
-        defer { emulator.terminate(); emulator.waitUntilExit() }
-        let calendly = "http://127.0.0.1:\(emulatorPort)"
-        #expect(try await eventually { (try? await http.send("GET", calendly + "/_emulator/state"))?.status == 200 })
+        let emulator = try await EmulateProcess()
+        defer { emulator.stop() }
+        let calendly = emulator.base
         let environment = ["CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
                            "CALENDLY_WEBHOOK_SIGNING_KEY": "calendly-emulator-development-signing-key", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly]
 
@@ -124,7 +106,7 @@ import Testing
         try await first.start()
         try await connectAndSave(first, calendly: calendly)
         #expect(try await book(first, "gap", email: "gap@example.com").object()["state"] as? String == "confirmed")
-        #expect(try await eventually { try await totals(first)["created"] == 1 })
+        #expect(try await eventually { try await first.totals()["created"] == 1 })
         #expect(await first.terminate() == 0)
 
         let invitee = try #require(try await bookings(calendly).first?["invitee"] as? String)
@@ -136,13 +118,13 @@ import Testing
 
         let second = try ServeProcess(dataDirectory: first.dataDirectory, environment: environment)
         try await second.start()
-        #expect(try await eventually { try await totals(second)["canceled"] == 1 })
+        #expect(try await eventually { try await second.totals()["canceled"] == 1 })
         #expect(await second.terminate() == 0)
         // A third start reconciles again and changes nothing.
         let third = try ServeProcess(dataDirectory: first.dataDirectory, environment: environment)
         try await third.start()
         try await Task.sleep(for: .milliseconds(500))
-        let counts = try await totals(third)
+        let counts = try await third.totals()
         #expect(counts["canceled"] == 1 && counts["created"] == 1, "\(counts)")
         #expect(await third.terminate() == 0)
     }

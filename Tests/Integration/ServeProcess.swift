@@ -151,3 +151,49 @@ struct HTTPClient: Sendable {
         return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
     }
 }
+
+extension ServeProcess {
+    /// The analytics totals of `agent` over the months around now, read with the banner's admin token.
+    func totals(agent: String = "sales-bot") async throws -> [String: Int] {
+        guard let admin = token("admin") else { throw Failure(description: "no admin token in the banner") }
+        let reply = try await HTTPClient().send("GET", base + "/v1/agents/\(agent)/calendly/analytics?from=2026-11-01&to=2027-01-31", token: admin)
+        return (reply.object()["totals"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+    }
+}
+
+/// `calendly-action emulate` as a child process on a free port: Calendly for a `serve` run with credentials.
+final class EmulateProcess: @unchecked Sendable {
+    let process = Process()
+    let base: String
+
+    /// Starts it and waits until it answers.
+    init() async throws {
+        let port = try ServeProcess.freePort()
+        base = "http://127.0.0.1:\(port)"
+        process.executableURL = try ServeProcess.executable()
+        process.arguments = ["emulate", "--port", "\(port)"]
+        process.standardOutput = Pipe()
+        try process.run()
+        let http = HTTPClient()
+        let base = self.base
+        guard try await eventually({ (try? await http.send("GET", base + "/_emulator/state"))?.status == 200 }) else {
+            stop()
+            throw ServeProcess.Failure(description: "emulate never answered on \(base)")
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// Webhooks and background work arrive asynchronously: polls `condition` for up to ten seconds.
+func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+    for _ in 0..<100 {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return false
+}

@@ -3,17 +3,10 @@ import Effects
 import Logging
 import Synchronization
 
-/// Runs the PRD §13 alert rules (`AlertRules`, pure) over the last hour of telemetry. A rule that
-/// starts firing is logged once at critical level and counted in `calendly_alerts_fired_total`, which
-/// is what an Alertmanager rule pages on; it may fire again only after it has cleared.
+/// Runs `AlertWatch` over the host's telemetry. A rule that starts firing is logged once at critical
+/// level and counted in `calendly_alerts_fired_total`, which is what an Alertmanager rule pages on.
 public final class AlertMonitor: Sendable {
-    struct State {
-        var recent: [TelemetryEvent] = []
-        var firing: Set<String> = []
-    }
-
-    static let window = Span.hours(1)
-    private let state = Mutex(State())
+    private let watch = Mutex(AlertWatch())
     let metrics: Metrics
     let logger: Logger
 
@@ -25,16 +18,7 @@ public final class AlertMonitor: Sendable {
     /// Returns the alerts that started firing with this event.
     @discardableResult
     public func observe(_ event: TelemetryEvent) -> [AlertRules.Alert] {
-        let started: [AlertRules.Alert] = state.withLock { state in
-            let now = event.at
-            state.recent.append(event)
-            state.recent.removeAll { $0.at <= now - Self.window }
-            let alerts = AlertRules.evaluate(state.recent, now: now)
-            let keys = Dictionary(alerts.map { (Self.key($0), $0) }, uniquingKeysWith: { first, _ in first })
-            let fresh = keys.filter { !state.firing.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
-            state.firing = Set(keys.keys)
-            return fresh
-        }
+        let started = watch.withLock { $0.observe(event) }
         for alert in started {
             metrics.increment("calendly_alerts_fired_total", labels: ["rule": alert.rule.rawValue], help: "PRD §13 alert rules that started firing")
             logger.critical("calendly alert", metadata: [
@@ -43,6 +27,4 @@ public final class AlertMonitor: Sendable {
         }
         return started
     }
-
-    static func key(_ alert: AlertRules.Alert) -> String { alert.rule.rawValue + "|" + (alert.agent?.rawValue ?? "") }
 }

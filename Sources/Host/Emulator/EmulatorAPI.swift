@@ -14,18 +14,23 @@ extension EmulatorModel {
         return .resource(userJSON())
     }
 
+    /// Listings are by `user` or `organization`, and only this account's (Calendly's 400 / 403 otherwise).
+    func ownerRefusal(_ query: [String: String]) -> EmulatorReply? {
+        if let user = query["user"] {
+            return user == account.uri ? nil : .error(403, "Permission Denied", "This user is not in your organization")
+        }
+        if let organization = query["organization"] {
+            return organization == account.organization ? nil : .permissionDenied
+        }
+        return .invalid("user", "user or organization is required")
+    }
+
     // MARK: Event types
 
     func listEventTypes(_ request: EmulatorRequest) -> EmulatorReply {
         guard case .success = authenticate(request, needs: ["event_types:read"]) else { return authFailure(request, ["event_types:read"]) }
         let query = request.query
-        if let user = query["user"] {
-            guard user == account.uri else { return .error(403, "Permission Denied", "This user is not in your organization") }
-        } else if let organization = query["organization"] {
-            guard organization == account.organization else { return .permissionDenied }
-        } else {
-            return .invalid("user", "user or organization is required")
-        }
+        if let refused = ownerRefusal(query) { return refused }
         var items = calendly.eventTypes
         switch query["active"] {
         case "true"?: items = items.filter(\.active)
@@ -155,13 +160,7 @@ extension EmulatorModel {
     func listScheduledEvents(_ request: EmulatorRequest) -> EmulatorReply {
         guard case .success = authenticate(request, needs: ["scheduled_events:read"]) else { return authFailure(request, ["scheduled_events:read"]) }
         let query = request.query
-        if let user = query["user"] {
-            guard user == account.uri else { return .error(403, "Permission Denied", "This user is not in your organization") }
-        } else if let organization = query["organization"] {
-            guard organization == account.organization else { return .permissionDenied }
-        } else {
-            return .invalid("user", "user or organization is required")
-        }
+        if let refused = ownerRefusal(query) { return refused }
         var bookings = calendly.bookings
         if let email = query["invitee_email"] { bookings = bookings.filter { $0.invitee.email.lowercased() == email.lowercased() } }
         switch query["status"] {

@@ -110,7 +110,7 @@ public final class HostAssembly: Sendable {
 
     static func purge(runtime: LiveRuntime<SQLiteStore>, keeper: SQLiteTokenKeeper) async throws -> RetentionReport {
         let outcome = try runtime.purge()
-        let verifiers = try await keeper.deleteVerifiers(createdBefore: LiveCalendly.wallClock() - RetentionReport.verifierLifetime)
+        let verifiers = try await keeper.deleteVerifiers(createdBefore: LiveCalendly.wallClock() - Retention.oauthVerifierLifetime)
         return RetentionReport(telemetry: outcome.telemetry.count, staleVerifiers: verifiers)
     }
 
@@ -125,37 +125,9 @@ public final class HostAssembly: Sendable {
 }
 
 public struct RetentionReport: Sendable, CustomStringConvertible {
-    /// An OAuth sign-in that has not come back within a day never will.
-    static let verifierLifetime = Span.days(1)
     public var telemetry: Int
     public var staleVerifiers: Int
     public var description: String { "retention run done (\(staleVerifiers) stale OAuth verifiers removed)" }
-}
-
-/// Times every Calendly call into `calendly_call_duration_seconds{call=…}` and counts outcomes.
-struct MeasuredCalendly: CalendlyPerformer {
-    let calendly: any CalendlyPerformer
-    let metrics: Metrics
-
-    func perform(_ call: CalendlyCall) async -> CalendlyReply {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let reply = await calendly.perform(call)
-        let elapsed = clock.now - started
-        let name = Self.name(of: call)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.observe("calendly_call_duration_seconds", seconds: seconds, labels: ["call": name], help: "Calendly API call latency")
-        metrics.increment("calendly_calls_total", labels: ["call": name, "outcome": Self.outcome(of: reply)], help: "Calendly API calls")
-        return reply
-    }
-
-    /// The case name only — arguments carry tokens and emails.
-    static func name(of call: CalendlyCall) -> String { String("\(call)".prefix { $0.isLetter || $0.isNumber }) }
-    static func outcome(of reply: CalendlyReply) -> String {
-        if case .failed(let failure) = reply { return String("\(failure)".prefix { $0.isLetter || $0.isNumber }) }
-        if case .outcomeUnknown = reply { return "outcome_unknown" }
-        return "ok"
-    }
 }
 
 /// The keeper seals PKCE verifiers like tokens; it is the host's verifier store as it is.

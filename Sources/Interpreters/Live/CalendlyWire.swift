@@ -492,31 +492,3 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendable {
     }
 }
 
-/// An optional field read on its own, so a surprise in it never fails the whole response.
-enum LenientField<Value> {
-    case absent
-    case invalid
-    case value(Value)
-
-    var value: Value? {
-        if case .value(let value) = self { return value }
-        return nil
-    }
-
-    /// The value; nil when absent; `fallback` when present but unreadable.
-    func or(invalid fallback: Value) -> Value? {
-        switch self {
-        case .absent: return nil
-        case .invalid: return fallback
-        case .value(let value): return value
-        }
-    }
-}
-
-extension KeyedDecodingContainer {
-    func lenient<T: Decodable>(_ type: T.Type, _ key: Key) -> LenientField<T> {
-        guard contains(key), (try? decodeNil(forKey: key)) == false else { return .absent }
-        guard let value = try? decode(T.self, forKey: key) else { return .invalid }
-        return .value(value)
-    }
-}

@@ -76,9 +76,9 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             reply = error.reply
         }
         switch reply {
-        case .failed(let failure): logger.notice("calendly call failed", metadata: ["call": "\(call.logName)", "reason": "\(failure.reason)"])
-        case .outcomeUnknown: logger.warning("calendly call outcome unknown", metadata: ["call": "\(call.logName)"])
-        default: logger.debug("calendly call done", metadata: ["call": "\(call.logName)"])
+        case .failed(let failure): logger.notice("calendly call failed", metadata: ["call": "\(call.name)", "reason": "\(failure.reason)"])
+        case .outcomeUnknown: logger.warning("calendly call outcome unknown", metadata: ["call": "\(call.name)"])
+        default: logger.debug("calendly call done", metadata: ["call": "\(call.name)"])
         }
         return reply
     }
@@ -268,27 +268,6 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             }
         }
         return lastCanceled
-    }
-}
-
-extension CalendlyCall {
-    /// The call's kind, for logs (never its arguments).
-    var logName: String {
-        switch self {
-        case .exchangeCode: return "exchangeCode"
-        case .currentUser: return "currentUser"
-        case .refreshToken: return "refreshToken"
-        case .revokeToken: return "revokeToken"
-        case .listEventTypes: return "listEventTypes"
-        case .getEventType: return "getEventType"
-        case .availableTimes: return "availableTimes"
-        case .createInvitee: return "createInvitee"
-        case .findInvitee: return "findInvitee"
-        case .createWebhookSubscription: return "createWebhookSubscription"
-        case .listWebhookSubscriptions: return "listWebhookSubscriptions"
-        case .deleteWebhookSubscription: return "deleteWebhookSubscription"
-        case .listScheduledInvitees: return "listScheduledInvitees"
-        }
     }
 }
 

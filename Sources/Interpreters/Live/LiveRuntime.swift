@@ -252,18 +252,13 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     /// Disconnects `agent` (S01 AC-4). Calendly keeps one webhook subscription per organization and URL,
     /// so when another connected agent of the same organization still relies on it, it is not deleted.
     public func disconnect(_ agent: AgentID) async throws -> Connection {
-        let shared = try store.transaction { tx -> Bool in
-            guard let mine = try tx.loadConnection(agent), let organization = mine.account?.organization else { return false }
-            for other in try tx.connectedAgents() where other != agent {
-                guard let connection = try tx.loadConnection(other) else { continue }
-                // The same subscription: same organization, URL and scope (an organization's, or one user's).
-                if connection.account?.organization == organization, connection.webhooks.callbackURL == mine.webhooks.callbackURL,
-                   connection.webhooks.user == mine.webhooks.user { return true }
-            }
-            return false
-        }
         let at = now()
-        return try await connection(agent, shared ? .disconnectKeepingSubscription(at: at) : .disconnectRequested(at: at)).0
+        let input = try store.transaction { tx -> Connection.Input in
+            let mine = try tx.loadConnection(agent) ?? Connection(agent: agent)
+            let others = try tx.connectedAgents().filter { $0 != agent }.compactMap { try tx.loadConnection($0) }
+            return mine.disconnectInput(others: others, at: at)
+        }
+        return try await connection(agent, input).0
     }
 
     // MARK: - Reconciliation
