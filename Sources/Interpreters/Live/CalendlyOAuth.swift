@@ -180,8 +180,7 @@ extension LiveCalendly {
                 return response
             case 429 where !waited:
                 waited = true
-                guard let wait = response.retryAfterSeconds, deadline.allows(wait: .seconds(wait)) else { throw .failed(classify(response)) }
-                try? await Task.sleep(for: .seconds(wait))
+                try await waitOut(response, deadline)
             default:
                 throw .failed(classify(response))
             }

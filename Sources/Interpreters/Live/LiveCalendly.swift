@@ -316,12 +316,17 @@ extension LiveCalendly {
                 }
             case 429 where !waited:
                 waited = true
-                guard let wait = response.retryAfterSeconds, deadline.allows(wait: .seconds(wait)) else { throw .failed(classify(response)) }
-                try? await Task.sleep(for: .seconds(wait))
+                try await waitOut(response, deadline)
             default:
                 throw .failed(classify(response))
             }
         }
+    }
+
+    /// One 429 is waited out when its Retry-After fits in the budget; otherwise it is the call's failure.
+    func waitOut(_ response: WireResponse, _ deadline: Deadline) async throws(CallError) {
+        guard let wait = response.retryAfterSeconds, deadline.allows(wait: .seconds(wait)) else { throw .failed(classify(response)) }
+        try? await Task.sleep(for: .seconds(wait))
     }
 
     /// Sends within what is left of the budget. Nothing sent → unreachable; sent but no reply → for a
