@@ -461,3 +461,20 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         return violations
     }
 }
+
+extension BookingConversation.Phase {
+    /// The phase without its payload (journals, traces, the store's phase column).
+    public var name: String {
+        switch self {
+        case .idle: return "idle"
+        case .notOffered: return "notOffered"
+        case .checkingAvailability: return "checkingAvailability"
+        case .slotsShown: return "slotsShown"
+        case .askingEmail: return "askingEmail"
+        case .booking: return "booking"
+        case .reconciling: return "reconciling"
+        case .confirmed: return "confirmed"
+        case .staticLink: return "staticLink"
+        }
+    }
+}

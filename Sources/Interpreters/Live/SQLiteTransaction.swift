@@ -272,22 +272,8 @@ public struct SQLiteTransaction: AggregateTransaction {
                 VALUES (?, ?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, phase = excluded.phase, awaits_calendly = excluded.awaits_calendly,
                     updated_at_ms = excluded.updated_at_ms
-                """, [.text(state.id.rawValue), .text(try json(state)), .text(Self.phaseName(state.phase)),
+                """, [.text(state.id.rawValue), .text(try json(state)), .text(state.phase.name),
                       .integer(state.phase.awaitsCalendly ? 1 : 0)])
-        }
-    }
-
-    static func phaseName(_ phase: BookingConversation.Phase) -> String {
-        switch phase {
-        case .idle: return "idle"
-        case .notOffered: return "notOffered"
-        case .checkingAvailability: return "checkingAvailability"
-        case .slotsShown: return "slotsShown"
-        case .askingEmail: return "askingEmail"
-        case .booking: return "booking"
-        case .reconciling: return "reconciling"
-        case .confirmed: return "confirmed"
-        case .staticLink: return "staticLink"
         }
     }
 

@@ -501,22 +501,6 @@ extension BookingConversation {
     }
 }
 
-extension BookingConversation.Phase {
-    public var name: String {
-        switch self {
-        case .idle: return "idle"
-        case .notOffered: return "notOffered"
-        case .checkingAvailability: return "checkingAvailability"
-        case .slotsShown: return "slotsShown"
-        case .askingEmail: return "askingEmail"
-        case .booking: return "booking"
-        case .reconciling: return "reconciling"
-        case .confirmed: return "confirmed"
-        case .staticLink: return "staticLink"
-        }
-    }
-}
-
 /// HMAC-SHA256 from swift-crypto, in the shape the core's `WebhookSignature` takes.
 public enum CryptoHMAC {
     public static let sha256: WebhookSignature.HMAC = { key, message in
