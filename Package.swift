@@ -40,7 +40,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Sources/Host"
+            path: "Sources/Host",
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "Properties",
