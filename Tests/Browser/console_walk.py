@@ -97,8 +97,19 @@ def walk(playwright, base, emulator, shots, executable):
     w.expect("empty state copy", lambda: expect(page.locator("#connection-status")).to_have_text(CONNECT_PROMPT))
     w.expect("event types wait for a connection", lambda: expect(page.get_by_label("Search event types by name")).to_be_disabled())
     w.shot(page, "02-empty-state")
+
+    # S01 ERR-1: consent denied in Calendly → inline banner + Retry (the emulator denies when asked to).
+    deny = lambda route: route.continue_(url=route.request.url + "&deny=1")
+    context.route("**/oauth/authorize?*", deny)
+    page.get_by_role("button", name="Connect Calendly").click()
+    w.expect("denied consent: inline error banner", lambda: expect(page.locator("#connection-banner")).to_contain_text("Calendly access was not granted"))
+    w.expect("the banner offers Retry", lambda: expect(page.locator("#connection-banner").get_by_role("button", name="Retry")).to_be_visible())
+    w.shot(page, "02b-connect-denied")
+    context.unroute("**/oauth/authorize?*", deny)
+
+    # S01: Retry, this time approved (from the keyboard).
     with page.expect_popup() as popup_info:
-        page.locator("#connect").focus()
+        page.locator("#connection-retry").focus()
         page.keyboard.press("Enter")
     popup = popup_info.value
     w.expect("Connected as {email}", lambda: expect(page.locator("#connection-status")).to_have_text("Connected as host@example.com"))
@@ -179,6 +190,16 @@ def walk(playwright, base, emulator, shots, executable):
     page.get_by_role("button", name="Send").click()
     w.expect("booked from the numbered list", lambda: expect(page.locator("#messages .card")).to_be_visible())
     w.shot(page, "10-text-channel")
+
+    # S03 ERR-2: availability fails in Calendly → a short apology and the static link, nothing half-booked.
+    status, _ = http("POST", emulator + "/_emulator/faults", {"path": "/event_type_available_times", "status": 500, "count": 20})
+    w.check("availability fault injected", status == 201, f"status {status}")
+    page.get_by_role("button", name="Customer asks to meet").click()
+    w.expect("apology with the static link", lambda: expect(page.locator("#messages")).to_contain_text("Sorry, I couldn't complete the booking here"))
+    w.expect("the fallback link is a link", lambda: expect(page.locator("#messages .msg a").first).to_have_attribute("href", re.compile("calendly")))
+    w.expect("the conversation ended at the link", lambda: expect(page.locator("#chat-state")).to_contain_text("staticLink"))
+    w.shot(page, "10b-fallback-link")
+    http("DELETE", emulator + "/_emulator/faults")
 
     # S04: analytics for the range, then a cancel in "Calendly" (the emulator) shows up.
     page.get_by_role("button", name="Show").click()
