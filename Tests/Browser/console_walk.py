@@ -155,6 +155,23 @@ def walk(playwright, base, emulator, shots, executable):
     w.check("no validation error left", page.locator("#error-emailField").is_hidden())
     w.shot(page, "06-saved")
 
+    # With the questions feature the save answer lists what the chat will ask (`askedInChat`); the form shows it.
+    page.get_by_label("Search event types by name").fill("Discovery")
+    page.get_by_role("radio", name=re.compile("Discovery call")).check()
+    with page.expect_response(lambda response: response.url.endswith("/calendly/action") and response.request.method == "PUT") as saved_info:
+        page.get_by_role("button", name="Save", exact=True).click()
+    answer = saved_info.value.json() if saved_info.value.ok else {}
+    if answer.get("askedInChat"):
+        w.expect("required questions the chat will ask", lambda: expect(page.locator("#required-questions-list")).to_contain_text("What would you like to discuss?"))
+        w.shot(page, "06b-asked-in-chat")
+    else:
+        w.check("no asked-questions list without the feature", page.locator("#required-questions").is_hidden())
+    page.get_by_label("Search event types by name").fill("Intro")
+    page.get_by_role("radio", name=re.compile("Intro call")).check()
+    page.get_by_label("“Company”").fill("contact.company")
+    page.get_by_role("button", name="Save", exact=True).click()
+    w.expect("Intro call saved again", lambda: expect(page.locator("#save-banner")).to_contain_text("Intro call — the agent offers booking"))
+
     # S03 on WhatsApp: the offer as a list, pick a row, give the email, see the card.
     page.get_by_label("Channel").select_option("whatsapp")
     page.get_by_label("Customer email (leave empty to be asked)").fill("")

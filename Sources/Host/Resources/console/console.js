@@ -383,10 +383,18 @@ function fillForm(action) {
 
 /** The questions feature lists what the chat will still ask; shown when the answer carries it, ignored otherwise. */
 function renderRequiredQuestions(answer) {
-  const raw = answer && (answer.requiredQuestions || answer.askedQuestions || (answer.action && answer.action.requiredQuestions));
+  const raw = answer && (answer.askedInChat || answer.requiredQuestions || answer.askedQuestions);
   const box = $("required-questions");
+  const review = answer && answer.needsReview;
+  $("review-banner").hidden = !(review && review.reason);
+  if (review && review.reason) $("review-banner").textContent = `Review this action: ${review.reason}`;
   if (!Array.isArray(raw) || raw.length === 0) { box.hidden = true; return; }
-  const label = (entry) => typeof entry === "string" ? entry : (entry && (entry.question || entry.name || entry.label)) || "";
+  const label = (entry) => {
+    if (typeof entry === "string") return entry;
+    const text = entry && (entry.question || entry.name || entry.label);
+    if (!text) return "";
+    return entry.when === "when_field_empty" ? `${text} (only when the contact has no value for it)` : text;
+  };
   $("required-questions-list").replaceChildren(...raw.map(label).filter(Boolean).map((text) => el("li", { text })));
   box.hidden = false;
 }
