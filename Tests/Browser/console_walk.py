@@ -134,6 +134,17 @@ def walk(playwright, base, emulator, shots, executable):
     page.unroute("**/event-types*")
     w.expect("list back after refresh", lambda: expect(page.get_by_role("radio", name=re.compile("Intro call"))).to_be_visible())
 
+    # S02 ERR-1: Calendly fails a refresh → the cached list stays, with "Couldn't refresh" + Retry.
+    status, _ = http("POST", emulator + "/_emulator/faults", {"path": "/event_types", "status": 500, "count": 20})
+    w.check("event type fault injected", status == 201, f"status {status}")
+    page.get_by_role("button", name="Refresh").click()
+    w.expect("Couldn't refresh banner", lambda: expect(page.locator("#event-types-banner")).to_contain_text("Couldn't refresh"))
+    w.expect("cached list kept", lambda: expect(page.get_by_role("radio", name=re.compile("Intro call"))).to_be_visible())
+    w.shot(page, "04b-refresh-failed")
+    http("DELETE", emulator + "/_emulator/faults")
+    page.locator("#event-types-banner").get_by_role("button", name="Retry").click()
+    w.expect("Retry clears the banner", lambda: expect(page.locator("#event-types-banner")).to_be_hidden())
+
     # S02: search beyond the first 25, pick a type, map fields; first a validation error.
     page.get_by_label("Search event types by name").fill("Solo session 030")
     w.expect("search finds a type beyond the first 25", lambda: expect(page.get_by_role("radio", name=re.compile("Solo session 030"))).to_be_visible())
