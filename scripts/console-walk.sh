@@ -26,4 +26,4 @@ grep -q "runtime token" "$log" || { cat "$log"; echo "serve did not start"; exit
 grep -q "console: http://127.0.0.1:$port/console" "$log" || { cat "$log"; echo "serve did not print the console's URL"; exit 1; }
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$emulator_port/_emulator/state" > /dev/null && break; sleep 0.1; done
 
-python3 Tests/Browser/console_walk.py --base "http://127.0.0.1:$port" --emulator "http://127.0.0.1:$emulator_port" --shots "$shots"
+PYTHONDONTWRITEBYTECODE=1 python3 Tests/Browser/console_walk.py --base "http://127.0.0.1:$port" --emulator "http://127.0.0.1:$emulator_port" --shots "$shots"
