@@ -7,7 +7,7 @@ import Interpreters
 extension EmulatorModel {
     func adminState() -> EmulatorReply { .json(200, stateJSON()) }
 
-    /// `{"solo_event_types": N?}` — re-seed the world (tokens survive).
+    /// `{"solo_event_types": N?}` — re-seed the world (tokens survive; the clock offset does not).
     func adminReset(_ request: EmulatorRequest) -> EmulatorReply {
         let body = request.jsonObject ?? [:]
         reset(extraSolo: (body["solo_event_types"] as? NSNumber)?.intValue)
@@ -94,6 +94,14 @@ extension EmulatorModel {
         guard let object = request.jsonObject, let fault = EmulatorFault(json: object) else { return .invalid("path", "is required") }
         inject(fault)
         return .json(201, .object(["pending_faults": .int(scriptedFaults.reduce(0) { $0 + $1.count })]))
+    }
+
+    /// `{"organization_admin": false}` — the account becomes a plain member of its organization (Calendly
+    /// then refuses organization-scoped webhook subscriptions with a 403); `true` makes it an owner again.
+    func adminAccount(_ request: EmulatorRequest) -> EmulatorReply {
+        guard let admin = request.jsonObject?["organization_admin"] as? Bool else { return .invalid("organization_admin", "must be true or false") }
+        organizationAdmin = admin
+        return .json(200, .object(["organization_admin": .bool(organizationAdmin), "role": .string(admin ? "owner" : "user")]))
     }
 
     func adminClearFaults() -> EmulatorReply {
