@@ -133,7 +133,7 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             guard case .eventTypes(let types) = await harness.calendly.perform(.listEventTypes(token, user: harness.host)) else {
                 Issue.record("no event types"); return
             }
-            #expect(types.count == 10 + EmulatorModel.defaultExtraSolo)
+            #expect(types.count == 14 + EmulatorModel.defaultExtraSolo)
             #expect(types.first?.name == "Intro call")
         }
     }
