@@ -81,7 +81,7 @@ extension EmulatorModel {
         guard case .success = authenticate(request, needs: scopes) else { return authFailure(request, scopes) }
         guard let body = request.jsonObject else { return .invalid("body", "must be a JSON object") }
         var problems: [(String, String)] = []
-        if (body["max_event_count"] as? NSNumber)?.intValue != 1 { problems.append(("max_event_count", "must be 1")) }
+        if JSONNumber.clamped(body["max_event_count"], to: 0...2) != 1 { problems.append(("max_event_count", "must be 1")) }
         if body["owner_type"] as? String != "EventType" { problems.append(("owner_type", "must be EventType")) }
         let owner = body["owner"] as? String ?? ""
         if owner.isEmpty { problems.append(("owner", "is required")) }
