@@ -36,12 +36,13 @@ extension EmulatorModel {
             ]),
             "secret": .bool(eventType.secret), "deleted_at": .null, "admin_managed": .bool(false), "is_paid": .bool(eventType.isPaid),
             "kind_description": .string(kindDescription), "position": .int(info.position), "locale": .string("en"),
-            "locations": .array([.object(["kind": .string("zoom_conference")])]),
+            // Calendly's shape: `kind`, plus `location` where the host set one.
+            "locations": .array(eventType.locations.map { place in .object(["kind": .string(place.kind), "location": .text(place.location)]) }),
             "custom_questions": .array(eventType.customQuestions.map { question in
                 .object([
                     "name": .string(question.name), "type": .string(question.type), "position": .int(question.position),
-                    "enabled": .bool(question.enabled), "required": .bool(question.required), "answer_choices": .array([]),
-                    "include_other": .bool(false),
+                    "enabled": .bool(question.enabled), "required": .bool(question.required),
+                    "answer_choices": .array(question.answerChoices.map(JSONValue.string)), "include_other": .bool(question.includeOther),
                 ])
             }),
         ])

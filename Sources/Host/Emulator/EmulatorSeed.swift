@@ -42,13 +42,13 @@ enum EmulatorSeed {
         var entries: [Entry] = []
         func add(_ id: String, _ name: String, minutes: Int = 30, active: Bool = true, kind: EventTypeKind = .solo, pooling: PoolingType? = nil,
                  secret: Bool = false, method: BookingMethod = .instant, paid: Bool = false, questions: [CustomQuestion] = [],
-                 description: String? = nil) {
+                 locations: [EventLocation] = [EventLocation(kind: "zoom_conference")], description: String? = nil) {
             let slug = name.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: "-")
             let team = pooling != nil
             let owner = team ? "https://calendly.com/team-emu" : account.schedulingURL
             let eventType = EventType(uri: CalendlyURI(base + "/event_types/" + id), name: name, active: active, durationMinutes: minutes, kind: kind,
                                       poolingType: pooling, secret: secret, bookingMethod: method, isPaid: paid,
-                                      schedulingURL: owner + "/" + slug, customQuestions: questions)
+                                      schedulingURL: owner + "/" + slug, customQuestions: questions, locations: locations)
             // Business hours 08:00–18:00 UTC, one slot per duration.
             let schedule = SimCalendly.Schedule(dayStartMinute: 8 * 60, dayEndMinute: 18 * 60, slotMinutes: minutes)
             entries.append(Entry(eventType: eventType, schedule: schedule,
