@@ -99,6 +99,22 @@ import Testing
         }
     }
 
+    /// The property below is not vacuous: scripted conversations do reach bookings of the questioned type.
+    @Test func scriptsReachBookingsThatNeedAnswers() {
+        var state: UInt64 = 42
+        var booked = 0
+        for _ in 0..<300 {
+            let codes = (0..<60).map { _ -> Int in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int(state >> 33) % 1001
+            }
+            for step in ConversationScript.run(codes) where step.state.setup?.eventType == ConversationScript.questioned {
+                booked += step.effects.filter { if case .calendly(_, .createInvitee) = $0 { return true } else { return false } }.count
+            }
+        }
+        #expect(booked > 10, "only \(booked) bookings of the questioned event type")
+    }
+
     /// Whatever the customer does, a booking leaves only with every required, shown question answered, once
     /// each, in position order, and no answer to a question the event type does not show.
     @Test func aBookingCarriesEveryRequiredAnswerInCalendlysOrder() async {
