@@ -174,7 +174,7 @@ extension EmulatorModel {
     /// and `ask_invitee` their text (research notes §5.1). Without it, the event type's first location the
     /// host fills in — or a 400 when every location needs the invitee.
     func bookedLocation(_ value: Any?, eventType: CalendlyURI) -> Result<BookedLocation, EmulatorReply> {
-        let options = meta[eventType]?.locations ?? [.zoom]
+        let options = locationOptions(calendly.eventType(eventType))
         guard let value else {
             guard let fallback = defaultLocation(of: eventType) else { return .failure(.invalid("location", "is required for this event type")) }
             return .success(BookedLocation(kind: fallback.kind, location: fallback.location))

@@ -36,14 +36,12 @@ extension EmulatorModel {
             ]),
             "secret": .bool(eventType.secret), "deleted_at": .null, "admin_managed": .bool(false), "is_paid": .bool(eventType.isPaid),
             "kind_description": .string(kindDescription), "position": .int(info.position), "locale": .string("en"),
-            "locations": .array(info.locations.map(locationOptionJSON)),
+            "locations": .array(locationOptions(eventType).map(locationOptionJSON)),
             "custom_questions": .array(eventType.customQuestions.map { question in
-                let choices = info.choices[question.name]
-                return .object([
+                .object([
                     "name": .string(question.name), "type": .string(question.type), "position": .int(question.position),
                     "enabled": .bool(question.enabled), "required": .bool(question.required),
-                    "answer_choices": .array((choices?.answerChoices ?? []).map(JSONValue.string)),
-                    "include_other": .bool(choices?.includeOther ?? false),
+                    "answer_choices": .array(question.answerChoices.map(JSONValue.string)), "include_other": .bool(question.includeOther),
                 ])
             }),
         ])
@@ -51,7 +49,7 @@ extension EmulatorModel {
 
     /// An event type's `locations[]` entry: the host's address for `physical`/`custom`, the host's number
     /// for `inbound_call` (`phone_number`), nothing more for the kinds the invitee or a conference fills in.
-    func locationOptionJSON(_ option: EventTypeLocation) -> JSONValue {
+    func locationOptionJSON(_ option: EventLocation) -> JSONValue {
         var fields = [JSONValue.Field(key: "kind", value: .string(option.kind))]
         switch option.kind {
         case "inbound_call": fields.append(JSONValue.Field(key: "phone_number", value: .text(option.location)))
@@ -112,7 +110,7 @@ extension EmulatorModel {
     func bookedLocationJSON(_ booking: SimCalendly.Booking) -> JSONValue {
         let chosen = inviteeDetails[booking.invitee.uri]?.location
             ?? defaultLocation(of: booking.eventType).map { BookedLocation(kind: $0.kind, location: $0.location) }
-            ?? BookedLocation(kind: EventTypeLocation.zoom.kind, location: nil)
+            ?? BookedLocation(kind: EventLocation.zoom.kind, location: nil)
         let id = lastSegment(booking.invitee.eventURI.rawValue)
         switch chosen.kind {
         case "zoom_conference":
@@ -127,8 +125,15 @@ extension EmulatorModel {
 
     /// What a booking without `location` gets: the first of the event type's locations that the host
     /// fills in (nil when every one needs the invitee's input).
-    func defaultLocation(of eventType: CalendlyURI) -> EventTypeLocation? {
-        (meta[eventType]?.locations ?? [.zoom]).first { !$0.needsInviteeInput }
+    func defaultLocation(of eventType: CalendlyURI) -> EventLocation? {
+        locationOptions(calendly.eventType(eventType)).first { !$0.needsInviteeInput }
+    }
+
+    /// The event type's `locations[]`; one without any (added by a hook, or stored before locations
+    /// were kept) is a Zoom meeting, as the emulator's event types always were.
+    func locationOptions(_ eventType: EventType?) -> [EventLocation] {
+        guard let locations = eventType?.locations, !locations.isEmpty else { return [.zoom] }
+        return locations
     }
 
     func scheduledEventJSON(_ booking: SimCalendly.Booking) -> JSONValue {
