@@ -55,7 +55,7 @@ import Testing
         try await host.bookConversation()
         let text = try host.export(.conversation("conv-7"))
         let lines = text.split(separator: "\n")
-        let header = try JSONDecoder().decode(JournalHeader.self, from: Data(lines[0].utf8))
+        let header = try #require(JournalFormat.header(line: String(lines[0])))
         #expect(header.format == JournalRecord.format && header.version == JournalRecord.currentVersion)
 
         let records = try Replayer.parse(text)
