@@ -96,6 +96,31 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
+    /// Rows are written in the current format; a row an older build wrote (version 1: synthesized coding,
+    /// JSON inside strings) sits beside them in the same stream and is migrated as it is exported.
+    @Test func rowsOfTheOldFormatExportInTheNewOneAndReplay() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let rows = try host.store.transaction { try $0.journal(stream: "conversation:acme:conv-7") }
+        #expect(rows.allSatisfy { $0.payload.hasPrefix(#"{"version":2,"#) })
+        #expect(!rows.contains { $0.payload.contains(#"\""#) && $0.payload.contains(#""input":""#) }, "no JSON inside strings")
+
+        let incidents = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden/Incidents")
+        let old = String(decoding: try Data(contentsOf: incidents.appendingPathComponent("v1/token-refresh-failure.jsonl")), as: UTF8.self)
+            .split(separator: "\n").dropFirst().map(String.init)
+        try host.store.transaction { tx in
+            for line in old { try tx.appendJournal(stream: "conversation:acme:legacy", at: HostHarness.start, kind: "conversation", payload: line) }
+        }
+        let text = try host.export(.conversation("legacy"), account: "acme")
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == old.count + 1)
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(#"{"version":2,"#) })
+        let steps = try Replayer.replay(try Replayer.parse(text))
+        #expect(steps.count == old.count && steps.allSatisfy(\.matches))
+        #expect(steps.last?.phaseAfter == "staticLink")
+    }
+
     @Test func anAgentStreamExportsAndReplays() async throws {
         let host = try SQLiteHost()
         defer { host.remove() }
