@@ -262,6 +262,29 @@ import Testing
         }
     }
 
+    /// The README's record table names every `kind` the format writes (telemetry events are named by the
+    /// telemetry table, so they are skipped), and every field name.
+    @Test func theReadmeDocumentsEveryKindAndField() throws {
+        let readme = String(decoding: try Data(contentsOf: Self.golden.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md")), as: UTF8.self)
+        var names = Set<String>()
+        func collect(_ value: JournalValue, under key: String) {
+            switch value {
+            case .members(let members):
+                for member in members {
+                    if key == "event", member.key != "kind" { continue }
+                    if !(key == "state_before") { names.insert(member.key) }
+                    if member.key == "kind", key != "event", case .string(let kind) = member.value { names.insert(kind) }
+                    if member.key != "state_before" { collect(member.value, under: member.key) }
+                }
+            case .array(let items): items.forEach { collect($0, under: key) }
+            case .null, .bool, .int, .double, .string: break
+            }
+        }
+        for entry in Self.encodings { collect(try JournalValue.parse(entry.json), under: "") }
+        for name in names.sorted() { #expect(readme.contains("`\(name)`"), "`\(name)` is not in the README's journal format tables") }
+    }
+
     /// The pinned lines themselves decode (the format can be read, not only written).
     @Test func thePinnedEncodingsDecode() throws {
         let committed = String(decoding: try Data(contentsOf: Self.golden), as: UTF8.self)

@@ -12,7 +12,8 @@ import Foundation
 /// the aggregate's state in the form the store already persists it (its `Codable` form): it only seeds a
 /// replay that starts mid-stream, and JournalFormatGoldenTests pins it like the rest.
 ///
-/// Version history (bump `version` and add a reader case whenever an existing encoding changes):
+/// Version history (bump `version` whenever an existing encoding changes — JournalFormatGoldenTests says
+/// when; a change to an input or effect encoding also adds a reader case to `record(line:)`):
 /// - 1: Swift's synthesized coding, input/effects/state as JSON text inside strings (issue 5).
 /// - 2: labelled records, nested objects, compact available times (issue 17).
 public enum JournalFormat {
@@ -51,7 +52,9 @@ public enum JournalFormat {
         let found: Int = try reader("version")
         switch found {
         case 1: return try JournalMigration.fromVersion1(tree)
-        case version:
+        // Versions whose input and effect encodings are the current ones (a bump for a state-only change
+        // keeps this reader; a bump that changes an input or effect encoding adds a case above).
+        case 2...version:
             return JournalRecord(version: found, stream: try reader("stream"), seq: try reader("seq"), at: try reader("at"), aggregate: try aggregate(reader),
                                  id: try reader("id"), input: try reader.field("input").value, effects: try reader.field("effects").items().map(\.value),
                                  stateBefore: try reader.optionalField("state_before")?.value ?? .null)
