@@ -77,6 +77,20 @@ import Testing
         }
     }
 
+    /// The README's incident walk quotes a committed timeline: every quoted line is in it, so the walk
+    /// cannot drift from what `replay` prints.
+    @Test func theReadmeQuotesTheCommittedTimeline() throws {
+        let readme = String(decoding: try Data(contentsOf: Self.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")), as: UTF8.self)
+        let timeline = String(decoding: try Data(contentsOf: Self.url(.lostBookingResponse, "txt")), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let section = try #require(readme.components(separatedBy: "## An incident").dropFirst().first)
+        let quoted = try #require(section.components(separatedBy: "```text\n").dropFirst().first?.components(separatedBy: "```").first)
+        let lines = quoted.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 5)
+        for line in lines { #expect(timeline.contains(line), "README line not in lost-booking-response.txt: \(line)") }
+    }
+
     static func lastConversationStep(_ steps: [Replayer.Step]) -> Replayer.Step? { steps.last { $0.aggregate == .conversation } }
 
     static func calls(_ steps: [Replayer.Step], _ name: String) -> Int {

@@ -10,7 +10,7 @@ public struct JournalRecord: Sendable, Equatable {
     public static let format = "calendly-action-journal"
     public static var currentVersion: Int { JournalFormat.version }
 
-    public enum Aggregate: String, Codable, Sendable, CaseIterable { case conversation, connection, config, reference }
+    public enum Aggregate: String, Codable, Sendable { case conversation, connection, config, reference }
 
     /// The format version the record was read from (older ones are migrated on read).
     public var version: Int

@@ -148,7 +148,7 @@ public enum JournalTimeline {
             }
         case .calendly(let request, let call): return ["→ Calendly \(call.name) \(request)\(arguments(call, zone: zone))"]
         case .emit(let event): return ["→ telemetry \(event.name)"]
-        case .store(let command): return ["→ store \(describe(command))"]
+        case .store(let command): return ["→ store \(describe(command, zone: zone))"]
         case .notify(let message):
             switch message {
             case .inviteeNotice(let notice): return ["→ booking reference: \(notice.kind.rawValue) for \(short(notice.event))"]
@@ -179,9 +179,9 @@ public enum JournalTimeline {
         }
     }
 
-    static func describe(_ command: StoreCommand) -> String {
+    static func describe(_ command: StoreCommand, zone: String?) -> String {
         switch command {
-        case .recordIntent(let intent): return "intent \(intent.key) for \(intent.start.iso8601)"
+        case .recordIntent(let intent): return "intent \(intent.key) for \(label(intent.start, zone: zone))"
         case .settleIntent(let key, let outcome, _): return "settle \(key): \(describe(outcome))"
         case .deleteTokens(let agent): return "delete every token of \(agent)"
         case .deleteToken(let token): return "delete token \(token)"
