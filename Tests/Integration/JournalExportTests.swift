@@ -119,6 +119,25 @@ import Testing
         let steps = try Replayer.replay(try Replayer.parse(text))
         #expect(steps.count == old.count && steps.allSatisfy(\.matches))
         #expect(steps.last?.phaseAfter == "staticLink")
+
+        // A row no known version describes is an error naming the row and the field, not a silent gap.
+        try host.store.transaction { tx in
+            try tx.appendJournal(stream: "conversation:acme:legacy", at: HostHarness.start, kind: "conversation",
+                                 payload: #"{"version":2,"seq":0,"at":"2026-11-25T00:00:00Z","stream":"s","aggregate":"conversation","id":"x","input":{"kind":"x"},"effects":[],"state_before":{}}"#)
+        }
+        let records = try JournalExport.records(try host.store.transaction { try $0.journal(stream: "conversation:acme:legacy") })
+        let bad = try #require(records.last)
+        #expect {
+            try Replayer.replay([bad])
+        } throws: { error in
+            "\(error)".contains("input.kind: unknown kind \"x\"")
+        }
+        let legacyRows = try host.store.transaction { try $0.journal(stream: "conversation:acme:legacy") }
+        #expect {
+            try JournalExport.records(legacyRows.map { JournalRow(seq: $0.seq, stream: $0.stream, at: $0.at, kind: $0.kind, payload: "{\"version\":7}") })
+        } throws: { error in
+            "\(error)".contains("journal row") && "\(error)".contains("version 7 is not supported")
+        }
     }
 
     @Test func anAgentStreamExportsAndReplays() async throws {

@@ -19,10 +19,11 @@ public struct JournalRow: Sendable, Equatable {
 /// `JournalRecord` per line (`JournalFormat`), each numbered with its row's `seq` so an incident can name a step.
 public enum JournalExport {
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        case undecodableRow(seq: Int64)
+        /// `reason` names where (`input.reply.kind: unknown kind "…"`), never a value beyond the redacted row's own.
+        case undecodableRow(seq: Int64, reason: String)
         public var description: String {
             switch self {
-            case .undecodableRow(let seq): return "journal row \(seq) is not a journal record (written by an unknown build?)"
+            case .undecodableRow(let seq, let reason): return "journal row \(seq) is not a journal record this build reads (\(reason))"
             }
         }
     }
@@ -33,9 +34,13 @@ public enum JournalExport {
         try rows.compactMap { row in
             if let from, row.at < from { return nil }
             if let to, row.at > to { return nil }
-            guard var record = try? JournalFormat.record(line: row.payload) else { throw Failure.undecodableRow(seq: row.seq) }
-            record.seq = Int(row.seq)
-            return record
+            do {
+                var record = try JournalFormat.record(line: row.payload)
+                record.seq = Int(row.seq)
+                return record
+            } catch {
+                throw Failure.undecodableRow(seq: row.seq, reason: "\(error)")
+            }
         }
     }
 
