@@ -25,6 +25,30 @@ struct EventTypeMeta: Sendable {
     var team: Bool
     var position: Int
     var description: String?
+    /// `custom_questions[].answer_choices` / `include_other`, by question name (the product's
+    /// `CustomQuestion` does not carry them; Calendly's `EventTypeCustomQuestion` does).
+    var choices: [String: QuestionChoices] = [:]
+    /// `locations[]` in the event type's order; the first is what a booking without `location` gets.
+    var locations: [EventTypeLocation] = [.zoom]
+}
+
+/// The selects' options of one custom question.
+struct QuestionChoices: Sendable {
+    var answerChoices: [String]
+    var includeOther: Bool
+}
+
+/// One entry of an event type's `locations[]` (Calendly's `kind`s; Scheduling API page: `physical`
+/// and `custom` carry the host's text, `outbound_call` and `ask_invitee` need the invitee's input).
+struct EventTypeLocation: Sendable, Equatable {
+    var kind: String
+    /// The host's text: an address (`physical`), a number (`inbound_call`), a description (`custom`).
+    var location: String?
+
+    static let zoom = EventTypeLocation(kind: "zoom_conference", location: nil)
+
+    /// Kinds whose booking must carry `location.location` from the invitee (Calendly's 400 otherwise).
+    var needsInviteeInput: Bool { kind == "outbound_call" || kind == "ask_invitee" }
 }
 
 /// The seeded catalogue: bookable solo event types and every kind the product must filter out
@@ -42,7 +66,7 @@ enum EmulatorSeed {
         var entries: [Entry] = []
         func add(_ id: String, _ name: String, minutes: Int = 30, active: Bool = true, kind: EventTypeKind = .solo, pooling: PoolingType? = nil,
                  secret: Bool = false, method: BookingMethod = .instant, paid: Bool = false, questions: [CustomQuestion] = [],
-                 description: String? = nil) {
+                 description: String? = nil, choices: [String: QuestionChoices] = [:], locations: [EventTypeLocation] = [.zoom]) {
             let slug = name.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: "-")
             let team = pooling != nil
             let owner = team ? "https://calendly.com/team-emu" : account.schedulingURL
@@ -52,7 +76,8 @@ enum EmulatorSeed {
             // Business hours 08:00–18:00 UTC, one slot per duration.
             let schedule = SimCalendly.Schedule(dayStartMinute: 8 * 60, dayEndMinute: 18 * 60, slotMinutes: minutes)
             entries.append(Entry(eventType: eventType, schedule: schedule,
-                                 meta: EventTypeMeta(slug: slug, team: team, position: entries.count, description: description)))
+                                 meta: EventTypeMeta(slug: slug, team: team, position: entries.count, description: description,
+                                                     choices: choices, locations: locations)))
         }
         add("ET-INTRO", "Intro call", questions: [CustomQuestion(name: "Company", position: 0)], description: "A first 30-minute conversation.")
         add("ET-DISCOVERY", "Discovery call", minutes: 45,
@@ -66,6 +91,28 @@ enum EmulatorSeed {
         add("ET-INACTIVE", "Old consultation", active: false)
         add("ET-PAID", "Paid strategy session", minutes: 60, paid: true)
         add("ET-POLL", "Meeting poll", method: .poll)
+        // One event type per Calendly question type and per location that needs the invitee, so the
+        // product's question flow meets each (calendly-api.md "Custom questions", "Locations").
+        add("ET-DEMO", "Product demo",
+            questions: [CustomQuestion(name: "Team size", type: "single_select", position: 0, required: true),
+                        CustomQuestion(name: "Topics", type: "multi_select", position: 1),
+                        CustomQuestion(name: "Anything else?", type: "text", position: 2)],
+            choices: ["Team size": QuestionChoices(answerChoices: ["1-10", "11-50", "51-200", "201+"], includeOther: false),
+                      "Topics": QuestionChoices(answerChoices: ["Pricing", "Integrations", "Security"], includeOther: true)],
+            locations: [.zoom, EventTypeLocation(kind: "google_conference", location: nil)])
+        add("ET-CALLBACK", "Phone callback", minutes: 15,
+            questions: [CustomQuestion(name: "Mobile number", type: "phone_number", position: 0, required: true)],
+            locations: [EventTypeLocation(kind: "outbound_call", location: nil)])
+        add("ET-VISIT", "Office visit", minutes: 60,
+            questions: [CustomQuestion(name: "Services", type: "multi_select", position: 0, required: true),
+                        CustomQuestion(name: "Your role", type: "string", position: 1, required: true)],
+            choices: ["Services": QuestionChoices(answerChoices: ["Audit", "Training", "Support"], includeOther: true)],
+            locations: [EventTypeLocation(kind: "physical", location: "Friedrichstraße 1, 10117 Berlin")])
+        add("ET-ADVICE", "Tax advice", minutes: 30,
+            questions: [CustomQuestion(name: "Tax year", type: "single_select", position: 0, required: true),
+                        CustomQuestion(name: "Phone", type: "phone_number", position: 1)],
+            choices: ["Tax year": QuestionChoices(answerChoices: ["2024", "2025", "2026"], includeOther: true)],
+            locations: [EventTypeLocation(kind: "ask_invitee", location: nil), EventTypeLocation(kind: "inbound_call", location: "+49 30 1234567")])
         for index in 0..<max(0, extraSolo) {
             let number = (index + 1).padded(3)
             add("ET-SOLO-\(number)", "Solo session \(number)", minutes: 30)
