@@ -3,42 +3,53 @@ import Effects
 import Foundation
 
 /// One step of one aggregate as the journal keeps it: the input (with its time, and any Calendly
-/// reply it carries), the effects the core produced, and the state after — customer emails and OAuth
-/// codes redacted. Versioned: replay refuses formats it does not know.
-public struct JournalRecord: Codable, Sendable, Equatable {
+/// reply it carries), the effects the core produced, and the state before — customer emails and OAuth
+/// codes redacted. Input and effects are labelled trees written by the journal's own coders
+/// (JournalCoding*.swift); `JournalFormat` writes and reads a record as one JSON line.
+public struct JournalRecord: Sendable, Equatable {
     public static let format = "calendly-action-journal"
-    public static let currentVersion = 1
+    public static var currentVersion: Int { JournalFormat.version }
 
     public enum Aggregate: String, Codable, Sendable { case conversation, connection, config, reference }
 
+    /// The format version the record was read from (older ones are migrated on read).
     public var version: Int
     public var stream: String
     public var seq: Int
     public var at: Instant
     public var aggregate: Aggregate
     public var id: String
-    /// The input as sorted-key JSON (redacted).
-    public var input: String
-    /// The effects as a sorted-key JSON array (redacted).
-    public var effects: String
-    /// The aggregate's state before the step (redacted), so a replay can start at any record.
-    public var stateBefore: String
+    public var input: JournalValue
+    public var effects: [JournalValue]
+    /// The aggregate's state before the step, so a replay can start at any record.
+    public var stateBefore: JournalValue
 
-    public init(version: Int = JournalRecord.currentVersion, stream: String, seq: Int, at: Instant, aggregate: Aggregate, id: String,
-                input: String, effects: String, stateBefore: String) {
+    public init(version: Int = JournalFormat.version, stream: String, seq: Int, at: Instant, aggregate: Aggregate, id: String,
+                input: JournalValue, effects: [JournalValue], stateBefore: JournalValue) {
         self.version = version; self.stream = stream; self.seq = seq; self.at = at; self.aggregate = aggregate; self.id = id
         self.input = input; self.effects = effects; self.stateBefore = stateBefore
+    }
+
+    /// A step as the runtime journals it, redacted: every string in it passes through `Redaction`.
+    public init<Input: JournalCodable, State: Encodable>(stream: String, at: Instant, aggregate: Aggregate, id: String, input: Input,
+                                                         effects: [Effect], stateBefore: State) {
+        let redact: (String) -> String = Redaction.redactEmails
+        self.init(stream: stream, seq: 0, at: at, aggregate: aggregate, id: id, input: input.journal.mapStrings(redact),
+                  effects: effects.map { $0.journal.mapStrings(redact) }, stateBefore: JournalValue.synthesized(stateBefore).mapStrings(redact))
     }
 }
 
 /// The first line of an exported journal file.
-public struct JournalHeader: Codable, Sendable, Equatable {
+public struct JournalHeader: Sendable, Equatable {
     public var format: String
     public var version: Int
     public var reducerVersion: Int
     public var exportedAt: Instant
     public init(exportedAt: Instant) {
-        format = JournalRecord.format; version = JournalRecord.currentVersion; reducerVersion = Redaction.reducerVersion; self.exportedAt = exportedAt
+        format = JournalRecord.format; version = JournalFormat.version; reducerVersion = Redaction.reducerVersion; self.exportedAt = exportedAt
+    }
+    public init(format: String, version: Int, reducerVersion: Int, exportedAt: Instant) {
+        self.format = format; self.version = version; self.reducerVersion = reducerVersion; self.exportedAt = exportedAt
     }
 }
 
