@@ -36,10 +36,16 @@ public struct SavedAction: Codable, Sendable, Hashable {
     /// Set when Calendly refused a booking for its answers, or a mapped question went away: the admin
     /// should look at the action. Cleared by saving it again.
     public var needsReview: ReviewNote?
+    /// When `eventType` was last read from Calendly (nil on actions saved before it was kept: `savedAt`).
+    public var eventTypeReadAt: Instant?
 
     public init(draft: ActionDraft, eventType: EventType, savedAt: Instant, needsReview: ReviewNote? = nil) {
         self.draft = draft; self.eventType = eventType; self.savedAt = savedAt; self.needsReview = needsReview
+        eventTypeReadAt = savedAt
     }
+
+    /// The saved event type is older than the cache lifetime: read it again before a booking relies on it.
+    public func isStale(at now: Instant) -> Bool { now - (eventTypeReadAt ?? savedAt) >= ActionConfig.cacheLifetime }
 
     /// The required questions the chat will ask: those without a mapping always, mapped ones when the
     /// customer's contact has no value for the field.
@@ -119,6 +125,9 @@ public struct ActionConfig: Codable, Sendable, Hashable {
         case connectionLost
         /// A conversation's booking was refused by Calendly for its answers (`QuestionRefusal`).
         case bookingRefused(reason: String, at: Instant)
+        /// A booking is about to be offered: re-read the saved event type when it is older than the cache
+        /// lifetime, so questions added in Calendly since are asked (issue 12).
+        case runtimeCheck(Account?, at: Instant)
     }
 
     public var agent: AgentID
@@ -128,6 +137,8 @@ public struct ActionConfig: Codable, Sendable, Hashable {
     public var saved: SavedAction?
     public var pendingSave: PendingSave?
     public var requestsIssued: Int
+    /// The re-read of the saved event type in flight (`runtimeCheck`), if any.
+    public var rereading: RequestID?
 
     public init(agent: AgentID, policy: EligibilityPolicy = EligibilityPolicy()) {
         self.agent = agent; self.policy = policy; self.status = .notLoaded; self.requestsIssued = 0
@@ -188,6 +199,10 @@ public struct ActionConfig: Codable, Sendable, Hashable {
                 state.pendingSave = nil
                 return state.saveReplied(pending.draft, reply, now)
             }
+            if state.rereading == request {
+                state.rereading = nil
+                return state.rereadReplied(reply, now)
+            }
             return []
 
         case .policyChanged(let policy):
@@ -201,7 +216,15 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             state.cache = nil
             state.status = .notLoaded
             state.pendingSave = nil
+            state.rereading = nil
             return []
+
+        case .runtimeCheck(let account, let now):
+            guard let account, !account.planInsufficient, let saved = state.saved, saved.isStale(at: now) else { return [] }
+            // A newer check supersedes one whose reply never came (e.g. across a restart).
+            let request = state.nextRequest()
+            state.rereading = request
+            return [.calendly(request, .getEventType(account.token, saved.eventType.uri))]
 
         case .bookingRefused(let reason, let now):
             guard state.saved != nil else { return [] }
@@ -293,7 +316,10 @@ public struct ActionConfig: Codable, Sendable, Hashable {
     /// The list was read again: the saved action follows Calendly's current event type (its questions and
     /// locations). A mapped question that went away marks the action for review.
     mutating func refreshSaved(from fetched: [EventType], _ now: Instant) -> [Effect] {
-        guard var action = saved, let current = fetched.first(where: { $0.uri == action.eventType.uri }), current != action.eventType else { return [] }
+        guard var action = saved, let current = fetched.first(where: { $0.uri == action.eventType.uri }) else { return [] }
+        saved?.eventTypeReadAt = now
+        action.eventTypeReadAt = now
+        guard current != action.eventType else { return [] }
         action.eventType = current
         var effects: [Effect] = [.log(LogEntry(.info, "calendly action of \(agent) follows its event type's changes"))]
         if action.needsReview == nil, ActionConfig.strayMapping(action.draft, current) != nil {
@@ -302,6 +328,23 @@ public struct ActionConfig: Codable, Sendable, Hashable {
         }
         saved = action
         return effects
+    }
+
+    /// The runtime re-read came back. A failure keeps the saved type and waits out another cache lifetime
+    /// (no customer waits on Calendly twice for it); a deleted type needs the admin.
+    mutating func rereadReplied(_ reply: CalendlyReply, _ now: Instant) -> [Effect] {
+        switch reply {
+        case .eventType(let current):
+            return refreshSaved(from: [current], now)
+        case .failed(.notFound):
+            saved?.eventTypeReadAt = now
+            guard saved?.needsReview == nil else { return [] }
+            saved?.needsReview = ReviewNote(reason: "event_type_gone", at: now)
+            return [.emit(.actionNeedsReview(agent: agent, reason: "event_type_gone", at: now))]
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
+            saved?.eventTypeReadAt = now
+            return [.log(LogEntry(.info, "event type re-read failed for \(agent); the saved one stays"))]
+        }
     }
 
     public func checkInvariants() -> [Violation] {

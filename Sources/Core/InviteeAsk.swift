@@ -151,7 +151,7 @@ public enum AnswerReader {
         for part in splitPicks(text, choices) {
             if let index = pick(part, choices) { picked.insert(index); continue }
             guard question.includeOther, ReplyParser.choiceNumber(part.lowercased()) == nil else { return .unclear(.noSuchChoice(count: choices.count)) }
-            others.append(part)
+            if !others.contains(part) { others.append(part) }
         }
         guard !picked.isEmpty || !others.isEmpty else { return .unclear(.noSuchChoice(count: choices.count)) }
         let answer = (picked.sorted().map { choices[$0] } + others).joined(separator: "\n")

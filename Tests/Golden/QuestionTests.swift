@@ -309,4 +309,41 @@ import Testing
         #expect(config.saved?.needsReview?.reason == "mapped_question_removed")
         t.verify()
     }
+
+    @Test func Q11_aStaleEventTypeIsReadAgainBeforeAnOffer() throws {
+        var t = Transcript("before an offer, a saved event type read more than 15 minutes ago is read again (one getEventType), so a required question added in Calendly is asked; a fresh one is not read; a deleted one marks the action for review")
+        var clock = VirtualClock()
+        var config = F.saved()
+        let account = F.configAccount(F.connected())
+
+        t.section("within 15 minutes of the save: nothing is read")
+        clock.advance(.minutes(14))
+        #expect(t.config(&config, .runtimeCheck(account, at: clock.now)).isEmpty)
+
+        t.section("16 minutes on: read again; the new required question is now part of the saved type")
+        clock.advance(.minutes(2))
+        let check = t.config(&config, .runtimeCheck(account, at: clock.now))
+        #expect(F.calls(check) == [.getEventType(F.token, F.intro.uri)])
+        var changed = F.intro
+        changed.customQuestions.append(CustomQuestion(name: "Budget", type: "single_select", position: 3, required: true, answerChoices: ["Low", "High"]))
+        t.config(&config, .calendlyReplied(F.requestID(check)!, .eventType(changed), at: clock.now))
+        #expect(config.saved?.eventType == changed && config.saved?.eventTypeReadAt == clock.now)
+        #expect(config.saved?.askedInChat.map(\.question) == ["Company", "Budget"])
+        #expect(t.config(&config, .runtimeCheck(account, at: clock.now + .minutes(1))).isEmpty, "fresh again")
+
+        t.section("a failed read keeps the saved type and waits another 15 minutes")
+        clock.advance(.minutes(16))
+        let failing = t.config(&config, .runtimeCheck(account, at: clock.now))
+        t.config(&config, .calendlyReplied(F.requestID(failing)!, .failed(.serverError(status: 503)), at: clock.now))
+        #expect(config.saved?.eventType == changed && config.saved?.needsReview == nil)
+        #expect(t.config(&config, .runtimeCheck(account, at: clock.now + .minutes(5))).isEmpty)
+
+        t.section("deleted in Calendly: the action needs review")
+        clock.advance(.minutes(16))
+        let gone = t.config(&config, .runtimeCheck(account, at: clock.now))
+        let marked = t.config(&config, .calendlyReplied(F.requestID(gone)!, .failed(.notFound), at: clock.now))
+        #expect(F.events(marked).map(\.name) == ["calendly_action_needs_review"])
+        #expect(config.saved?.needsReview?.reason == "event_type_gone")
+        t.verify()
+    }
 }

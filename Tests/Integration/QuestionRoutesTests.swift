@@ -70,4 +70,31 @@ import Testing
                                       QuestionAnswer(question: "Budget", answer: "$1k–10k", position: 1)])
         }
     }
+
+    /// The 15-minute cache: an offer made more than 15 minutes after the save reads the event type again
+    /// first, so a question added in Calendly meanwhile is asked instead of refused.
+    @Test func anOfferAfterTheCacheExpiredAsksTheNewQuestion() async throws {
+        let harness = HostHarness()
+        try await harness.application.test(.router) { client in
+            try await R.connectAndConfigure(client)
+            var changed = HostHarness.intro
+            changed.customQuestions.append(Self.budget)
+            harness.calendly.mutate { $0.addEventType(changed) }
+            let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Europe/Berlin","contact":{"contact.email":"ana@example.com"}}"#
+
+            harness.clock.advance(.minutes(10))
+            _ = try await client.call(.post, "/v1/conversations/conv-s1/booking/offer", token: R.runtime, json: offer)
+            let reads = { harness.calendly.calls.filter { if case .getEventType = $0 { return true } else { return false } }.count }
+            #expect(reads() == 1, "within 15 minutes of the save, only the save's read")
+
+            harness.clock.advance(.minutes(6))
+            _ = try await client.call(.post, "/v1/conversations/conv-s2/booking/offer", token: R.runtime, json: offer)
+            #expect(reads() == 2, "the stale event type is read again before the offer")
+            let (_, asked, _) = try await client.call(.post, "/v1/conversations/conv-s2/booking/reply", token: R.runtime, json: #"{"text":"1"}"#)
+            #expect(asked["state"] as? String == "askingQuestion")
+            #expect(((asked["messages"] as? [[String: Any]])?.last?["text"] as? String)?.hasPrefix("Budget\n1. Under $1k") == true)
+            let (_, booked, _) = try await client.call(.post, "/v1/conversations/conv-s2/booking/reply", token: R.runtime, json: #"{"text":"3"}"#)
+            #expect(booked["state"] as? String == "confirmed")
+        }
+    }
 }

@@ -38,6 +38,29 @@ import Testing
         #expect(model.locations.map(\.needsInviteeInput) == [true, true, false, false])
     }
 
+    /// State stored before issue 12 (no choices, locations, positions, details) still decodes from the store.
+    @Test func stateStoredBeforeQuestionsStillDecodes() throws {
+        let eventType = EventType(uri: "https://api.calendly.com/event_types/ET1", name: "Intro", schedulingURL: "https://calendly.com/a/intro",
+                                  customQuestions: [CustomQuestion(name: "Company", position: 0, required: true)])
+        var conversation = BookingConversation(id: "conv-old")
+        conversation.setup = BookingSetup(agent: "agent-1", eventType: eventType, token: "t", confirmationMessage: "",
+                                          answers: [QuestionAnswer(question: "Company", answer: "Acme")])
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { !["answerChoices", "includeOther", "locations", "position", "details", "asks"].contains($0.key) || $0.key == "position" && object["enabled"] != nil }
+                    .mapValues(strip)
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
+        let old = try JSONSerialization.data(withJSONObject: strip(try JSONSerialization.jsonObject(with: JSONEncoder().encode(conversation))))
+        let text = String(decoding: old, as: UTF8.self)
+        #expect(!text.contains("answerChoices") && !text.contains("locations") && !text.contains("details"))
+        let decoded = try JSONDecoder().decode(BookingConversation.self, from: old)
+        #expect(decoded.setup?.eventType == eventType && decoded.details == nil && decoded.asks == nil)
+        #expect(decoded.setup?.eventType.customQuestions.first?.answerChoices == [])
+    }
+
     @Test func inviteeBodyCarriesAnswersAtTheirPositionsAndTheLocation() throws {
         let request = InviteeRequest(eventType: "https://api.calendly.com/event_types/ET1", start: Instant(iso8601: "2026-12-01T09:00:00Z")!,
                                      email: "ana@example.com", name: "Ana", timeZone: "Europe/Berlin",
