@@ -118,6 +118,7 @@ extension ActionConfig.Input: JournalCodable {
         case .policyChanged(let policy): return .object(["kind": "policy_changed", "allow_secret": policy.allowSecret.journal])
         case .connectionLost: return .object(["kind": "connection_lost"])
         case .bookingRefused(let reason, let at): return .object(["kind": "booking_refused", "at": at.journal, "reason": reason.journal])
+        case .runtimeCheck(let account, let at): return .object(["kind": "runtime_check", "at": at.journal, "account": account?.journal ?? .null])
         }
     }
 
@@ -130,6 +131,7 @@ extension ActionConfig.Input: JournalCodable {
         case "policy_changed": self = .policyChanged(EligibilityPolicy(allowSecret: try r("allow_secret")))
         case "connection_lost": self = .connectionLost
         case "booking_refused": self = .bookingRefused(reason: try r("reason"), at: try r("at"))
+        case "runtime_check": self = .runtimeCheck(try r.optional("account"), at: try r("at"))
         case let other: throw r.unknownKind(other)
         }
     }

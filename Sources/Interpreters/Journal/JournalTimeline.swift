@@ -91,6 +91,7 @@ public enum JournalTimeline {
             case .calendlyReplied(let request, let reply, _): return "Calendly answered \(request): \(describe(reply, zone: nil))"
             case .policyChanged(let policy): return "eligibility policy changed (secret types \(policy.allowSecret ? "allowed" : "hidden"))"
             case .connectionLost: return "the Calendly connection went away"
+            case .runtimeCheck: return "an offer checks the saved event type is fresh (re-read after 15 minutes)"
             case .bookingRefused(let reason, _): return "Calendly refused a booking for its answers (\(reason)): the action needs review"
             }
         case .reference(let input):
