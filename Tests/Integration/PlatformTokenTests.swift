@@ -151,3 +151,24 @@ import Testing
         #expect(try run(["--account", ".."]).0 != 0)
     }
 }
+
+/// Every combination of extreme `exp`, `iat` and `nbf` gets a verdict (no overflow trap), and the verdict
+/// is the rule's: accepted exactly when not expired, not from the future, and not too long-lived.
+@Suite struct PlatformTokenExtremeTimesTests {
+    @Test func extremeClaimTimesNeverTrapAndFollowTheRules() {
+        let now = PlatformTokenTests.seconds
+        let values: [Int64?] = [nil, .max, .min, .max - 1, 0, -1, now, now + 30, now + 3600, now + 90_000, now - 3600, 10_000_000_000_000_000]
+        for exp in values.compactMap({ $0 }) {
+            for iat in values {
+                for nbf in values {
+                    let claims = PlatformTokenTests.claims(["exp": exp, "iat": iat, "nbf": nbf])
+                    let failure = PlatformTokenTests.failure(PlatformTokenTests.token(claims: claims))
+                    let issued = iat ?? now
+                    let acceptable = exp > now && (nbf ?? now) <= now + 60 && issued <= now + 60
+                        && Int128(exp) - Int128(issued) <= 86_400 && Int128(exp) - Int128(now) <= 86_400 + 60
+                    #expect((failure == nil) == acceptable, "exp=\(exp) iat=\(String(describing: iat)) nbf=\(String(describing: nbf)): \(String(describing: failure))")
+                }
+            }
+        }
+    }
+}
