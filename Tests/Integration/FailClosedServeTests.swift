@@ -1,9 +1,10 @@
 import Core
+import Crypto
 import Effects
 import Foundation
-import Interpreters
 import Testing
 @testable import Host
+@testable import Interpreters
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -90,6 +91,31 @@ import FoundationNetworking
         #expect(after.contains("calendly_webhook_dead_letters_total 1"))
         #expect(after.contains(#"calendly_alerts_fired_total{rule="webhook_dead_letters"} 1"#), "\(after)")
         #expect(await serve.terminate() == 0)
+    }
+
+    /// The journal `serve` writes hashes emails under JOURNAL_REDACTION_KEY — not the public fallback key —
+    /// so the placeholders in a shared export cannot be matched against a dictionary of addresses.
+    @Test func serveRedactsJournalEmailsUnderTheDeploymentKey() async throws {
+        let key = "a-journal-redaction-key-for-tests"
+        let serve = try ServeProcess(environment: ["JOURNAL_REDACTION_KEY": key])
+        try await serve.start()
+        let admin = try #require(serve.token("admin"))
+        let agent = serve.base + "/v1/agents/sales-bot/calendly"
+        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
+        #expect(try await http.send("GET", authorize).status == 200)
+        let action = #"{"eventType":"\#(serve.emulator)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"","enabled":true}"#
+        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+        let runtime = try #require(serve.token("runtime"))
+        let offer = try await http.send("POST", serve.base + "/v1/conversations/c-1/booking/offer", token: runtime,
+                                        json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{"contact.email":"Dee@Example.com"}}"#)
+        #expect(offer.status == 200, "\(offer.text)")
+        #expect(await serve.terminate() == 0)
+        let rows = try SQLiteStore(path: serve.dataDirectory + "/calendly-action.sqlite").transaction { try $0.journal(stream: "conversation:acme:c-1") }
+        let text = rows.map(\.payload).joined(separator: "\n")
+        #expect(!rows.isEmpty && !text.lowercased().contains("dee@example.com"))
+        let keyed = Redaction.redactToken("dee@example.com", key: SymmetricKey(data: Array(key.utf8)))
+        #expect(text.contains(keyed), "placeholder under the deployment key")
+        #expect(!text.contains(Redaction.redactToken("dee@example.com", key: Redaction.publicKey)))
     }
 
     @Test func calendlyModeRefusesToStartWithoutItsSecrets() async throws {
