@@ -15,9 +15,9 @@ import Testing
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            let suppressed = metadata?["suppressed_since_last"].map { "\($0)" } ?? "-"
-            lines.withLock { $0.append("\(message) suppressed=\(suppressed)") }
+        func log(event: LogEvent) {
+            let suppressed = event.metadata?["suppressed_since_last"].map { "\($0)" } ?? "-"
+            lines.withLock { $0.append("\(event.message) suppressed=\(suppressed)") }
         }
     }
 
