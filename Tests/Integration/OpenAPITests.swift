@@ -158,7 +158,7 @@ import Testing
             let header = HTTPField.Name(WebhookSignature.headerName)!
             try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", body: webhook.body, expect: 401)
             let garbage = Array("{not json".utf8)
-            try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: garbage, at: harness.clock.now)], body: garbage, expect: 400)
+            try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: garbage, at: harness.clock.now)], body: garbage, expect: 200)
             try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: webhook.body, at: harness.clock.now)],
                             body: webhook.body, expect: 200)
             let other = Array(#"{"event":"routing_form_submission.created","payload":{}}"#.utf8)

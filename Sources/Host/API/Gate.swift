@@ -20,9 +20,15 @@ enum Gate {
                             calendlyFlagOn: principal.flags.contains(Access.flag))
     }
 
-    /// Path ids: 1–128 characters of letters, digits, `-`, `_`, `.`.
+    /// Path ids (and token accounts): 1–128 characters of letters, digits, `-`, `_`, `.` — never `.` or `..`
+    /// (path segments with a meaning of their own) and never `:` (the account separator of stored ids).
     static func validID(_ raw: String?) -> String? {
-        guard let raw, (1...128).contains(raw.count), raw.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else { return nil }
+        guard let raw, (1...128).contains(raw.utf8.count), raw != ".", raw != "..",
+              raw.utf8.allSatisfy({ byte in
+                  (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                      || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                      || byte == UInt8(ascii: ".")
+              }) else { return nil }
         return raw
     }
 }

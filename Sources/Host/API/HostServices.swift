@@ -62,7 +62,7 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
     public init(runtime: LiveRuntime<Store>, configuration: HostConfiguration, clientID: String, signature: WebhookSignature, verifiers: any VerifierStore,
                 outbox: ConversationOutbox, metrics: Metrics, now: @escaping @Sendable () -> Instant,
                 newSecret: @escaping @Sendable () -> String, logger: Logger) {
-        self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret)
+        self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret, policy: configuration.tokenPolicy)
         self.signature = signature; self.verifiers = verifiers; self.outbox = outbox; self.metrics = metrics; self.now = now
         self.newSecret = newSecret; self.logger = logger
         conversationReferences = ConversationReferences(secret: configuration.jwtSecret)

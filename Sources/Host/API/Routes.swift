@@ -102,9 +102,16 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// Any token is a valid HTTP method, so a stranger could mint one label value per request (issue 10):
+    /// methods outside the standard set are counted as "other".
+    static func methodLabel(_ method: HTTPRequest.Method) -> String {
+        let known: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .delete, .patch, .options, .connect, .trace]
+        return known.contains(method) ? method.rawValue : "other"
+    }
+
     func record(_ route: String, _ method: HTTPRequest.Method, _ status: Int, _ elapsed: Duration) {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.increment("http_requests_total", labels: ["route": route, "method": method.rawValue, "status": String(status)], help: "HTTP requests")
+        metrics.increment("http_requests_total", labels: ["route": route, "method": Self.methodLabel(method), "status": String(status)], help: "HTTP requests")
         metrics.observe("http_request_duration_seconds", seconds: seconds, labels: ["route": route], help: "HTTP request latency")
     }
 }

@@ -1,6 +1,8 @@
 import Core
+import Crypto
 import Effects
 import Foundation
+import Synchronization
 
 /// One step of one aggregate as the journal keeps it: the input (with its time, and any Calendly
 /// reply it carries), the effects the core produced, and the state before — customer emails and OAuth
@@ -68,7 +70,23 @@ public enum Redaction {
         return redactEmails(String(decoding: data, as: UTF8.self))
     }
 
+    /// Until `serve` sets the deployment's key (`useKey`), a fixed, public one: tests and offline tools
+    /// get stable placeholders, but only a keyed journal keeps the emails behind them unrecoverable.
+    static let publicKey = SymmetricKey(data: Array("calendly-action-public-redaction-key".utf8))
+    static let key = Mutex(publicKey)
+
+    /// Sets the email-hash key for this process (`JOURNAL_REDACTION_KEY`, or the data directory's
+    /// generated key in demo mode). `serve` calls it once at start, before any journal row is written.
+    public static func useKey(_ bytes: [UInt8]) {
+        key.withLock { $0 = SymmetricKey(data: bytes) }
+    }
+
+    /// Hex digits of the email hash kept in a placeholder (64 bits: no collisions among one tenant's customers).
+    static let hashDigits = 16
+
     /// Replaces every email address with `r-<hash>@example.invalid`, hashing the lowercased address.
+    /// The hash is HMAC-SHA256 under the redaction key (issue 10), truncated: without the key a
+    /// dictionary of likely addresses cannot be matched against a shared journal.
     /// The placeholder is itself a valid address and is left as it is, so replaying redacted inputs
     /// produces the same redacted effects (the core only validates, lowercases and passes emails on).
     public static func redactEmails(_ text: String) -> String {
@@ -108,12 +126,11 @@ public enum Redaction {
     }
 
     /// A token that looks like an address becomes its placeholder; anything else stays as it is.
-    static func redactToken(_ token: String) -> String {
+    static func redactToken(_ token: String, key: SymmetricKey = Redaction.key.withLock { $0 }) -> String {
         guard let at = token.firstIndex(of: "@"), token[token.index(after: at)...].contains("."), at != token.startIndex else { return token }
         if token.hasSuffix("@example.invalid") && token.hasPrefix("r-") { return token }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return "r-" + String(String(hash, radix: 16).prefix(10)) + "@example.invalid"
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(token.lowercased().utf8), using: key)
+        return "r-" + String(Hex.encode(Array(mac)).prefix(hashDigits)) + "@example.invalid"
     }
 
     static func redactCharacters(_ text: String) -> String {

@@ -302,9 +302,18 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         let at = now()
         let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
         switch verdict {
-        case .rejected(let reason):
+        case .rejected:
+            // Not shown to come from Calendly: nothing is written (issue 10); the host counts it in memory.
+            return verdict
+        case .deadLettered(let reason):
+            // Signed but unreadable: kept (bounded, emails redacted like the journal) and counted; the host acknowledges it.
+            let letter = WebhookDeadLetter(reason: reason, receivedAt: at,
+                                           body: Array(Redaction.redactEmails(String(decoding: delivery.body, as: UTF8.self)).utf8))
             await telemetry.observe(.webhookRejected(reason: reason, at: at))
-            _ = try store.transaction { tx in LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx) }
+            try store.transaction { tx in
+                _ = LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx)
+                try tx.keepDeadLetter(letter, cap: Retention.deadLetterCap)
+            }
             return verdict
         case .ignored, .duplicate:
             return verdict
@@ -336,6 +345,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         let at = now()
         return try store.transaction { tx in
             try tx.deleteJournal(before: at - Retention.journalLifetime)
+            try tx.deleteDeadLetters(before: at - Retention.deadLetterLifetime)
             return LocalEffects.sweep(now: at, into: &tx)
         }
     }
