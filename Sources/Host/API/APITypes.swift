@@ -12,9 +12,21 @@ struct OfferRequest: Decodable, Sendable {
     var contact: [String: String]?
 }
 
+/// Exactly one of `text` or `rowId`, each a string when present: `"text": null` is a wrong type, not
+/// an absent field (openapi.json states it as `oneOf`).
 struct ReplyRequest: Decodable, Sendable {
     var text: String?
     var rowId: String?
+
+    enum CodingKeys: String, CodingKey { case text, rowId }
+
+    init(text: String? = nil, rowId: String? = nil) { self.text = text; self.rowId = rowId }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = container.contains(.text) ? try container.decode(String.self, forKey: .text) : nil
+        rowId = container.contains(.rowId) ? try container.decode(String.self, forKey: .rowId) : nil
+    }
 }
 
 struct MessageDTO: Codable, Sendable, Equatable {
