@@ -31,7 +31,7 @@ RUNTIME=$(grep "runtime token" "$OUT" | awk '{print $NF}')
 BASE="http://127.0.0.1:$PORT"
 
 run() {
-    timeout 170 "$VENV/bin/schemathesis" run --checks all --max-examples "$EXAMPLES" --seed 1 --workers 2 \
+    timeout 85 "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run --checks all --max-examples "$EXAMPLES" --seed "${SCHEMATHESIS_SEED:-1}" --workers 2 \
         --request-timeout 20 "$@" "$BASE/openapi.json"
 }
 status=0

@@ -125,6 +125,9 @@ import Glibc
         let offer = try await http.send("POST", serve.base + "/v1/conversations/c1/booking/offer", token: runtime,
                                         json: #"{"agentId":"sales-bot","channel":"whatsapp","timeZone":"Asia/Jakarta"}"#)
         #expect(offer.status == 200, "\(offer.text)")
+        let nullContact = try await http.send("POST", serve.base + "/v1/conversations/c2/booking/offer", token: runtime,
+                                              json: #"{"agentId":"sales-bot","channel":"whatsapp","timeZone":"Asia/Jakarta","contact":null}"#)
+        #expect(nullContact.status == 400, "contact: null → \(nullContact.status) \(nullContact.text)")
         for body in [#"{"rowId":"o1s2","text":null}"#, #"{"text":null}"#, #"{"rowId":null}"#, #"{"text":5}"#] {
             let reply = try await http.send("POST", serve.base + "/v1/conversations/c1/booking/reply", token: runtime, json: body)
             #expect(reply.status == 400, "\(body): \(reply.status) \(reply.text)")
