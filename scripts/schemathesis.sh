@@ -7,10 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=4.32.5
-EXAMPLES=${SCHEMATHESIS_EXAMPLES:-40}
-VENV=${SCHEMATHESIS_VENV:-.build/schemathesis-$VERSION}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-100}
+# Python 3.12+ first: under 3.11.7, Hypothesis can hit a CPython AST recursion bug while it describes a
+# filter (a crash of the tool, reported as a "Runtime Error", not a finding about the service).
+PYTHON=${SCHEMATHESIS_PYTHON:-}
+if [ -z "$PYTHON" ]; then
+    for candidate in python3.12 python3.13 "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 python3; do
+        if "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then PYTHON=$candidate; break; fi
+    done
+    PYTHON=${PYTHON:-python3}
+fi
+VENV=${SCHEMATHESIS_VENV:-.build/schemathesis-$VERSION-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
 if [ ! -x "$VENV/bin/schemathesis" ]; then
-    python3 -m venv "$VENV"
+    "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "schemathesis==$VERSION"
 fi
 
