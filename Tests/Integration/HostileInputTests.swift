@@ -56,6 +56,24 @@ import Glibc
         #expect(try await http.send("GET", serve.base + "/health").status == 200)
     }
 
+    /// The connection cap: with two connections held, a third is not served until one is released
+    /// (here by the idle timeout), then it is — nothing is refused for good and nothing piles up.
+    @Test func pastTheConnectionCapANewClientWaitsForAFreeSlot() async throws {
+        let serve = try ServeProcess(environment: Self.shortLimits.merging(["HTTP_MAX_CONNECTIONS": "2"]) { $1 })
+        try await serve.start()
+        defer { Task { _ = await serve.terminate() } }
+        let held = try (0..<2).map { _ in try RawConnection(port: serve.port) }
+        try await Task.sleep(for: .milliseconds(300))   // both accepted: the cap is reached
+        let waiting = try RawConnection(port: serve.port)
+        let started = ContinuousClock.now
+        let reply = try waiting.exchange("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let waited = ContinuousClock.now - started
+        #expect(reply.status == 200, "\(reply.raw)")
+        // Served only once an idle connection was closed (idle timeout 2 s), not at once.
+        #expect(waited > .milliseconds(1200) && waited < .seconds(8), "answered after \(waited)")
+        for connection in held { #expect(await connection.secondsUntilClosed(waitingAtMost: 5) != nil) }
+    }
+
     /// Item 7: fewer body bytes than Content-Length, then a hang-up, is 499 — never 500 (the 5xx alert).
     @Test func aClientThatHangsUpMidBodyIsCountedAs499NotAsAServerError() async throws {
         let serve = try ServeProcess()
