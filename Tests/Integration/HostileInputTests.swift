@@ -56,6 +56,34 @@ import Glibc
         #expect(try await http.send("GET", serve.base + "/health").status == 200)
     }
 
+    /// A slowloris keeps every read fresh by trickling a byte at a time; the head and body limits count
+    /// from the start of the head and of the body, so trickling does not extend them.
+    @Test func tricklingAHeadOrABodyDoesNotExtendItsTimeout() async throws {
+        let serve = try ServeProcess(environment: Self.shortLimits)
+        try await serve.start()
+        defer { Task { _ = await serve.terminate() } }
+        let runtime = try #require(serve.token("runtime"))
+        let head = Array("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
+        let body = Array(("POST /v1/conversations/c1/booking/reply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(runtime)\r\n"
+                          + "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n").utf8) + Array(repeating: UInt8(ascii: " "), count: 200)
+        for (name, bytes, prefix) in [("head", head, 30), ("body", body, body.count - 200)] {
+            let connection = try RawConnection(port: serve.port)
+            try connection.send(Array(bytes[..<prefix]))
+            let started = ContinuousClock.now
+            var closed = false
+            // One byte every 200 ms (well inside any idle limit) for up to 6 s.
+            for byte in bytes[prefix...] {
+                try await Task.sleep(for: .milliseconds(200))
+                if !connection.trySend([byte]) { closed = true; break }
+                if ContinuousClock.now - started > .seconds(6) { break }
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(closed, "\(name): a trickling client was never disconnected")
+            #expect(elapsed < .seconds(4), "\(name): disconnected only after \(elapsed) (limit 1 s)")
+        }
+        #expect(try await http.send("GET", serve.base + "/health").status == 200)
+    }
+
     /// The connection cap: with two connections held, a third is not served until one is released
     /// (here by the idle timeout), then it is — nothing is refused for good and nothing piles up.
     @Test func pastTheConnectionCapANewClientWaitsForAFreeSlot() async throws {
@@ -389,6 +417,14 @@ final class RawConnection: @unchecked Sendable {
     }
 
     func close() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// Sends without blocking on a closed peer; false once the server has closed the connection (a
+    /// reset or a broken pipe — the first write after the close may still succeed, the next one fails).
+    func trySend(_ bytes: [UInt8]) -> Bool {
+        var probe: UInt8 = 0
+        if recv(fd, &probe, 1, Int32(MSG_DONTWAIT) | Int32(MSG_PEEK)) == 0 { return false }   // orderly close seen
+        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
 
     /// Reads until the server closes or `seconds` pass; returns how long it took to close (nil: still open).
     func secondsUntilClosed(waitingAtMost seconds: Double) async -> Double? {
