@@ -6,6 +6,7 @@
 # .build/debug/calendly-action (swift build) and python3. Exit status: schemathesis's (0 = no failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 
 VERSION=4.32.5
 EXAMPLES=${SCHEMATHESIS_EXAMPLES:-100}
@@ -19,6 +20,7 @@ if [ -z "$PYTHON" ]; then
     PYTHON=${PYTHON:-python3}
 fi
 VENV=${SCHEMATHESIS_VENV:-.build/schemathesis-$VERSION-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
+case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 if [ ! -x "$VENV/bin/schemathesis" ]; then
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "schemathesis==$VERSION"
@@ -41,8 +43,9 @@ RUNTIME=$(grep "runtime token" "$OUT" | awk '{print $NF}')
 BASE="http://127.0.0.1:$PORT"
 
 run() {
-    timeout 55 "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run --checks all --max-examples "$EXAMPLES" --seed "${SCHEMATHESIS_SEED:-1}" --workers 2 \
-        --request-timeout 20 "$@" "$BASE/openapi.json"
+    # From the scratch directory: schemathesis keeps a cache (.schemathesis/) where it runs.
+    (cd "$DATA" && timeout 55 "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run --checks all --max-examples "$EXAMPLES" --seed "${SCHEMATHESIS_SEED:-1}" --workers 2 \
+        --request-timeout 20 "$@" "$BASE/openapi.json")
 }
 status=0
 run -H "Authorization: Bearer $ADMIN" --include-path-regex '^/v1/agents/' || status=$?
