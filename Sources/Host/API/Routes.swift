@@ -18,6 +18,7 @@ public func buildRouter<Store: TransactionalStore>(_ services: HostServices<Stor
     AdminRoutes.add(to: router, services)
     RuntimeRoutes.add(to: router, services)
     WebhookRoutes.add(to: router, services)
+    ConsoleRoutes.add(to: router, services)
     known.register(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
     return router
 }
