@@ -143,7 +143,8 @@ import Glibc
 
         // Undeclared methods on known paths: 405 with Allow and a JSON error body.
         for (method, path, allow) in [("DELETE", "/health", "GET, HEAD"), ("POST", "/v1/agents/sales-bot/calendly", "GET, HEAD"),
-                                      ("GET", "/v1/conversations/c1/booking/reply", "POST"), ("PATCH", "/v1/webhooks/calendly", "POST")] {
+                                      ("GET", "/v1/conversations/c1/booking/reply", "POST"), ("PATCH", "/v1/webhooks/calendly", "POST"),
+                                      ("GET", "/console/demo-session", "POST"), ("DELETE", "/console/index.html", "GET, HEAD")] {
             let reply = try RawConnection(port: serve.port).exchange("\(method) \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             #expect(reply.status == 405, "\(method) \(path): \(reply.raw)")
             #expect(reply.header("allow") == allow, "\(method) \(path): \(reply.raw)")

@@ -21,17 +21,20 @@ final class KnownRoutes: Sendable {
         table.withLock { $0 = rows }
     }
 
-    /// The methods served at `path`, or nil when no route has that shape.
+    /// The methods served at `path`, or nil when no route has that shape. Like the router, a literal
+    /// segment wins over a capture (`/console/demo-session` is not `/console/{file}`).
     func methods(at path: String) -> Set<String>? {
         let parts = Self.segments(path)
-        let found = table.withLock { rows in
+        let matching = table.withLock { rows in
             rows.filter { row in
                 row.segments.count == parts.count && zip(row.segments, parts).allSatisfy { pattern, part in
                     Self.isCapture(pattern) ? !part.isEmpty : pattern == part
                 }
-            }.map(\.methods)
+            }
         }
-        return found.isEmpty ? nil : found.reduce(into: Set<String>()) { $0.formUnion($1) }
+        func literals(_ segments: [String]) -> [Bool] { segments.map { !Self.isCapture($0) } }
+        guard let best = matching.map({ literals($0.segments) }).max(by: { $0.lexicographicallyPrecedes($1) { !$0 && $1 } }) else { return nil }
+        return matching.filter { literals($0.segments) == best }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
     }
 
     static func segments(_ path: String) -> [String] { path.split(separator: "/", omittingEmptySubsequences: true).map(String.init) }
