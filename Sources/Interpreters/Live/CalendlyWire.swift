@@ -89,17 +89,18 @@ enum CalendlyWire {
     }
 
     /// `locations[]` of an event type: `kind` (`physical`, `ask_invitee`, `outbound_call`, `zoom_conference`, …) and
-    /// the host-set `location` where there is one. An entry without a readable `kind` is dropped.
+    /// the host-set `location` where there is one — Calendly names it `phone_number` on `inbound_call` (the
+    /// number the invitee dials). An entry without a readable `kind` is dropped.
     struct Location: Decodable {
         var kind: String?
         var location: String?
 
-        enum CodingKeys: String, CodingKey { case kind, location }
+        enum CodingKeys: String, CodingKey { case kind, location, phoneNumber = "phone_number" }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             kind = c.lenient(String.self, .kind).value
-            location = c.lenient(String.self, .location).value
+            location = c.lenient(String.self, .location).value ?? c.lenient(String.self, .phoneNumber).value
         }
     }
 
