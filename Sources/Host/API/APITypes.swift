@@ -9,12 +9,35 @@ struct OfferRequest: Decodable, Sendable {
     var channel: Channel
     var timeZone: String
     /// Known contact/conversation fields, e.g. {"contact.email": "a@b.co", "contact.name": "Ana"}.
+    /// Absent is fine; `null` is a wrong type (openapi.json: an object when present).
     var contact: [String: String]?
+
+    enum CodingKeys: String, CodingKey { case agentId, channel, timeZone, contact }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        agentId = try container.decode(String.self, forKey: .agentId)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        timeZone = try container.decode(String.self, forKey: .timeZone)
+        contact = container.contains(.contact) ? try container.decode([String: String].self, forKey: .contact) : nil
+    }
 }
 
+/// Exactly one of `text` or `rowId`, each a string when present: `"text": null` is a wrong type, not
+/// an absent field (openapi.json states it as `oneOf`).
 struct ReplyRequest: Decodable, Sendable {
     var text: String?
     var rowId: String?
+
+    enum CodingKeys: String, CodingKey { case text, rowId }
+
+    init(text: String? = nil, rowId: String? = nil) { self.text = text; self.rowId = rowId }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = container.contains(.text) ? try container.decode(String.self, forKey: .text) : nil
+        rowId = container.contains(.rowId) ? try container.decode(String.self, forKey: .rowId) : nil
+    }
 }
 
 struct MessageDTO: Codable, Sendable, Equatable {

@@ -3,6 +3,7 @@ import Crypto
 import Effects
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Interpreters
 import Logging
 
@@ -27,6 +28,7 @@ public final class HostAssembly: Sendable {
     /// Opens (and migrates) the database and starts the emulator in demo mode. Nothing listens yet.
     /// `observeCalendly` wraps the Calendly interpreter (the bench times it; `serve` does not).
     public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger,
+                            limits: ConnectionLimits = .unlimited,
                             observeCalendly: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) async throws -> HostAssembly {
         let store = try SQLiteStore(path: configuration.databasePath)
         let vault = try tokenVault(configuration, environment)
@@ -58,7 +60,7 @@ public final class HostAssembly: Sendable {
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,
                                     signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
                                     verifiers: keeper, outbox: outbox, metrics: metrics, now: LiveCalendly.wallClock,
-                                    newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger)
+                                    newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger, limits: limits)
         return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger)
     }
 
@@ -78,9 +80,12 @@ public final class HostAssembly: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
+        let limits = services.limits
         return Application(
             router: buildRouter(services),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "calendly-action"),
+            server: .guardedHTTP1(limits: limits, metrics: services.metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "calendly-action",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: httpLogger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: httpLogger
         )

@@ -37,8 +37,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: HostConfiguration
+        let limits: ConnectionLimits
         do {
             configuration = try HostConfiguration.load(environment: environment, host: host, port: port, dataDirectory: dataDir)
+            limits = try ConnectionLimits.load(environment: environment)
         } catch {
             FileHandle.standardError.write(Data("calendly-action: \(error)\n".utf8))
             throw ExitCode(2)
@@ -52,7 +54,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "calendly-action")
         // Before the first journal row: emails in this deployment's journal are hashed under its own key.
         if !configuration.journalRedactionKey.isEmpty { Redaction.useKey(configuration.journalRedactionKey) }
-        let assembly = try await HostAssembly.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort, logger: logger)
+        let assembly = try await HostAssembly.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort, logger: logger,
+                                                  limits: limits)
         if let emulator = assembly.emulator {
             logger.notice("demo mode: Calendly is the built-in emulator (no real Calendly account is used)", metadata: ["emulator": "\(emulator.baseURL)"])
         } else {
