@@ -37,7 +37,7 @@ public enum AlertRules {
             case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
             case .bookingQuotaHigh(let owner, let used, _, let at) where at > now - .days(1): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
             case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
-                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated:
+                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated, .actionNeedsReview:
                 continue
             }
         }

@@ -60,7 +60,7 @@ import Testing
                 if case .createInvitee(_, _, let request) = call { return request } else { return nil }
             }
             #expect(created.count == 1)
-            #expect(created.first?.answers == [QuestionAnswer(question: "Company", answer: "Acme")])
+            #expect(created.first?.answers == [QuestionAnswer(question: "Company", answer: "Acme", position: 0)], "with the question's own position")
             #expect(created.first?.timeZone == "Asia/Jakarta")
         }
     }

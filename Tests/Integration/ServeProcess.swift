@@ -166,12 +166,12 @@ final class EmulateProcess: @unchecked Sendable {
     let process = Process()
     let base: String
 
-    /// Starts it and waits until it answers.
-    init() async throws {
+    /// Starts it (with `arguments` after the port, e.g. `--non-admin`) and waits until it answers.
+    init(arguments: [String] = []) async throws {
         let port = try ServeProcess.freePort()
         base = "http://127.0.0.1:\(port)"
         process.executableURL = try ServeProcess.executable()
-        process.arguments = ["emulate", "--port", "\(port)"]
+        process.arguments = ["emulate", "--port", "\(port)"] + arguments
         process.standardOutput = Pipe()
         try process.run()
         let http = HTTPClient()

@@ -78,6 +78,21 @@ struct ActionView: Encodable, Sendable {
     var eventType: EventTypeView
     var savedAt: String
     var runnable: Bool
+    /// The required questions the chat asks the customer (issue 12 "save is honest").
+    var askedInChat: [AskedQuestion]
+    /// Set when Calendly refused a booking for its answers: the admin should review the action.
+    var needsReview: ReviewView?
+
+    struct ReviewView: Encodable, Sendable { var reason: String; var since: String }
+
+    init(_ saved: SavedAction, runnable: Bool) {
+        draft = saved.draft
+        eventType = EventTypeView(saved.eventType)
+        savedAt = saved.savedAt.iso8601
+        self.runnable = runnable
+        askedInChat = saved.askedInChat
+        needsReview = saved.needsReview.map { ReviewView(reason: $0.reason, since: $0.at.iso8601) }
+    }
 }
 
 struct AgentCalendlyView: Encodable, Sendable {

@@ -69,7 +69,7 @@ enum AdminRoutes {
                     }
                 }
                 guard let saved = config.saved else { return APIResponse.error(.serviceUnavailable, "not_saved", "The action was not saved. Try again.") }
-                return APIResponse.json(ActionView(draft: saved.draft, eventType: EventTypeView(saved.eventType), savedAt: saved.savedAt.iso8601, runnable: saved.draft.enabled))
+                return APIResponse.json(ActionView(saved, runnable: saved.draft.enabled))
             }
         }
 
@@ -127,9 +127,7 @@ enum AdminRoutes {
     }
 
     static func view(_ connection: Connection, _ config: ActionConfig, query: String) -> AgentCalendlyView {
-        let action = config.saved.map {
-            ActionView(draft: $0.draft, eventType: EventTypeView($0.eventType), savedAt: $0.savedAt.iso8601, runnable: $0.draft.enabled && connection.account != nil)
-        }
+        let action = config.saved.map { ActionView($0, runnable: $0.draft.enabled && connection.account != nil) }
         return AgentCalendlyView(connection: ConnectionView(connection), action: action, eventTypes: EventTypeListView(config, query: query))
     }
 }

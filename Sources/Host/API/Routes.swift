@@ -15,6 +15,7 @@ public func buildRouter<Store: TransactionalStore>(_ services: HostServices<Stor
     AdminRoutes.add(to: router, services)
     RuntimeRoutes.add(to: router, services)
     WebhookRoutes.add(to: router, services)
+    ConsoleRoutes.add(to: router, services)
     return router
 }
 

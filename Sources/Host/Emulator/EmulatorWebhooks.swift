@@ -27,6 +27,8 @@ extension EmulatorModel {
         if scope == "user", (user ?? "").isEmpty { problems.append(("user", "is required for user scope")) }
         guard problems.isEmpty else { return .invalid(problems) }
         guard organization == account.organization, user == nil || user == account.uri else { return .permissionDenied }
+        // Only organization admins and owners may subscribe the whole organization.
+        guard scope == "user" || organizationAdmin else { return .permissionDenied }
         guard !subscriptions.contains(where: { $0.url == url }) else {
             return .error(409, "Already Exists", "Hook with this url already exists")
         }
@@ -44,6 +46,7 @@ extension EmulatorModel {
         for name in ["organization", "scope"] where (request.query[name] ?? "").isEmpty { missing.append((name, "is required")) }
         guard missing.isEmpty else { return .invalid(missing) }
         guard request.query["organization"] == account.organization else { return .permissionDenied }
+        guard request.query["scope"] == "user" || organizationAdmin else { return .permissionDenied }
         var list = subscriptions.filter { $0.scope == request.query["scope"] }
         if let user = request.query["user"] { list = list.filter { $0.user == user } }
         return paginate(list.map(subscriptionJSON), request, path: "/webhook_subscriptions")
@@ -74,7 +77,7 @@ extension EmulatorModel {
             for subscription in subscriptions where subscription.active && subscription.events.contains(event) {
                 let signature = WebhookSignature(key: subscription.signingKey ?? signingKey, hmac: CryptoHMAC.sha256)
                 let client = deliveryClient
-                let body = webhook.body
+                let body = webhookBody(webhook)
                 let url = subscription.url
                 let uuid = subscription.uuid
                 let stopping = self.stopping
@@ -86,6 +89,18 @@ extension EmulatorModel {
                 deliveryTasks.append(task)
             }
         }
+    }
+
+    /// The body Calendly would send for an outbox entry: the full Invitee resource (first/last name,
+    /// `updated_at`, `text_reminder_number`, `payment`, `no_show`, `reconfirmation`,
+    /// `routing_form_submission`, `scheduling_method`, the host's or invitee's `cancellation`…) plus
+    /// `scheduled_event`, built from the emulator's records. The shared model's own short body is the
+    /// fallback when its invitee is not found (it always is, but a webhook is never dropped for it).
+    func webhookBody(_ webhook: SimCalendly.OutgoingWebhook) -> [UInt8] {
+        guard let envelope = (try? JSONSerialization.jsonObject(with: Data(webhook.body))) as? [String: Any],
+              let uri = (envelope["payload"] as? [String: Any])?["uri"] as? String,
+              let booking = calendly.booking(of: CalendlyURI(uri)) else { return webhook.body }
+        return webhookJSON(event: webhook.kind.rawValue, booking, at: webhook.createdAt).bytes
     }
 
     /// Records a delivery; a run of failed ones disables the subscription, as Calendly does after 24 h.

@@ -83,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         var lines = [
             "calendly-action listening on http://\(configuration.host):\(configuration.port)",
             "  database: \(configuration.databasePath)",
+            "  console: \(configuration.publicBaseURL.hasSuffix("/") ? String(configuration.publicBaseURL.dropLast()) : configuration.publicBaseURL)/console",
         ]
         if let emulator = assembly.emulator {
             lines.append("  demo mode: Calendly is the built-in emulator at \(emulator.baseURL)")

@@ -57,8 +57,12 @@ enum CalendlyWire {
         var position: Int?
         var enabled: Bool?
         var required: Bool?
+        var answerChoices: [String]?
+        var includeOther: Bool?
 
-        enum CodingKeys: String, CodingKey { case name, type, position, enabled, required }
+        enum CodingKeys: String, CodingKey {
+            case name, type, position, enabled, required, answerChoices = "answer_choices", includeOther = "include_other"
+        }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -68,12 +72,37 @@ enum CalendlyWire {
             // A question whose flags cannot be read is treated as shown and required: asking is safe, skipping is not.
             enabled = c.lenient(Bool.self, .enabled).or(invalid: true)
             required = c.lenient(Bool.self, .required).or(invalid: true)
+            // `answer_choices` is `[]` or null on questions without choices; a non-string choice is dropped, not fatal.
+            answerChoices = c.lenient([LenientString].self, .answerChoices).value?.compactMap(\.text)
+            includeOther = c.lenient(Bool.self, .includeOther).value
+        }
+    }
+
+    /// One array element that is used only when it is a string.
+    struct LenientString: Decodable {
+        var text: String?
+        init(from decoder: Decoder) throws { text = try? decoder.singleValueContainer().decode(String.self) }
+    }
+
+    /// `locations[]` of an event type: `kind` (`physical`, `ask_invitee`, `outbound_call`, `zoom_conference`, …) and
+    /// the host-set `location` where there is one — Calendly names it `phone_number` on `inbound_call` (the
+    /// number the invitee dials). An entry without a readable `kind` is dropped.
+    struct Location: Decodable {
+        var kind: String?
+        var location: String?
+
+        enum CodingKeys: String, CodingKey { case kind, location, phoneNumber = "phone_number" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = c.lenient(String.self, .kind).value
+            location = c.lenient(String.self, .location).value ?? c.lenient(String.self, .phoneNumber).value
         }
     }
 
     /// Unknown or unreadable values of the fields that decide eligibility land on the *ineligible* side
-    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid); `locations` and
-    /// every other field the product does not use are not read at all, so new location kinds are harmless.
+    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid). `locations` are read
+    /// leniently: a new kind is kept as a string and only `outbound_call` / `ask_invitee` ask the invitee anything.
     struct EventType: Decodable {
         var uri: String
         var name: String?
@@ -86,9 +115,10 @@ enum CalendlyWire {
         var isPaid: Bool?
         var schedulingURL: String?
         var customQuestions: [CustomQuestion]?
+        var locations: [Location]?
 
         enum CodingKeys: String, CodingKey {
-            case uri, name, active, duration, kind, secret
+            case uri, name, active, duration, kind, secret, locations
             case poolingType = "pooling_type", bookingMethod = "booking_method", isPaid = "is_paid"
             case schedulingURL = "scheduling_url", customQuestions = "custom_questions"
         }
@@ -106,19 +136,22 @@ enum CalendlyWire {
             isPaid = c.lenient(Bool.self, .isPaid).or(invalid: true)
             schedulingURL = c.lenient(String.self, .schedulingURL).value
             customQuestions = c.lenient([CustomQuestion].self, .customQuestions).value
+            locations = c.lenient([Location].self, .locations).value
         }
 
         var model: Effects.EventType {
             let pooling: PoolingType? = poolingType.map { PoolingType(rawValue: $0) ?? .multiPool }
             let questions = (customQuestions ?? []).enumerated().map { index, question in
                 Effects.CustomQuestion(name: question.name, type: question.type ?? "string", position: question.position ?? index,
-                                       enabled: question.enabled ?? true, required: question.required ?? false)
+                                       enabled: question.enabled ?? true, required: question.required ?? false,
+                                       answerChoices: question.answerChoices ?? [], includeOther: question.includeOther ?? false)
             }
+            let places = (locations ?? []).compactMap { place in place.kind.map { EventLocation(kind: $0, location: place.location) } }
             return Effects.EventType(
                 uri: CalendlyURI(uri), name: name ?? "", active: active ?? false, durationMinutes: duration ?? 30,
                 kind: kind.map { EventTypeKind(rawValue: $0) ?? .group } ?? .solo, poolingType: pooling, secret: secret ?? false,
                 bookingMethod: bookingMethod.map { BookingMethod(rawValue: $0) ?? .poll } ?? .instant, isPaid: isPaid ?? false,
-                schedulingURL: schedulingURL ?? "", customQuestions: questions
+                schedulingURL: schedulingURL ?? "", customQuestions: questions, locations: places
             )
         }
     }
@@ -296,14 +329,16 @@ enum CalendlyWire {
     struct InviteeBody: Encodable {
         struct Person: Encodable { var email: String; var name: String; var timezone: String }
         struct Answer: Encodable { var question: String; var answer: String; var position: Int }
+        struct Location: Encodable { var kind: String; var location: String? }
 
         var eventType: String
         var startTime: String
         var invitee: Person
         var questionsAndAnswers: [Answer]?
+        var location: Location?
 
         enum CodingKeys: String, CodingKey {
-            case eventType = "event_type", startTime = "start_time", invitee, questionsAndAnswers = "questions_and_answers"
+            case eventType = "event_type", startTime = "start_time", invitee, questionsAndAnswers = "questions_and_answers", location
         }
 
         init(_ request: InviteeRequest) {
@@ -314,7 +349,8 @@ enum CalendlyWire {
             let name = request.name.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
             invitee = Person(email: request.email, name: name.isEmpty ? fallback : name, timezone: request.timeZone)
             questionsAndAnswers = request.answers.isEmpty ? nil
-                : request.answers.enumerated().map { Answer(question: $1.question, answer: $1.answer, position: $0) }
+                : request.answers.enumerated().map { Answer(question: $1.question, answer: $1.answer, position: $1.position ?? $0) }
+            location = request.location.map { Location(kind: $0.kind, location: $0.location) }
         }
     }
 }
