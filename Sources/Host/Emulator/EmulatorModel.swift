@@ -2,9 +2,6 @@ import Core
 import Effects
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Interpreters
 import Logging
 
@@ -28,7 +25,7 @@ public actor EmulatorModel {
     public nonisolated let seed: UInt64
     public nonisolated let faultProfile: FaultProfile
     public nonisolated let signingKey: [UInt8]
-    nonisolated let deliverySession: URLSession
+    nonisolated let deliveryClient: CurlHTTPClient = .shared
     /// Set by `shutdown`: deliveries make no further attempts.
     nonisolated let stopping = StopFlag()
     let logger: Logger
@@ -155,9 +152,6 @@ public actor EmulatorModel {
         self.extraSolo = extraSolo
         self.organizationAdmin = organizationAdmin
         self.defaultOrganizationAdmin = organizationAdmin
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        deliverySession = URLSession(configuration: configuration)
         var logger = Logger(label: "calendly-emulator")
         logger.logLevel = .notice
         self.logger = logger
@@ -203,15 +197,14 @@ public actor EmulatorModel {
         deliveries = []
     }
 
-    /// Stops webhook deliveries: no new attempt starts, and the ones in flight finish (or time out).
-    /// They are not cancelled: cancelling a `URLSession` task on Linux just as its transfer completes
-    /// can deadlock FoundationNetworking and hang the whole process.
+    /// Stops webhook deliveries: no new attempt starts, and the ones in flight are cancelled (the curl
+    /// client answers a cancelled call exactly once, even one racing its own completion).
     public func shutdown() async {
         stopping.stop()
         let running = deliveryTasks
         deliveryTasks = []
+        for task in running { task.cancel() }
         for task in running { await task.value }
-        deliverySession.finishTasksAndInvalidate()
     }
 
     /// Every booking the world holds (for tests and the `/_emulator/state` hook).

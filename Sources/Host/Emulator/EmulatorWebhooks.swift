@@ -1,9 +1,6 @@
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Interpreters
 
 /// Webhook subscriptions (`/webhook_subscriptions`) and signed delivery of `invitee.created` /
@@ -79,13 +76,13 @@ extension EmulatorModel {
             let event = webhook.kind.rawValue
             for subscription in subscriptions where subscription.active && subscription.events.contains(event) {
                 let signature = WebhookSignature(key: subscription.signingKey ?? signingKey, hmac: CryptoHMAC.sha256)
-                let session = deliverySession
+                let client = deliveryClient
                 let body = webhookBody(webhook)
                 let url = subscription.url
                 let uuid = subscription.uuid
                 let stopping = self.stopping
                 let task = Task.detached { [weak self] in
-                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session, stopping: stopping)
+                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, client: client, stopping: stopping)
                     await self?.recordDelivery(DeliveryRecord(url: url, event: event, attempts: outcome.attempts, status: outcome.status,
                                                               error: outcome.error, at: EmulatorTime.wallClock()), subscription: uuid)
                 }
@@ -124,28 +121,26 @@ extension EmulatorModel {
         }
     }
 
-    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature, session: URLSession,
+    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature, client: CurlHTTPClient,
                      stopping: StopFlag) async -> (attempts: Int, status: Int?, error: String?) {
-        guard let target = URL(string: url) else { return (0, nil, "invalid url") }
+        guard URL(string: url) != nil else { return (0, nil, "invalid url") }
         var attempts = 0
         var status: Int?
         var failure: String?
-        while attempts < 3, !stopping.isStopped {
+        retries: while attempts < 3, !stopping.isStopped {
             attempts += 1
-            var request = URLRequest(url: target)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Calendly-Emulator", forHTTPHeaderField: "User-Agent")
             // Signed at send time, like Calendly: the receiver's tolerance window starts now.
-            request.setValue(signature.header(for: body, at: EmulatorTime.wallClock()), forHTTPHeaderField: WebhookSignature.headerName)
-            do {
-                let (_, response) = try await session.data(for: request)
-                status = (response as? HTTPURLResponse)?.statusCode
+            let request = HTTPRequest("POST", url, headers: [
+                ("Content-Type", "application/json"), ("User-Agent", "Calendly-Emulator"),
+                (WebhookSignature.headerName, signature.header(for: body, at: EmulatorTime.wallClock())),
+            ], body: body, timeout: .seconds(10))
+            switch await client.send(request) {
+            case .success(let response):
+                status = response.status
                 failure = nil
-                if let status, (200..<300).contains(status) { break }
-            } catch {
-                failure = (error as? URLError).map { "URLError \($0.code.rawValue)" } ?? "delivery failed"
+                if (200..<300).contains(response.status) { break retries }
+            case .failure(let error):
+                failure = "delivery failed: \(error)"
             }
             if stopping.isStopped { break }
             try? await Task.sleep(for: .milliseconds(250 * attempts * attempts))

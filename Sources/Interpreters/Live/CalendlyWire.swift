@@ -1,10 +1,6 @@
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Synchronization
 
 /// Calendly API v2 JSON, as it travels (calendly-api.md). Decoding is tolerant: unknown fields are
 /// ignored, and everything the product does not strictly need is optional with a safe default, so a
@@ -361,14 +357,10 @@ enum CalendlyWire {
 
 // MARK: - Transport
 
-/// A reply as it came off the wire: status, headers (lower-cased names) and the body bytes.
-struct WireResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: [UInt8]
+/// A reply as it came off the wire (`CurlHTTPClient`), read the way the classifier needs it.
+typealias WireResponse = HTTPResponse
 
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
-
+extension HTTPResponse {
     var isJSON: Bool {
         guard let type = header("content-type") else { return false }
         let mime = (type.split(separator: ";").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
@@ -379,152 +371,3 @@ struct WireResponse: Sendable {
         CalendlyErrorClassifier.retryAfterSeconds(retryAfter: header("retry-after"), rateLimitReset: header("x-ratelimit-reset"))
     }
 }
-
-enum TransportError: Error, Sendable {
-    /// The request certainly did not reach the server (no connection, no DNS, bad URL).
-    case notSent
-    /// It may have reached the server; no complete reply came (timeout, reset, cancellation).
-    case lost
-    /// The reply was larger than the limit (the download is cut off as soon as that is known).
-    case oversized
-}
-
-/// One `URLSession` for all calls (connection reuse), with a delegate so that a hard deadline, the
-/// body size limit and "no redirects" are enforced while the reply streams in.
-final class HTTPTransport: Sendable {
-    let session: URLSession
-    let delegate: TransportDelegate
-    let maxBodyBytes: Int
-
-    init(maxBodyBytes: Int) {
-        self.maxBodyBytes = maxBodyBytes
-        let delegate = TransportDelegate()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.delegate = delegate
-        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-    }
-
-    func invalidate() { session.finishTasksAndInvalidate() }
-
-    func send(_ request: URLRequest, timeout: Duration) async -> Result<WireResponse, TransportError> {
-        let task = session.dataTask(with: request)
-        let id = task.taskIdentifier
-        let delegate = self.delegate
-        let limit = maxBodyBytes
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>) in
-                delegate.register(id, continuation: continuation, limit: limit)
-                let timer = Task {
-                    try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled, delegate.finish(id, .failure(.lost)) { task.cancel() }
-                }
-                delegate.attach(timer, to: id)
-                task.resume()
-            }
-        } onCancel: {
-            if delegate.finish(id, .failure(.lost)) { task.cancel() }
-        }
-    }
-}
-
-final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    struct Pending: Sendable {
-        var continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>
-        var limit: Int
-        var status = 0
-        var headers: [String: String] = [:]
-        var body: [UInt8] = []
-        var oversized = false
-        var timer: Task<Void, Never>?
-    }
-
-    private let pending = Mutex<[Int: Pending]>([:])
-
-    func register(_ id: Int, continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>, limit: Int) {
-        pending.withLock { $0[id] = Pending(continuation: continuation, limit: limit) }
-    }
-
-    func attach(_ timer: Task<Void, Never>, to id: Int) {
-        let attached = pending.withLock { entries -> Bool in
-            guard entries[id] != nil else { return false }
-            entries[id]?.timer = timer
-            return true
-        }
-        if !attached { timer.cancel() }
-    }
-
-    /// Resumes the waiting caller exactly once; false when someone else already did.
-    @discardableResult
-    func finish(_ id: Int, _ result: Result<WireResponse, TransportError>) -> Bool {
-        guard let entry = pending.withLock({ $0.removeValue(forKey: id) }) else { return false }
-        entry.timer?.cancel()
-        entry.continuation.resume(returning: result)
-        return true
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        let http = response as? HTTPURLResponse
-        var headers: [String: String] = [:]
-        for (name, value) in http?.allHeaderFields ?? [:] {
-            if let name = name as? String { headers[name.lowercased()] = value as? String ?? "\(value)" }
-        }
-        let tooBig = pending.withLock { entries -> Bool in
-            guard var entry = entries[dataTask.taskIdentifier] else { return false }
-            entry.status = http?.statusCode ?? 0
-            entry.headers = headers
-            if response.expectedContentLength > Int64(entry.limit) { entry.oversized = true }
-            entries[dataTask.taskIdentifier] = entry
-            return entry.oversized
-        }
-        if tooBig {
-            finish(dataTask.taskIdentifier, .failure(.oversized))
-            completionHandler(.cancel)
-        } else {
-            completionHandler(.allow)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let tooBig = pending.withLock { entries -> Bool in
-            guard var entry = entries[dataTask.taskIdentifier] else { return false }
-            if entry.body.count + data.count > entry.limit {
-                entry.oversized = true
-            } else {
-                entry.body.append(contentsOf: data)
-            }
-            entries[dataTask.taskIdentifier] = entry
-            return entry.oversized
-        }
-        if tooBig, finish(dataTask.taskIdentifier, .failure(.oversized)) { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        completionHandler(nil) // Never follow: the redirect itself is the reply (and tokens stay put).
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let id = task.taskIdentifier
-        guard let error else {
-            let entry = pending.withLock { $0[id] }
-            guard let entry else { return }
-            finish(id, entry.oversized ? .failure(.oversized) : .success(WireResponse(status: entry.status, headers: entry.headers, body: entry.body)))
-            return
-        }
-        let code = (error as? URLError)?.code
-        switch code {
-        case .cannotConnectToHost?, .cannotFindHost?, .dnsLookupFailed?, .notConnectedToInternet?, .badURL?, .unsupportedURL?,
-             .secureConnectionFailed?, .serverCertificateUntrusted?, .serverCertificateHasBadDate?, .serverCertificateNotYetValid?,
-             .serverCertificateHasUnknownRoot?, .clientCertificateRejected?, .clientCertificateRequired?, .appTransportSecurityRequiresSecureConnection?:
-            finish(id, .failure(.notSent))
-        default:
-            finish(id, .failure(.lost))
-        }
-    }
-}
-
