@@ -22,7 +22,10 @@ import Testing
     static let organization: CalendlyURI = "https://api.calendly.com/organizations/ORG-1"
     static let eventType = EventType(uri: eventTypeURI, name: "Intro call", active: true, durationMinutes: 30, kind: .solo, poolingType: .roundRobin,
                                      secret: false, bookingMethod: .instant, isPaid: false, schedulingURL: "https://calendly.com/acme/intro",
-                                     customQuestions: [CustomQuestion(name: "Company", type: "string", position: 0, enabled: true, required: true)])
+                                     customQuestions: [CustomQuestion(name: "Company", type: "string", position: 0, enabled: true, required: true),
+                                                       CustomQuestion(name: "Team size", type: "single_select", position: 1, enabled: true, required: true,
+                                                                      answerChoices: ["1-10", "11+"], includeOther: true)],
+                                     locations: [EventLocation(kind: "outbound_call"), EventLocation(kind: "physical", location: "Main St 1")])
     static let invitee = Invitee(uri: "https://api.calendly.com/scheduled_events/EV1/invitees/IN1", eventURI: "https://api.calendly.com/scheduled_events/EV1",
                                  email: "r-0123456789@example.invalid", start: later, cancelURL: "https://calendly.com/cancellations/IN1",
                                  rescheduleURL: "https://calendly.com/reschedulings/IN1", canceledAt: at)
@@ -104,6 +107,8 @@ import Testing
         ("calendly_replied", .calendlyReplied("acme:agent-1/config/1", .eventTypes([eventType]), at: at)),
         ("policy_changed", .policyChanged(EligibilityPolicy(allowSecret: true))),
         ("connection_lost", .connectionLost),
+        ("booking_refused", .bookingRefused(reason: "answers_rejected", at: at)),
+        ("runtime_check", .runtimeCheck(account, at: at)),
     ]
 
     static let referenceInputs: [(String, BookingReference.Input)] = [
@@ -124,7 +129,8 @@ import Testing
         ("get_event_type", .getEventType(token, eventTypeURI)),
         ("available_times", .availableTimes(token, eventType: eventTypeURI, from: at, to: later)),
         ("create_invitee", .createInvitee(token, key: "acme:chat-1#1", InviteeRequest(eventType: eventTypeURI, start: later, email: invitee.email, name: "Jane",
-                                                                                     timeZone: "Asia/Jakarta", answers: [QuestionAnswer(question: "Company", answer: "Acme")]))),
+                                                                                     timeZone: "Asia/Jakarta", answers: [QuestionAnswer(question: "Company", answer: "Acme", position: 0)],
+                                                                                     location: InviteeLocation(kind: "outbound_call", location: "+4930123456")))),
         ("create_invitee.no_name", .createInvitee(token, key: "acme:chat-1#2", InviteeRequest(eventType: eventTypeURI, start: later, email: invitee.email, name: nil,
                                                                                              timeZone: "UTC"))),
         ("find_invitee", .findInvitee(token, eventType: eventTypeURI, email: invitee.email, start: later)),
@@ -149,6 +155,7 @@ import Testing
         ("booking_rescheduled", .bookingRescheduled(agent: agent, conversation: conversation, eventType: eventTypeURI, at: at)),
         ("fallback_booked", .fallbackBooked(agent: agent, conversation: conversation, eventType: eventTypeURI, at: at)),
         ("booking_quota_high", .bookingQuotaHigh(owner: user, used: 41, cap: 50, at: at)),
+        ("action_needs_review", .actionNeedsReview(agent: agent, reason: "answers_rejected", at: at)),
     ]
 
     static let commands: [(String, StoreCommand)] = [
@@ -177,6 +184,7 @@ import Testing
         ("reconciled_notice", .reconciledNotice(notice)),
         ("booking_seen", .bookingSeen(conversation, "acme:chat-1#1", invitee)),
         ("connection_lost", .connectionLost(agent)),
+        ("action_needs_review", .actionNeedsReview(agent, reason: "answers_rejected", at: at)),
     ]
 
     static let otherEffects: [(String, Effect)] = [

@@ -14,6 +14,9 @@ import Testing
         let serve = try ServeProcess(environment: [
             "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
             "CALENDLY_WEBHOOK_SIGNING_KEY": "calendly-emulator-development-signing-key", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
+            // Calendly mode fails closed without its own secrets (issue 10).
+            "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests",
         ])
         try await serve.start()
         defer { Task { [serve] in _ = await serve.terminate() } }
