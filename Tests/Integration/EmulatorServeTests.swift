@@ -11,13 +11,7 @@ import Testing
         let emulator = try await EmulateProcess(arguments: ["--non-admin"])
         defer { emulator.stop() }
         let calendly = emulator.base
-        let serve = try ServeProcess(environment: [
-            "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
-            "CALENDLY_WEBHOOK_SIGNING_KEY": "calendly-emulator-development-signing-key", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
-            // Calendly mode fails closed without its own secrets (issue 10).
-            "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-            "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests",
-        ])
+        let serve = try ServeProcess(environment: calendlyModeEnvironment(calendly: calendly))
         try await serve.start()
         defer { Task { [serve] in _ = await serve.terminate() } }
         #expect(try await http.send("GET", calendly + "/_emulator/state").object()["organization_admin"] as? Bool == false)

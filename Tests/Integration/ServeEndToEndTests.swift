@@ -142,12 +142,7 @@ import Testing
         defer { emulator.stop() }
         let calendly = emulator.base
 
-        let serve = try ServeProcess(environment: [
-            "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
-            "CALENDLY_WEBHOOK_SIGNING_KEY": "a-webhook-signing-key-of-some-length", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
-            "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-            "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests",
-        ])
+        let serve = try ServeProcess(environment: calendlyModeEnvironment(calendly: calendly, signingKey: "a-webhook-signing-key-of-some-length"))
         try await serve.start()
         #expect(!serve.banner.contains { $0.contains("demo mode") })
         let admin = try #require(serve.token("admin"))

@@ -99,10 +99,7 @@ import Testing
         let emulator = try await EmulateProcess()
         defer { emulator.stop() }
         let calendly = emulator.base
-        let environment = ["CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
-                           "CALENDLY_WEBHOOK_SIGNING_KEY": "calendly-emulator-development-signing-key", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
-                           "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-                           "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests"]
+        let environment = calendlyModeEnvironment(calendly: calendly)
 
         let first = try ServeProcess(environment: environment)
         try await first.start()

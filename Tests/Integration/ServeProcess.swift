@@ -175,6 +175,15 @@ extension ServeProcess {
 }
 
 /// `calendly-action emulate` as a child process on a free port: Calendly for a `serve` run with credentials.
+/// `serve` in Calendly mode against a separate `emulate` at `calendly`: the emulator's OAuth client and
+/// signing key, plus the secrets Calendly mode refuses to start without (issue 10).
+func calendlyModeEnvironment(calendly: String, signingKey: String = "calendly-emulator-development-signing-key") -> [String: String] {
+    ["CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
+     "CALENDLY_WEBHOOK_SIGNING_KEY": signingKey, "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
+     "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+     "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests"]
+}
+
 final class EmulateProcess: @unchecked Sendable {
     let process = Process()
     let base: String
