@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh TARGET [SECONDS | RUNSr]  fuzz one target (default 60 s, or e.g. 1000000r runs); new
 #                                             inputs are merged, minimized, into Fuzz/Corpus/TARGET
 #   scripts/fuzz.sh --ci                      bounded pass over every target from the committed corpus
-#                                             (FUZZ_CI_SECONDS per target, default 15), nothing written
+#                                             (FUZZ_CI_SECONDS per target, default 12), nothing written
 #   scripts/fuzz.sh --build                   build the libFuzzer binary only
 #   scripts/fuzz.sh --list                    the target names
 #
@@ -54,7 +54,7 @@ case "${1:-}" in
 --ci)
     build
     SKIP=$(known_skips)
-    seconds=${FUZZ_CI_SECONDS:-15}
+    seconds=${FUZZ_CI_SECONDS:-12}
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
     for target in "${TARGETS[@]}"; do
@@ -81,10 +81,12 @@ case "${1:-}" in
     found="$SCRATCH/corpus/$target"
     status=0
     fuzz "$target" "$found" "$flag" || status=$?
-    # Keep the committed corpus small: only inputs that add coverage, each as small as libFuzzer can make it.
+    # Keep the committed corpus small: hand-named files (seeds, crash reproducers) stay as they are; of
+    # libFuzzer's own (named by SHA-1) and the new ones, only those adding coverage beyond them.
     merged=$(mktemp -d)
+    find "Fuzz/Corpus/$target" -type f ! -regex '.*/[0-9a-f]\{40\}' -exec cp {} "$merged"/ \;
     FUZZ_TARGET=$target FUZZ_SKIP_KNOWN=$SKIP "$BIN" -merge=1 -max_len=8192 "$merged" "Fuzz/Corpus/$target" "$found" >/dev/null 2>&1
-    rm -rf "Fuzz/Corpus/$target" && mv "$merged" "Fuzz/Corpus/$target"
+    rm -rf "Fuzz/Corpus/$target" && mv "$merged" "Fuzz/Corpus/$target" && chmod 755 "Fuzz/Corpus/$target"
     echo "fuzz: Fuzz/Corpus/$target now holds $(ls "Fuzz/Corpus/$target" | wc -l) inputs" >&2
     exit $status
     ;;

@@ -11,7 +11,7 @@ import Testing
     @Test func everyCommittedInputPassesItsParser() throws {
         let corpus = Self.root.appendingPathComponent("Fuzz/Corpus")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-replay-\(getpid()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
 
         let process = Process()
