@@ -21,10 +21,12 @@ let package = Package(
         .target(name: "Core", dependencies: ["Effects"], path: "Sources/Core"),
         // The system libsqlite3 (libsqlite3-dev provides the header; .ci/run installs it when missing).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The system libcurl (libcurl4-openssl-dev provides the headers; .ci/run installs them when missing).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "Interpreters",
             dependencies: [
-                "Core", "Effects", "CSQLite",
+                "Core", "Effects", "CSQLite", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -16,6 +16,8 @@ grep -q "runtime token" "$log" || { cat "$log"; echo "serve did not start"; exit
 out=$(bash -euo pipefail -c "$walk" 2>&1) || { echo "$out"; echo "the walk failed"; exit 1; }
 echo "$out"
 for expected in 'Connected as host@example.com' '"runnable":true' '"state":"slotsShown"' '"state":"askingEmail"' \
+                '"askedInChat":[{"question":"What would you like to discuss?","type":"text","when":"always"}]' \
+                '"state":"askingQuestion"' 'What would you like to discuss?' \
                 '"type":"confirmation_card"' '"canceled":1' '"created":1' 'calendly_calls_total' '"status":"not_connected"'; do
     grep -qF "$expected" <<<"$out" || { echo "missing from the walk's output: $expected"; exit 1; }
 done

@@ -29,9 +29,51 @@ public struct ActionDraft: Codable, Sendable, Hashable {
 /// A validated, runnable booking action.
 public struct SavedAction: Codable, Sendable, Hashable {
     public var draft: ActionDraft
-    /// The event type as Calendly described it when saved (name, duration, scheduling link).
+    /// The event type as Calendly described it when saved (name, duration, scheduling link), updated
+    /// when the list is read again (the 15-minute cache), so questions added in Calendly are asked.
     public var eventType: EventType
     public var savedAt: Instant
+    /// Set when Calendly refused a booking for its answers, or a mapped question went away: the admin
+    /// should look at the action. Cleared by saving it again.
+    public var needsReview: ReviewNote?
+    /// When `eventType` was last read from Calendly (nil on actions saved before it was kept: `savedAt`).
+    public var eventTypeReadAt: Instant?
+
+    public init(draft: ActionDraft, eventType: EventType, savedAt: Instant, needsReview: ReviewNote? = nil) {
+        self.draft = draft; self.eventType = eventType; self.savedAt = savedAt; self.needsReview = needsReview
+        eventTypeReadAt = savedAt
+    }
+
+    /// The saved event type is older than the cache lifetime: read it again before a booking relies on it.
+    public func isStale(at now: Instant) -> Bool { now - (eventTypeReadAt ?? savedAt) >= ActionConfig.cacheLifetime }
+
+    /// The required questions the chat will ask: those without a mapping always, mapped ones when the
+    /// customer's contact has no value for the field.
+    public var askedInChat: [AskedQuestion] {
+        let mapped = Set(draft.questionMappings.map(\.question))
+        return eventType.shownQuestions.filter(\.required).map {
+            AskedQuestion(question: $0.name, type: $0.type, when: mapped.contains($0.name) ? .whenFieldEmpty : .always)
+        }
+    }
+}
+
+/// A required question of the saved action's event type, as the save answer and the agent view list it.
+public struct AskedQuestion: Codable, Sendable, Hashable {
+    public enum When: String, Codable, Sendable, Hashable {
+        case always
+        /// Mapped to a contact field: asked only when the contact has no value for it.
+        case whenFieldEmpty = "when_field_empty"
+    }
+    public var question: String
+    public var type: String
+    public var when: When
+}
+
+/// Why a saved action needs the admin's review, and since when.
+public struct ReviewNote: Codable, Sendable, Hashable {
+    public var reason: String
+    public var at: Instant
+    public init(reason: String, at: Instant) { self.reason = reason; self.at = at }
 }
 
 /// The per-agent booking action configuration (S02): cached event types, validation, saving.
@@ -81,6 +123,11 @@ public struct ActionConfig: Codable, Sendable, Hashable {
         case policyChanged(EligibilityPolicy)
         /// The connection went away: drop the cache (no calendar contents beyond identity, S01 AC-3).
         case connectionLost
+        /// A conversation's booking was refused by Calendly for its answers (`QuestionRefusal`).
+        case bookingRefused(reason: String, at: Instant)
+        /// A booking is about to be offered: re-read the saved event type when it is older than the cache
+        /// lifetime, so questions added in Calendly since are asked (issue 12).
+        case runtimeCheck(Account?, at: Instant)
     }
 
     public var agent: AgentID
@@ -90,6 +137,8 @@ public struct ActionConfig: Codable, Sendable, Hashable {
     public var saved: SavedAction?
     public var pendingSave: PendingSave?
     public var requestsIssued: Int
+    /// The re-read of the saved event type in flight (`runtimeCheck`), if any.
+    public var rereading: RequestID?
 
     public init(agent: AgentID, policy: EligibilityPolicy = EligibilityPolicy()) {
         self.agent = agent; self.policy = policy; self.status = .notLoaded; self.requestsIssued = 0
@@ -150,6 +199,10 @@ public struct ActionConfig: Codable, Sendable, Hashable {
                 state.pendingSave = nil
                 return state.saveReplied(pending.draft, reply, now)
             }
+            if state.rereading == request {
+                state.rereading = nil
+                return state.rereadReplied(reply, now)
+            }
             return []
 
         case .policyChanged(let policy):
@@ -163,7 +216,21 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             state.cache = nil
             state.status = .notLoaded
             state.pendingSave = nil
+            state.rereading = nil
             return []
+
+        case .runtimeCheck(let account, let now):
+            guard let account, !account.planInsufficient, let saved = state.saved, saved.isStale(at: now) else { return [] }
+            // A newer check supersedes one whose reply never came (e.g. across a restart).
+            let request = state.nextRequest()
+            state.rereading = request
+            return [.calendly(request, .getEventType(account.token, saved.eventType.uri))]
+
+        case .bookingRefused(let reason, let now):
+            guard state.saved != nil else { return [] }
+            // The first refusal is the news; later ones of the same kind change nothing.
+            if state.saved?.needsReview == nil { state.saved?.needsReview = ReviewNote(reason: reason, at: now) }
+            return [.log(LogEntry(.warning, "calendly action of \(state.agent) needs review: \(reason)"))]
         }
     }
 
@@ -181,7 +248,7 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             let catalog = EventTypeCatalog(from: fetched, policy: policy)
             cache = Cache(catalog: catalog, fetchedAt: now)
             status = catalog.eventTypes.isEmpty ? .empty : .loaded
-            return []
+            return refreshSaved(from: fetched, now)
         case .failed(.forbidden):
             status = .planInsufficient
             return [.emit(.eventTypesFetchFailed(agent: agent, reason: "forbidden", cacheUsed: false, at: now))]
@@ -228,9 +295,8 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             if policy.ineligibility(eventType) != nil {
                 return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.eventTypeIneligible))]
             }
-            let known = Set(eventType.customQuestions.filter(\.enabled).map(\.name))
-            if let stray = draft.questionMappings.first(where: { !known.contains($0.question) }) {
-                return [.reject(Rejection(code: "validation", field: "questionMappings", message: "“\(stray.question)” is not a question of this event type."))]
+            if let stray = ActionConfig.strayMapping(draft, eventType) {
+                return [.reject(Rejection(code: "validation", field: "questionMappings", message: Copy.notAQuestion(stray.question)))]
             }
             saved = SavedAction(draft: draft, eventType: eventType, savedAt: now)
             return [.log(LogEntry(.info, "calendly action saved for \(agent)"))]
@@ -238,6 +304,46 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             return [.reject(Rejection(code: "validation", field: "eventType", message: Copy.eventTypeGone))]
         case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return [.reject(Rejection(code: "calendly_unavailable", message: "Couldn't check the event type with Calendly. Try saving again."))]
+        }
+    }
+
+    /// A mapping to a question the event type does not show (never sent: Calendly would refuse it).
+    static func strayMapping(_ draft: ActionDraft, _ eventType: EventType) -> QuestionMapping? {
+        let known = Set(eventType.shownQuestions.map(\.name))
+        return draft.questionMappings.first { !known.contains($0.question) }
+    }
+
+    /// The list was read again: the saved action follows Calendly's current event type (its questions and
+    /// locations). A mapped question that went away marks the action for review.
+    mutating func refreshSaved(from fetched: [EventType], _ now: Instant) -> [Effect] {
+        guard var action = saved, let current = fetched.first(where: { $0.uri == action.eventType.uri }) else { return [] }
+        saved?.eventTypeReadAt = now
+        action.eventTypeReadAt = now
+        guard current != action.eventType else { return [] }
+        action.eventType = current
+        var effects: [Effect] = [.log(LogEntry(.info, "calendly action of \(agent) follows its event type's changes"))]
+        if action.needsReview == nil, ActionConfig.strayMapping(action.draft, current) != nil {
+            action.needsReview = ReviewNote(reason: "mapped_question_removed", at: now)
+            effects.append(.emit(.actionNeedsReview(agent: agent, reason: "mapped_question_removed", at: now)))
+        }
+        saved = action
+        return effects
+    }
+
+    /// The runtime re-read came back. A failure keeps the saved type and waits out another cache lifetime
+    /// (no customer waits on Calendly twice for it); a deleted type needs the admin.
+    mutating func rereadReplied(_ reply: CalendlyReply, _ now: Instant) -> [Effect] {
+        switch reply {
+        case .eventType(let current):
+            return refreshSaved(from: [current], now)
+        case .failed(.notFound):
+            saved?.eventTypeReadAt = now
+            guard saved?.needsReview == nil else { return [] }
+            saved?.needsReview = ReviewNote(reason: "event_type_gone", at: now)
+            return [.emit(.actionNeedsReview(agent: agent, reason: "event_type_gone", at: now))]
+        case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
+            saved?.eventTypeReadAt = now
+            return [.log(LogEntry(.info, "event type re-read failed for \(agent); the saved one stays"))]
         }
     }
 

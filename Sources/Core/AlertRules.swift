@@ -11,6 +11,9 @@ public enum AlertRules {
         case eventTypeFetchFailures = "eventtype_fetch_failures"
         /// calendly_booking_quota_high in the last 24 h → notify the admin: bookings will soon go to the link.
         case bookingQuotaHigh = "booking_quota_high"
+        /// A signed webhook could not be read (dead-lettered) in the last hour → notify BOT: Calendly's payload
+        /// changed or ours broke, and bookings made meanwhile are only picked up by reconciliation.
+        case webhookDeadLetters = "webhook_dead_letters"
     }
 
     public struct Alert: Codable, Sendable, Hashable {
@@ -26,7 +29,7 @@ public enum AlertRules {
 
     public static func evaluate(_ events: [TelemetryEvent], now: Instant) -> [Alert] {
         let lastHour = now - .hours(1), lastQuarter = now - .minutes(15)
-        var offered = 0, failed = 0, fetchFailures = 0
+        var offered = 0, failed = 0, fetchFailures = 0, deadLetters = 0
         var connectFailures: [AgentID: Int] = [:]
         var quotaHigh: [CalendlyURI: Int] = [:]
         for event in events where event.at <= now {
@@ -36,8 +39,10 @@ public enum AlertRules {
             case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
             case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
             case .bookingQuotaHigh(let owner, let used, _, let at) where at > now - .days(1): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
+            // Only signed deliveries produce this event (issue 10); a notice about a booking we never made is normal.
+            case .webhookRejected(let reason, let at) where at > lastHour && reason != BookingReference.unknownEventReason: deadLetters += 1
             case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
-                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated:
+                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated, .actionNeedsReview:
                 continue
             }
         }
@@ -55,6 +60,9 @@ public enum AlertRules {
         }
         for (_, used) in quotaHigh.sorted(by: { $0.key < $1.key }) {
             alerts.append(Alert(rule: .bookingQuotaHigh, agent: nil, observed: used, threshold: ">\(BookingQuota.alertPercent)% of the daily booking cap"))
+        }
+        if deadLetters > 0 {
+            alerts.append(Alert(rule: .webhookDeadLetters, agent: nil, observed: deadLetters, threshold: ">0 unreadable signed webhooks in 1h"))
         }
         return alerts
     }

@@ -71,7 +71,7 @@ public struct Analytics: Codable, Sendable, Hashable {
         case .slotConflict: counts.conflicts += 1
         case .bookingRescheduled: counts.rescheduled += 1
         case .fallbackBooked: counts.fallbackBooked += 1
-        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected, .bookingQuotaHigh, .webhookSubscriptionRecreated: return false
+        case .connected, .connectFailed, .eventTypesFetchFailed, .webhookRejected, .bookingQuotaHigh, .webhookSubscriptionRecreated, .actionNeedsReview: return false
         }
         return true
     }

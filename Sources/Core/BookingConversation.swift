@@ -2,8 +2,8 @@ import Effects
 
 /// The runtime booking state machine of one customer conversation (PRD §11.4 "Runtime booking states"):
 ///
-///     idle ─trigger─▶ checkingAvailability ─slots─▶ slotsShown ─pick─▶ askingEmail ─valid email─▶ booking
-///                            │ none / error                 ▲                                   │
+///     idle ─trigger─▶ checkingAvailability ─slots─▶ slotsShown ─pick─▶ askingEmail ─valid email─▶ (askingQuestion)* ─▶ booking
+///                            │ none / error                 ▲                                                       │
 ///                            ▼                              └──── conflict (re-offer) ◀─────────┤
 ///                        staticLink ◀──────────── booking error ────────────────────────────────┤
 ///                                                 outcome unknown ─▶ reconciling ─found─▶ confirmed
@@ -41,6 +41,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         case checkingAvailability(RequestID)
         case slotsShown(SlotOffer)
         case askingEmail(SlotOffer, chosen: Slot)
+        /// A required question of the event type (or its location) that no mapped field answered.
+        case askingQuestion(SlotOffer, chosen: Slot, QuestionStep)
         case booking(Attempt)
         /// The booking's outcome is unknown; `lookup` is in flight, or nil while waiting for the backoff timer.
         case reconciling(Attempt, lookup: RequestID?)
@@ -50,7 +52,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         public var isTerminal: Bool {
             switch self {
             case .notOffered, .confirmed, .staticLink: return true
-            case .idle, .checkingAvailability, .slotsShown, .askingEmail, .booking, .reconciling: return false
+            case .idle, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling: return false
             }
         }
 
@@ -58,7 +60,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         public var awaitsCalendly: Bool {
             switch self {
             case .checkingAvailability, .booking, .reconciling: return true
-            case .idle, .notOffered, .slotsShown, .askingEmail, .confirmed, .staticLink: return false
+            case .idle, .notOffered, .slotsShown, .askingEmail, .askingQuestion, .confirmed, .staticLink: return false
             }
         }
     }
@@ -105,6 +107,11 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public var takenStarts: [Instant]
     /// Carried into the static link of every fallback (see `FallbackLink`).
     public var attribution: ConversationReference?
+    /// What the customer answered to the event type's questions and location; nil until asked (and on
+    /// conversations stored before questions were asked).
+    public var details: InviteeDetails?
+    /// Asks put to the customer in this conversation (numbers the row ids of each).
+    public var asks: Int?
 
     public init(id: ConversationID) {
         self.id = id; phase = .idle; channel = .text; timeZone = "UTC"
@@ -128,7 +135,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
 
     mutating func triggerMet(_ trigger: Trigger, _ now: Instant) -> [Effect] {
         switch phase {
-        case .checkingAvailability, .slotsShown, .askingEmail, .booking, .reconciling:
+        case .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling:
             return [.reject(Rejection(code: "booking_in_progress", message: "A booking is already in progress in this conversation."))]
         case .confirmed(let invitee):
             return [say(.text(Copy.alreadyBooked(when: LocalTime(zoneIdentifier: timeZone).longLabel(invitee.start))))]
@@ -146,6 +153,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             attribution = trigger.attribution
             email = setup.knownEmail
             conflicts = 0; unclearReplies = 0; invalidEmails = 0; offers = 0; takenStarts = []
+            details = InviteeDetails()
             return [say(.text(Copy.checkingAvailability))] + fetchAvailability(now)
         }
     }
@@ -158,7 +166,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return bookingReplied(attempt, reply, now)
         case .reconciling(let attempt, let lookup) where lookup == request:
             return lookupReplied(attempt, reply, now)
-        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .booking, .reconciling, .confirmed, .staticLink:
+        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling, .confirmed, .staticLink:
             return [.log(LogEntry(.debug, "stale calendly reply \(request) ignored in \(id)"))]
         }
     }
@@ -205,7 +213,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         case .askingEmail(let offer, let chosen):
             if let address = EmailAddress.normalized(text) {
                 email = address
-                return book(chosen, now)
+                return proceed(chosen, from: offer, now)
             }
             invalidEmails += 1
             if invalidEmails >= BookingConversation.maxInvalidEmails {
@@ -213,6 +221,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             }
             phase = .askingEmail(offer, chosen: chosen)
             return [say(.text(Copy.invalidEmail))]
+        case .askingQuestion(let offer, let chosen, let step):
+            return answered(AnswerReader.read(text, step: step, zone: timeZone), offer, chosen, step, now)
         case .confirmed(let invitee):
             // NEG-1: booking only; rescheduling and cancelling happen on Calendly's own pages.
             guard ReplyParser.mentionsManaging(text) else { return [] }
@@ -232,6 +242,12 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             guard let index = offer.index(ofRowID: rowID) else { return [] }
             phase = .askingEmail(offer, chosen: offer.slots[index])
             return [say(.text(Copy.askEmail))]
+        case .askingQuestion(let offer, let chosen, let step):
+            if let reading = AnswerReader.read(rowID: rowID, step: step) { return answered(reading, offer, chosen, step, now) }
+            // A tap on the offer still on screen: the customer changed the time; the question stands.
+            guard let index = offer.index(ofRowID: rowID) else { return [] }
+            phase = .askingQuestion(offer, chosen: offer.slots[index], step)
+            return [say(QuestionRenderer.render(step, channel: channel))]
         case .idle, .notOffered, .checkingAvailability, .booking, .reconciling, .confirmed, .staticLink:
             return []
         }
@@ -246,7 +262,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         switch phase {
         case .booking(let attempt) where attempt.key == key: return confirm(invitee, attempt, now)
         case .reconciling(let attempt, _) where attempt.key == key: return confirm(invitee, attempt, now)
-        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .booking, .reconciling, .confirmed, .staticLink:
+        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling, .confirmed, .staticLink:
             return []
         }
     }
@@ -256,7 +272,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         case .checkingAvailability: return fetchAvailability(now)
         // The create may or may not have reached Calendly: never resend blindly, look it up first.
         case .booking(let attempt), .reconciling(let attempt, _): return lookUp(attempt)
-        case .idle, .notOffered, .slotsShown, .askingEmail, .confirmed, .staticLink: return []
+        case .idle, .notOffered, .slotsShown, .askingEmail, .askingQuestion, .confirmed, .staticLink: return []
         }
     }
 
@@ -268,7 +284,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             phase = .askingEmail(offer, chosen: slot)
             return [say(.text(Copy.askEmail))]
         }
-        return book(slot, now)
+        return proceed(slot, from: offer, now)
     }
 
     mutating func book(_ slot: Slot, _ now: Instant) -> [Effect] {
@@ -287,7 +303,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
 
     func inviteeRequest(_ attempt: Attempt) -> InviteeRequest {
         InviteeRequest(eventType: setup?.eventType.uri ?? CalendlyURI(""), start: attempt.slot.start, email: attempt.email,
-                       name: setup?.knownName, timeZone: timeZone, answers: setup?.answers ?? [])
+                       name: setup?.knownName, timeZone: timeZone, answers: bookingAnswers, location: bookingLocation)
     }
 
     mutating func bookingReplied(_ attempt: Attempt, _ reply: CalendlyReply, _ now: Instant) -> [Effect] {
@@ -300,6 +316,9 @@ public struct BookingConversation: Codable, Sendable, Hashable {
             return lookUp(attempt)
         case .failed(.slotUnavailable):
             return conflict(attempt, now)
+        case .failed(.rejected(let message)) where QuestionRefusal.isAboutAnswers(message):
+            // A question added (or changed) in Calendly after the save: the admin must look, not only this customer.
+            return abandon(attempt, QuestionRefusal.reason, now) + needsReview(now)
         case .failed(.serverError), .failed(.malformedResponse), .outcomeUnknown:
             // Calendly may have booked it and failed afterwards: find out before anything else.
             return lookUp(attempt)
@@ -444,7 +463,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public func checkInvariants() -> [Violation] {
         var violations: [Violation] = []
         switch phase {
-        case .slotsShown(let offer), .askingEmail(let offer, _):
+        case .slotsShown(let offer), .askingEmail(let offer, _), .askingQuestion(let offer, _, _):
             if offer.slots.isEmpty { violations.append(Violation("\(id): empty offer shown")) }
             if offer.slots.count > ChannelLimits.maxSlots(channel) { violations.append(Violation("\(id): offer exceeds channel limit")) }
         case .booking(let attempt), .reconciling(let attempt, _):
@@ -453,9 +472,12 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         case .idle, .notOffered, .checkingAvailability, .confirmed, .staticLink:
             break
         }
+        if case .askingQuestion(_, _, let step) = phase {
+            violations += questionViolations(step)
+        }
         switch phase {
         case .idle, .notOffered: break
-        case .checkingAvailability, .slotsShown, .askingEmail, .booking, .reconciling, .confirmed, .staticLink:
+        case .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling, .confirmed, .staticLink:
             if setup == nil { violations.append(Violation("\(id): running without a setup")) }
         }
         return violations
@@ -471,6 +493,7 @@ extension BookingConversation.Phase {
         case .checkingAvailability: return "checkingAvailability"
         case .slotsShown: return "slotsShown"
         case .askingEmail: return "askingEmail"
+        case .askingQuestion: return "askingQuestion"
         case .booking: return "booking"
         case .reconciling: return "reconciling"
         case .confirmed: return "confirmed"

@@ -59,11 +59,15 @@ public struct BookingReference: Codable, Sendable, Hashable {
     /// Reschedules of this booking, sorted by `from` so the value never depends on arrival order.
     public var reschedules: [Reschedule]?
 
+    /// The `calendly_webhook_rejected` reason for a signed notice about a booking this service never made.
+    public static let unknownEventReason = "unknown_event"
+
     /// When this reference is purged: 24 calendar months after it was recorded.
     public var expiresAt: Instant {
         let day = recordedAt.utcDate.adding(months: BookingReference.retentionMonths)
         let timeOfDay = recordedAt.millisecondsSince1970.floorMod(86_400_000)
-        return Instant(millisecondsSince1970: day.daysSince1970 * 86_400_000 + timeOfDay)
+        // Saturating: `recordedAt` is read back from storage, and no stored value may trap the purge.
+        return Instant(millisecondsSince1970: day.daysSince1970.saturatingMultiplied(by: 86_400_000).saturatingAdding(timeOfDay))
     }
 
     /// The reducer runs on an optional state: a notice for no reference is the "unknown event" case.
@@ -94,7 +98,7 @@ public struct BookingReference: Codable, Sendable, Hashable {
         case .notice(let notice, let now):
             guard var reference = state else {
                 // ERR-1 (S04): unknown event URI → ignored safely, nothing created or mutated.
-                return [.emit(.webhookRejected(reason: "unknown_event", at: now))]
+                return [.emit(.webhookRejected(reason: BookingReference.unknownEventReason, at: now))]
             }
             if let half = reference.rescheduleHalf(of: notice) {
                 var effects: [Effect] = []

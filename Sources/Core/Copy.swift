@@ -1,3 +1,5 @@
+import Effects
+
 /// Every user-facing string, in one place (English). Strings quoted in the PRD are marked `PRD`;
 /// the others fill gaps the PRD leaves and are worded in its voice.
 public enum Copy {
@@ -40,6 +42,7 @@ public enum Copy {
     public static let eventTypeGone = "This event type no longer exists in Calendly. Choose another one."
     public static let eventTypeIneligible = "This event type can't be booked from chat. Choose an active one-on-one event type without payment."
     public static let confirmationTooLong = "Keep the confirmation message under 1,000 characters."
+    public static func notAQuestion(_ question: String) -> String { "“\(question)” is not a question of this event type." }
 
     // MARK: Runtime (S03)
     /// PRD §7 loading state.
@@ -68,4 +71,49 @@ public enum Copy {
     }
     public static func alreadyBooked(when: String) -> String { "You're already booked for \(when)." }
     public static let defaultConfirmation = "You're booked! Calendly has emailed you the details."
+
+    // MARK: Questions the event type requires (issue 12)
+    /// Before the first question, so the customer knows why more is asked.
+    public static let questionsIntro = "A few details for the booking:"
+    public static let answerListButton = "Choose an answer"
+    public static let locationListButton = "Choose a place"
+    public static let textChoiceInstruction = "Reply with the number of your answer."
+    public static let textChoiceOrOwnInstruction = "Reply with the number of your answer, or write your own."
+    public static let multiChoiceInstruction = "Reply with the numbers of every answer that applies, e.g. 1, 3."
+    public static let multiChoiceOrOwnInstruction = "Reply with the numbers of every answer that applies (e.g. 1, 3), or write your own."
+    public static let confirmInstruction = "Reply yes to confirm."
+    public static let phoneInstruction = "Please include the country code, e.g. +44 20 7946 0958."
+    public static let locationQuestion = "Where should the meeting take place?"
+    public static let outboundCallQuestion = "What number should we call you on?"
+    public static let askInviteeLocationQuestion = "Where would you like to meet?"
+
+    /// A label for an event type location (`locations[].kind`); a kind not known here reads generically.
+    public static func locationLabel(_ location: EventLocation) -> String {
+        switch location.kind {
+        case "zoom_conference": return "Zoom"
+        case "google_conference": return "Google Meet"
+        case "microsoft_teams_conference": return "Microsoft Teams"
+        case "webex_conference": return "Webex"
+        case "gotomeeting_conference": return "GoTo Meeting"
+        case EventLocation.outboundCall: return "Phone call (we call you)"
+        case "inbound_call": return location.location.map { "Phone call (you call \($0))" } ?? "Phone call (you call us)"
+        case EventLocation.askInvitee: return "A place you choose"
+        case "physical": return location.location.map { "In person: \($0)" } ?? "In person"
+        default: return location.location ?? "Other"
+        }
+    }
+
+    /// The re-ask after an answer that did not fit, with the reason.
+    public static func answerNotTaken(_ problem: AnswerProblem) -> String {
+        switch problem {
+        case .empty: return "I didn't get an answer there. Please reply with your answer."
+        case .tooLong(let limit): return "That answer is too long for Calendly. Please keep it under \(limit) characters."
+        case .phone(.needsCountryCode): return "Please send the number with its country code, e.g. +44 20 7946 0958."
+        case .phone(.tooShort): return "That number looks too short. Please send the full number with its country code."
+        case .phone(.tooLong): return "That number looks too long. Please send one phone number with its country code."
+        case .phone(.notANumber): return "That doesn't look like a phone number. Please send it like +44 20 7946 0958."
+        case .noSuchChoice(let count): return "Sorry, I didn't catch that. Reply with a number from 1 to \(count)."
+        case .notConfirmed: return "This is needed to book here. Reply yes to confirm."
+        }
+    }
 }

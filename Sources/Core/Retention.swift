@@ -8,6 +8,10 @@ public enum Retention {
     public static let journalLifetime = Span.days(90)
     /// A PKCE verifier waits for its OAuth sign-in; one that has not come back within a day never will.
     public static let oauthVerifierLifetime = Span.days(1)
+    /// Signed webhooks that could not be read (`WebhookDeadLetter`) are kept this long for an operator to look at…
+    public static let deadLetterLifetime = Span.days(14)
+    /// …and at most this many (the newest), so even a Calendly bug sending garbage for days cannot fill the disk.
+    public static let deadLetterCap = 10_000
 
     /// The store-level deletions a sweep at `now` performs besides per-reference expiry.
     public static func sweep(now: Instant) -> [Effect] {

@@ -24,7 +24,12 @@ public struct WebhookIntake: Codable, Sendable, Hashable {
         case accepted(InviteeNotice)
         case duplicate
         case ignored(reason: String)
+        /// Not shown to come from Calendly (signature missing, malformed, stale or wrong; or too large to
+        /// check): answered 4xx and nothing is written — a stranger must not be able to grow the database.
         case rejected(reason: String)
+        /// Signed by Calendly but unreadable (not JSON, a required field missing): acknowledged 2xx, since a
+        /// 4xx makes Calendly retry for a day and then disable the whole subscription; kept as a dead letter.
+        case deadLettered(reason: String)
     }
 
     /// Delivery ids already processed, with when they were first seen.
@@ -39,7 +44,7 @@ public struct WebhookIntake: Codable, Sendable, Hashable {
             return .rejected(reason: failure.rawValue)
         }
         switch WebhookPayload.parse(delivery.body) {
-        case .failure(let problem): return .rejected(reason: problem.reason)
+        case .failure(let problem): return .deadLettered(reason: problem.reason)
         case .success(.unsupported(let event)): return .ignored(reason: "unsupported_event:\(event)")
         case .success(.invitee(let notice)):
             return processed[notice.delivery] != nil ? .duplicate : .accepted(notice)
@@ -57,7 +62,10 @@ public struct WebhookIntake: Codable, Sendable, Hashable {
                 return [.log(LogEntry(.debug, "duplicate webhook delivery ignored"))]
             case .ignored(let reason):
                 return [.log(LogEntry(.info, "webhook ignored: \(reason)"))]
-            case .rejected(let reason):
+            case .rejected:
+                // Unauthenticated: no telemetry row (the host counts these in memory and logs them rate-limited).
+                return []
+            case .deadLettered(let reason):
                 return [.emit(.webhookRejected(reason: reason, at: now))]
             }
         case .retentionSweep(let now):

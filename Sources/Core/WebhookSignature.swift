@@ -25,8 +25,10 @@ public struct WebhookSignature: Sendable {
     public func verify(header: String?, body: [UInt8], now: Instant, tolerance: Span = WebhookSignature.tolerance) -> Failure? {
         guard let header, !header.isEmpty else { return .missingHeader }
         guard let parsed = WebhookSignature.parse(header) else { return .malformedHeader }
-        let age = now.secondsSince1970 - parsed.timestamp
-        guard abs(age) * 1000 <= tolerance.milliseconds else { return .staleTimestamp }
+        // `t` is bounded by the parser and the subtraction saturates: an extreme timestamp is stale,
+        // never an overflow trap (issue 10: one unauthenticated request used to stop the process).
+        let age = Span.seconds(now.secondsSince1970.saturatingSubtracting(parsed.timestamp))
+        guard age.magnitude <= tolerance else { return .staleTimestamp }
         let expected = hmac(key, Array("\(parsed.timestamp).".utf8) + body)
         // Any of the v1 signatures may match (Calendly may send several during key rotation).
         var matched = false
@@ -40,6 +42,11 @@ public struct WebhookSignature: Sendable {
         return "t=\(timestamp),v1=\(Hex.encode(hmac(key, Array("\(timestamp).".utf8) + body)))"
     }
 
+    /// At most this many digits in `t=` (up to the year 33658): anything longer is not a time Calendly sends.
+    static let maxTimestampDigits = 12
+    /// At most this many `v1` signatures; Calendly sends one, or two while rotating its key.
+    static let maxSignatures = 8
+
     static func parse(_ header: String) -> (timestamp: Int64, signatures: [[UInt8]])? {
         var timestamp: Int64?
         var signatures: [[UInt8]] = []
@@ -49,10 +56,12 @@ public struct WebhookSignature: Sendable {
             let name = pair[0].trimmingWhitespaceSubstring(), value = pair[1].trimmingWhitespaceSubstring()
             // Unknown schemes (e.g. a future v2) are skipped, not rejected.
             if name == "t" {
-                guard timestamp == nil, let parsed = Int64(value) else { return nil }
+                // Plain ASCII digits only (no sign, no `+`, no other scripts' digits), bounded in length.
+                guard timestamp == nil, (1...maxTimestampDigits).contains(value.utf8.count),
+                      value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let parsed = Int64(value) else { return nil }
                 timestamp = parsed
             } else if name == "v1" {
-                guard let bytes = Hex.decode(String(value)), bytes.count == 32 else { return nil }
+                guard value.utf8.count == 64, signatures.count < maxSignatures, let bytes = Hex.decode(String(value)), bytes.count == 32 else { return nil }
                 signatures.append(bytes)
             }
         }
@@ -60,7 +69,8 @@ public struct WebhookSignature: Sendable {
         return (timestamp, signatures)
     }
 
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    /// Equal bytes, in time that depends only on the lengths (for secrets: signatures, OAuth states).
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }

@@ -51,4 +51,6 @@ public enum AggregateMessage: Codable, Sendable, Hashable {
     case bookingSeen(ConversationID, BookingKey, Invitee)
     /// To the agent's action config: its connection is gone, so the cached event types go too (S01 AC-3/4).
     case connectionLost(AgentID)
+    /// To the agent's action config: Calendly refused a booking for its answers, so the saved action needs review.
+    case actionNeedsReview(AgentID, reason: String, at: Instant)
 }

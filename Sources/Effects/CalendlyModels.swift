@@ -5,16 +5,65 @@ public enum EventTypeKind: String, Codable, Sendable, Hashable { case solo, grou
 public enum PoolingType: String, Codable, Sendable, Hashable { case roundRobin = "round_robin", collective, multiPool = "multi_pool" }
 public enum BookingMethod: String, Codable, Sendable, Hashable { case instant, poll }
 
+/// What a custom question asks for, from Calendly's `custom_questions[].type`. A type Calendly adds
+/// later is `.other`: it is answered like one line of text, which Calendly may still refuse (then the
+/// action is marked for review rather than failing silently).
+public enum QuestionKind: String, Codable, Sendable, Hashable, CaseIterable {
+    case string, text
+    case phoneNumber = "phone_number"
+    case singleSelect = "single_select"
+    case multiSelect = "multi_select"
+    case other
+}
+
 public struct CustomQuestion: Codable, Sendable, Hashable {
     public var name: String
+    /// Calendly's type string as received (`string`, `text`, `phone_number`, `single_select`, `multi_select`).
     public var type: String
     public var position: Int
     public var enabled: Bool
     public var required: Bool
+    /// The choices of a select question, in Calendly's order.
+    public var answerChoices: [String]
+    /// A select question that also takes the invitee's own words besides the choices.
+    public var includeOther: Bool
 
-    public init(name: String, type: String = "string", position: Int, enabled: Bool = true, required: Bool = false) {
+    public init(name: String, type: String = "string", position: Int, enabled: Bool = true, required: Bool = false,
+                answerChoices: [String] = [], includeOther: Bool = false) {
         self.name = name; self.type = type; self.position = position; self.enabled = enabled; self.required = required
+        self.answerChoices = answerChoices; self.includeOther = includeOther
     }
+
+    public var kind: QuestionKind { QuestionKind(rawValue: type) ?? .other }
+
+    enum CodingKeys: String, CodingKey { case name, type, position, enabled, required, answerChoices, includeOther }
+
+    /// Questions stored before choices were kept decode with none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decode(String.self, forKey: .type)
+        position = try c.decode(Int.self, forKey: .position)
+        enabled = try c.decode(Bool.self, forKey: .enabled)
+        required = try c.decode(Bool.self, forKey: .required)
+        answerChoices = try c.decodeIfPresent([String].self, forKey: .answerChoices) ?? []
+        includeOther = try c.decodeIfPresent(Bool.self, forKey: .includeOther) ?? false
+    }
+}
+
+/// One of the event type's locations (`locations[]`). `location` is the host-set address or number, when any.
+public struct EventLocation: Codable, Sendable, Hashable {
+    public var kind: String
+    public var location: String?
+    public init(kind: String, location: String? = nil) { self.kind = kind; self.location = location }
+
+    /// The host calls the invitee (`outbound_call`): the invitee's phone number is needed.
+    public static let outboundCall = "outbound_call"
+    /// "Invitee specifies location" (`ask_invitee`): the invitee writes where.
+    public static let askInvitee = "ask_invitee"
+
+    /// Locations whose `POST /invitees` `location` must carry the invitee's own input.
+    public var needsInviteeInput: Bool { kind == EventLocation.outboundCall || kind == EventLocation.askInvitee }
 }
 
 public struct EventType: Codable, Sendable, Hashable {
@@ -29,15 +78,44 @@ public struct EventType: Codable, Sendable, Hashable {
     public var isPaid: Bool
     public var schedulingURL: String
     public var customQuestions: [CustomQuestion]
+    /// Where the meeting happens; empty when Calendly listed none (or it was stored before locations were kept).
+    public var locations: [EventLocation]
 
     public init(
         uri: CalendlyURI, name: String, active: Bool = true, durationMinutes: Int = 30, kind: EventTypeKind = .solo,
         poolingType: PoolingType? = nil, secret: Bool = false, bookingMethod: BookingMethod = .instant,
-        isPaid: Bool = false, schedulingURL: String, customQuestions: [CustomQuestion] = []
+        isPaid: Bool = false, schedulingURL: String, customQuestions: [CustomQuestion] = [], locations: [EventLocation] = []
     ) {
         self.uri = uri; self.name = name; self.active = active; self.durationMinutes = durationMinutes; self.kind = kind
         self.poolingType = poolingType; self.secret = secret; self.bookingMethod = bookingMethod; self.isPaid = isPaid
-        self.schedulingURL = schedulingURL; self.customQuestions = customQuestions
+        self.schedulingURL = schedulingURL; self.customQuestions = customQuestions; self.locations = locations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uri, name, active, durationMinutes, kind, poolingType, secret, bookingMethod, isPaid, schedulingURL, customQuestions, locations
+    }
+
+    /// Event types stored before locations were kept decode with none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        uri = try c.decode(CalendlyURI.self, forKey: .uri)
+        name = try c.decode(String.self, forKey: .name)
+        active = try c.decode(Bool.self, forKey: .active)
+        durationMinutes = try c.decode(Int.self, forKey: .durationMinutes)
+        kind = try c.decode(EventTypeKind.self, forKey: .kind)
+        poolingType = try c.decodeIfPresent(PoolingType.self, forKey: .poolingType)
+        secret = try c.decode(Bool.self, forKey: .secret)
+        bookingMethod = try c.decode(BookingMethod.self, forKey: .bookingMethod)
+        isPaid = try c.decode(Bool.self, forKey: .isPaid)
+        schedulingURL = try c.decode(String.self, forKey: .schedulingURL)
+        customQuestions = try c.decode([CustomQuestion].self, forKey: .customQuestions)
+        locations = try c.decodeIfPresent([EventLocation].self, forKey: .locations) ?? []
+    }
+
+    /// The questions Calendly shows the invitee, in its order (`position`, then as listed).
+    public var shownQuestions: [CustomQuestion] {
+        customQuestions.enumerated().filter { $0.element.enabled }
+            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
     }
 }
 
@@ -101,16 +179,31 @@ public struct InviteeRequest: Codable, Sendable, Hashable {
     public var name: String?
     public var timeZone: String
     public var answers: [QuestionAnswer]
+    /// `location` of the body: the chosen location, with the invitee's number or address when it needs one.
+    public var location: InviteeLocation?
 
-    public init(eventType: CalendlyURI, start: Instant, email: String, name: String?, timeZone: String, answers: [QuestionAnswer] = []) {
+    public init(eventType: CalendlyURI, start: Instant, email: String, name: String?, timeZone: String, answers: [QuestionAnswer] = [],
+                location: InviteeLocation? = nil) {
         self.eventType = eventType; self.start = start; self.email = email; self.name = name; self.timeZone = timeZone; self.answers = answers
+        self.location = location
     }
 }
 
+/// One entry of `questions_and_answers`. `position` is the question's own position on the event type
+/// (nil on answers stored before it was kept: the body then numbers them in order).
 public struct QuestionAnswer: Codable, Sendable, Hashable {
     public var question: String
     public var answer: String
-    public init(question: String, answer: String) { self.question = question; self.answer = answer }
+    public var position: Int?
+    public init(question: String, answer: String, position: Int? = nil) { self.question = question; self.answer = answer; self.position = position }
+}
+
+/// `POST /invitees` `location`: `kind` as the event type lists it; `location` the invitee's phone number
+/// (`outbound_call`) or address (`ask_invitee`), else the host-set value, else absent.
+public struct InviteeLocation: Codable, Sendable, Hashable {
+    public var kind: String
+    public var location: String?
+    public init(kind: String, location: String? = nil) { self.kind = kind; self.location = location }
 }
 
 /// A Calendly webhook subscription (`/webhook_subscriptions`), reduced to what subscription care needs.

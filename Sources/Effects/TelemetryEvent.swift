@@ -19,6 +19,9 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
     case fallbackBooked(agent: AgentID, conversation: ConversationID, eventType: CalendlyURI, at: Instant)
     /// A Calendly user's booking calls passed 80 % of their daily cap (`BookingQuota`): tell the admin.
     case bookingQuotaHigh(owner: CalendlyURI, used: Int, cap: Int, at: Instant)
+    /// Calendly refused a booking for its answers (a question added or changed after the save): the
+    /// saved action needs the admin's review (issue 12).
+    case actionNeedsReview(agent: AgentID, reason: String, at: Instant)
 
     public var name: String {
         switch self {
@@ -35,6 +38,7 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .bookingRescheduled: return "calendly_booking_rescheduled"
         case .fallbackBooked: return "calendly_fallback_booked"
         case .bookingQuotaHigh: return "calendly_booking_quota_high"
+        case .actionNeedsReview: return "calendly_action_needs_review"
         }
     }
 
@@ -43,7 +47,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .connected(let agent, _, _, _), .connectFailed(let agent, _, _), .eventTypesFetchFailed(let agent, _, _, _),
              .bookingOffered(let agent, _, _, _, _), .bookingCreated(let agent, _, _, _, _), .slotConflict(let agent, _, _, _),
              .bookingFailed(let agent, _, _, _), .bookingCanceled(let agent, _, _, _),
-             .bookingRescheduled(let agent, _, _, _), .fallbackBooked(let agent, _, _, _), .webhookSubscriptionRecreated(let agent, _, _):
+             .bookingRescheduled(let agent, _, _, _), .fallbackBooked(let agent, _, _, _), .webhookSubscriptionRecreated(let agent, _, _),
+             .actionNeedsReview(let agent, _, _):
             return agent
         case .webhookRejected, .bookingQuotaHigh: return nil
         }
@@ -54,7 +59,8 @@ public enum TelemetryEvent: Codable, Sendable, Hashable {
         case .connected(_, _, _, let at), .connectFailed(_, _, let at), .eventTypesFetchFailed(_, _, _, let at),
              .bookingOffered(_, _, _, _, let at), .bookingCreated(_, _, _, _, let at), .slotConflict(_, _, _, let at),
              .bookingFailed(_, _, _, let at), .webhookRejected(_, let at), .bookingCanceled(_, _, _, let at),
-             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at), .bookingQuotaHigh(_, _, _, let at), .webhookSubscriptionRecreated(_, _, let at):
+             .bookingRescheduled(_, _, _, let at), .fallbackBooked(_, _, _, let at), .bookingQuotaHigh(_, _, _, let at), .webhookSubscriptionRecreated(_, _, let at),
+             .actionNeedsReview(_, _, let at):
             return at
         }
     }

@@ -2,9 +2,6 @@ import ArgumentParser
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Interpreters
 import Logging
 
@@ -118,9 +115,14 @@ struct DrillSteps {
         let url = LiveCalendly.authorizeURL(authBase: base, clientID: EmulatorModel.clientID, redirectURI: base + CrashDrill.redirectPath,
                                             state: state.rawValue, codeChallenge: CalendlyPKCE.challenge(for: verifier),
                                             scopes: Connection.requiredScopes)
-        // The emulator approves at once and redirects to the redirect URI with the code.
-        let (_, response) = try await URLSession.shared.data(from: url)
-        let items = response.url.flatMap { URLComponents(url: $0, resolvingAgainstBaseURL: false)?.queryItems } ?? []
+        // The emulator approves at once and redirects to the redirect URI with the code (read off the
+        // redirect itself: the client follows none).
+        let location: String?
+        switch await CurlHTTPClient.shared.send(HTTPRequest("GET", url.absoluteString)) {
+        case .success(let response): location = response.header("location")
+        case .failure(let failure): throw Failure("the authorize request failed: \(failure)")
+        }
+        let items = location.flatMap { URLComponents(string: $0)?.queryItems } ?? []
         guard let code = items.first(where: { $0.name == "code" })?.value else { throw Failure("the authorize redirect carried no code") }
         let (connection, rejections) = try await runtime.connection(agent, .authorizationGranted(state, code: code, at: LiveCalendly.wallClock()))
         guard rejections.isEmpty, let account = connection.account else { throw Failure("not connected: \(connection.phase)") }

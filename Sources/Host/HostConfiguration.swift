@@ -2,6 +2,7 @@ import Core
 import Crypto
 import Effects
 import Foundation
+import Interpreters
 
 /// Everything `serve` needs, read from the environment (twelve-factor) and flags, validated at start
 /// with one clear line per bad value. Secrets are never printed; only whether they are set.
@@ -17,6 +18,11 @@ public struct HostConfiguration: Sendable {
     public var webhookSigningKey: [UInt8]
     public var jwtSecret: [UInt8]
     public var tokenEncryptionKey: [UInt8]
+    /// The key of the journal's email hashes (`JOURNAL_REDACTION_KEY`; generated in demo mode). Empty only
+    /// in tests that build a configuration by hand: the redaction then uses its public fallback key.
+    public var journalRedactionKey: [UInt8] = []
+    /// What a platform token must carry (`PLATFORM_JWT_ISSUER`, `PLATFORM_JWT_AUDIENCE`, `PLATFORM_JWT_MAX_LIFETIME_HOURS`).
+    public var tokenPolicy = PlatformToken.Policy()
     public var logLevel = "info"
     /// The Calendly plan whose `POST /invitees` caps apply (`CALENDLY_PLAN_TIER`: trial, standard, enterprise).
     public var planTier: BookingQuota.Tier = .standard
@@ -31,25 +37,40 @@ public struct HostConfiguration: Sendable {
     /// Names every environment variable `serve` reads (documented in the README).
     public static let variables = [
         "CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_WEBHOOK_SIGNING_KEY", "CALENDLY_API_BASE", "CALENDLY_AUTH_BASE",
-        "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "LOG_LEVEL", "CALENDLY_PLAN_TIER",
+        "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "JOURNAL_REDACTION_KEY", "LOG_LEVEL", "CALENDLY_PLAN_TIER",
+        "PLATFORM_JWT_ISSUER", "PLATFORM_JWT_AUDIENCE", "PLATFORM_JWT_MAX_LIFETIME_HOURS",
     ]
+
+    /// Secrets that must come from the environment in Calendly mode (issue 10: production never falls back
+    /// to keys generated next to the database). Named in the error, never echoed.
+    public static let requiredSecrets = ["PLATFORM_JWT_SECRET", TokenVault.keyVariable, "CALENDLY_WEBHOOK_SIGNING_KEY", "JOURNAL_REDACTION_KEY"]
 
     public static func load(environment: [String: String], host: String, port: Int, dataDirectory: String) throws -> HostConfiguration {
         var problems: [String] = []
         guard (1...65535).contains(port) else { throw Invalid(problems: ["--port must be 1…65535 (got \(port))"]) }
-        let keys = try DevelopmentKeys.loadOrCreate(in: dataDirectory)
-        func secret(_ name: String, fallback: [UInt8]) -> [UInt8] {
-            guard let value = environment[name], !value.isEmpty else { return fallback }
-            if value.utf8.count < 16 { problems.append("\(name) must be at least 16 bytes"); return fallback }
+        func present(_ name: String) -> Bool { !(environment[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        // Calendly mode is decided by the credentials; only demo mode may generate (and so write) keys.
+        let calendlyMode = present("CALENDLY_CLIENT_ID") || present("CALENDLY_CLIENT_SECRET")
+        if calendlyMode {
+            for name in requiredSecrets where !present(name) {
+                problems.append("\(name) is required with real Calendly credentials (development keys are used only in demo mode)")
+            }
+        }
+        let keys = calendlyMode ? nil : try DevelopmentKeys.loadOrCreate(in: dataDirectory)
+        func secret(_ name: String, fallback: [UInt8]?) -> [UInt8] {
+            guard let value = environment[name], !value.isEmpty else { return fallback ?? [] }
+            if value.utf8.count < 16 { problems.append("\(name) must be at least 16 bytes"); return fallback ?? [] }
             return Array(value.utf8)
         }
         var config = HostConfiguration(
             host: host, port: port, dataDirectory: dataDirectory,
             publicBaseURL: environment["PUBLIC_BASE_URL"] ?? "http://\(host):\(port)",
-            webhookSigningKey: secret("CALENDLY_WEBHOOK_SIGNING_KEY", fallback: keys.webhookSigningKey),
-            jwtSecret: secret("PLATFORM_JWT_SECRET", fallback: keys.jwtSecret),
-            tokenEncryptionKey: keys.tokenEncryptionKey
+            webhookSigningKey: secret("CALENDLY_WEBHOOK_SIGNING_KEY", fallback: keys?.webhookSigningKey),
+            jwtSecret: secret("PLATFORM_JWT_SECRET", fallback: keys?.jwtSecret),
+            tokenEncryptionKey: keys?.tokenEncryptionKey ?? []
         )
+        config.journalRedactionKey = secret("JOURNAL_REDACTION_KEY", fallback: keys?.journalRedactionKey)
+        config.tokenPolicy = PlatformToken.Policy.load(environment, problems: &problems)
         if let tier = environment["CALENDLY_PLAN_TIER"], !tier.isEmpty {
             if let parsed = BookingQuota.Tier(rawValue: tier.lowercased()) { config.planTier = parsed } else {
                 problems.append("CALENDLY_PLAN_TIER must be one of \(BookingQuota.Tier.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -78,7 +99,6 @@ public struct HostConfiguration: Sendable {
         case (.some(let id), .some(let secret)):
             config.clientID = id
             config.clientSecret = secret
-            if environment["CALENDLY_WEBHOOK_SIGNING_KEY"] == nil { problems.append("CALENDLY_WEBHOOK_SIGNING_KEY is required with real Calendly credentials") }
         }
         if let level = environment["LOG_LEVEL"] {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
@@ -86,6 +106,10 @@ public struct HostConfiguration: Sendable {
             }
         }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
+        // Demo mode created it with its keys; Calendly mode needs it for the database alone.
+        if calendlyMode {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         return config
     }
 
@@ -101,18 +125,34 @@ public struct DevelopmentKeys: Codable, Sendable {
     public var jwtSecret: [UInt8]
     public var tokenEncryptionKey: [UInt8]
     public var webhookSigningKey: [UInt8]
+    /// Added with issue 10: a key file written before it lacks the field and gains it on the next start.
+    public var journalRedactionKey: [UInt8]?
 
     public static func loadOrCreate(in directory: String) throws -> DevelopmentKeys {
         let manager = FileManager.default
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = directory + "/dev-keys.json"
-        if let data = manager.contents(atPath: path) {
-            return try JSONDecoder().decode(DevelopmentKeys.self, from: data)
-        }
         func fresh() -> [UInt8] { SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
-        let keys = DevelopmentKeys(jwtSecret: fresh(), tokenEncryptionKey: fresh(), webhookSigningKey: fresh())
-        let created = manager.createFile(atPath: path, contents: try JSONEncoder().encode(keys), attributes: [.posixPermissions: 0o600])
-        guard created else { throw HostConfiguration.Invalid(problems: ["cannot write development keys under \(directory)"]) }
+        if let data = manager.contents(atPath: path) {
+            var keys = try JSONDecoder().decode(DevelopmentKeys.self, from: data)
+            guard keys.journalRedactionKey == nil else { return keys }
+            keys.journalRedactionKey = fresh()
+            try write(keys, to: path, directory: directory)
+            return keys
+        }
+        let keys = DevelopmentKeys(jwtSecret: fresh(), tokenEncryptionKey: fresh(), webhookSigningKey: fresh(), journalRedactionKey: fresh())
+        try write(keys, to: path, directory: directory)
         return keys
+    }
+
+    /// Replaces the file whole, mode 0600 from the start (never briefly readable by others).
+    static func write(_ keys: DevelopmentKeys, to path: String, directory: String) throws {
+        let manager = FileManager.default
+        let temporary = path + ".new"
+        try? manager.removeItem(atPath: temporary)
+        guard manager.createFile(atPath: temporary, contents: try JSONEncoder().encode(keys), attributes: [.posixPermissions: 0o600]),
+              rename(temporary, path) == 0 else {
+            throw HostConfiguration.Invalid(problems: ["cannot write development keys under \(directory)"])
+        }
     }
 }

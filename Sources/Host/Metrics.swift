@@ -70,11 +70,27 @@ public final class Metrics: Sendable {
     }
 
     static func labelText(_ labels: [String: String]) -> String {
-        labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }
-            .joined(separator: ",")
+        labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",")
+    }
+
+    /// The text format's label-value escapes: `\` → `\\`, `"` → `\"`, newline → `\n`. Anything else
+    /// (a route, a reason) could otherwise end the value or the line and forge a sample.
+    static func escape(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.utf8.count)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int64(value)) : String(value)
+        // Whole numbers print without ".0" while exact in a Double (2^53); beyond that Int64(value) could trap.
+        value == value.rounded() && value.magnitude < 9_007_199_254_740_992 ? String(Int64(value)) : String(value)
     }
 }

@@ -2,13 +2,15 @@ import ArgumentParser
 import Foundation
 import Interpreters
 
-/// `calendly-action replay incident.jsonl`: re-runs a journal through the current core, offline.
+/// `calendly-action replay incident.jsonl`: re-runs a journal through the current core, offline, and
+/// prints it as an incident timeline.
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "replay", abstract: "Re-run an exported journal through the current core (no network).")
 
-    @Argument(help: "A journal exported with `journal export` (JSON lines).") var file: String
-    @Flag(help: "One JSON object per step instead of the timeline.") var json = false
-    @Flag(help: "Exit non-zero at the first step whose effects differ from the recorded ones, showing both.") var diff = false
+    @Argument(help: "A journal exported with `journal export` (JSON lines; older format versions are read too).") var file: String
+    @Flag(help: "One labelled JSON object per step instead of the timeline.") var json = false
+    @Flag(help: "Under each step of the timeline, the full records: input, effects, state after.") var verbose = false
+    @Flag(help: "Exit non-zero at the first step whose effects differ from the recorded ones, naming each differing field.") var diff = false
     @Option(help: "Stop after this many steps and print the full state.") var until: Int?
 
     func run() throws {
@@ -23,20 +25,15 @@ struct ReplayCommand: ParsableCommand {
         if let until { records = Array(records.prefix(max(0, until))) }
         let steps = try Replayer.replay(records)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            for step in steps { print(String(decoding: try encoder.encode(step), as: UTF8.self)) }
+            for step in steps { print(JournalTimeline.json(step)) }
         } else {
-            print(Replayer.timeline(steps), terminator: "")
+            print(Replayer.timeline(steps, verbose: verbose), terminator: "")
         }
         if diff, let divergent = steps.first(where: { !$0.matches }) {
-            print("DIVERGENCE at #\(divergent.seq) (\(divergent.aggregate.rawValue) \(divergent.id))")
-            print("recorded:")
-            for effect in divergent.recordedEffects { print("  \(effect)") }
-            print("now:")
-            for effect in divergent.effects { print("  \(effect)") }
+            print("DIVERGENCE at #\(divergent.seq) (\(divergent.aggregate.rawValue) \(divergent.id)), first differing effect field by field:")
+            for difference in JournalTimeline.differences(recorded: divergent.recordedEffects, now: divergent.effects) { print("  \(difference)") }
             throw ExitCode.failure
         }
-        if until != nil, let last = steps.last { print("state after #\(last.seq):\n\(last.stateAfter)") }
+        if until != nil, let last = steps.last { print("state after #\(last.seq):\n\(last.stateAfter.json)") }
     }
 }

@@ -105,6 +105,8 @@ public enum LocalEffects {
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
             case .connectionLost(let agent):
                 outcome.followUps.append(.config(agent, .connectionLost))
+            case .actionNeedsReview(let agent, let reason, let at):
+                outcome.followUps.append(.config(agent, .bookingRefused(reason: reason, at: at)))
             }
         }
     }

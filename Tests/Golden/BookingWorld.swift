@@ -143,8 +143,8 @@ struct BookingWorld {
                     if target.key != nil { route(applyToReference(target.key, target.input), &followUps) }
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
-                case .connectionLost:
-                    break // Conversations never lose a connection; the admin transcripts route this to the config.
+                case .connectionLost, .actionNeedsReview:
+                    break // Conversations never lose a connection; the admin transcripts route these to the config.
                 }
             }
         }
@@ -179,13 +179,13 @@ struct BookingWorld {
         case .checkingAvailability(let request): return request
         case .booking(let attempt): return attempt.request
         case .reconciling(_, let lookup): return lookup
-        case .idle, .notOffered, .slotsShown, .askingEmail, .confirmed, .staticLink: return nil
+        case .idle, .notOffered, .slotsShown, .askingEmail, .askingQuestion, .confirmed, .staticLink: return nil
         }
     }
 
     func offer(_ id: ConversationID) -> SlotOffer? {
         switch conversation(id).phase {
-        case .slotsShown(let offer), .askingEmail(let offer, _): return offer
+        case .slotsShown(let offer), .askingEmail(let offer, _), .askingQuestion(let offer, _, _): return offer
         case .idle, .notOffered, .checkingAvailability, .booking, .reconciling, .confirmed, .staticLink: return nil
         }
     }
@@ -193,7 +193,7 @@ struct BookingWorld {
     func attempt(_ id: ConversationID) -> BookingConversation.Attempt? {
         switch conversation(id).phase {
         case .booking(let attempt), .reconciling(let attempt, _): return attempt
-        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .confirmed, .staticLink: return nil
+        case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .confirmed, .staticLink: return nil
         }
     }
 

@@ -70,6 +70,17 @@ enum Digest {
         case .checkingAvailability(let request): phase = "checkingAvailability(\(request))"
         case .slotsShown(let offer): phase = "slotsShown(offer=\(offer.number), slots=\(offer.slots.count))"
         case .askingEmail(let offer, let chosen): phase = "askingEmail(offer=\(offer.number), chosen=\(chosen.start))"
+        case .askingQuestion(let offer, let chosen, let step):
+            let asked: String
+            switch step.ask {
+            case .question(let question): asked = "question(\(question.type) \"\(question.name)\")"
+            case .locationChoice(let places): asked = "locationChoice(\(places.map(\.kind).joined(separator: "|")))"
+            case .locationDetail(let place): asked = "locationDetail(\(place.kind))"
+            }
+            let known = c.details.map { d in
+                "answers=\(d.answers.count) location=\(d.location?.kind ?? d.chosenLocation.map { "\($0.kind)?" } ?? "-")"
+            } ?? "-"
+            phase = "askingQuestion(offer=\(offer.number), chosen=\(chosen.start), ask=\(step.number) \(asked), unclear=\(step.unclear), \(known))"
         case .booking(let attempt): phase = "booking(key=\(attempt.key), sends=\(attempt.sends), request=\(attempt.request))"
         case .reconciling(let attempt, let lookup):
             phase = "reconciling(key=\(attempt.key), sends=\(attempt.sends), lookup=\(lookup?.rawValue ?? "waiting"))"

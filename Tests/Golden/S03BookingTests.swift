@@ -78,7 +78,7 @@ import Testing
         let create = try #require(Self.createRequest(pick))
         #expect(create.key == intent.key)
         #expect(create.request == InviteeRequest(eventType: F.intro.uri, start: chosen.start, email: Self.email, name: "Jane Doe",
-                                                 timeZone: "Asia/Jakarta", answers: [QuestionAnswer(question: "Company", answer: "Acme Clinic")]))
+                                                 timeZone: "Asia/Jakarta", answers: [QuestionAnswer(question: "Company", answer: "Acme Clinic", position: 0)]))
         #expect(w.references["conv-1#1"]?.status == .pending)
 
         w.clock.advance(.milliseconds(1500))

@@ -7,7 +7,7 @@ import Testing
 @Suite struct BenchTests {
     static let keys = ["core_reducer_steps_per_s", "simulator_bookings_per_min", "turn_ms_p50", "turn_ms_p99", "turn_ratio_p50", "turn_ratio_p99",
                        "turn_ms_p50_calendly_5ms", "turn_ms_p99_calendly_5ms", "turn_ratio_p50_calendly_5ms", "turn_ratio_p99_calendly_5ms", "webhook_ingest_per_s",
-                       "health_per_s", "webhook_ratio", "idle_conversation_stored_bytes", "idle_conversation_rss_bytes", "replay_steps_per_s",
+                       "health_per_s", "webhook_ratio", "http_client_per_s_1", "http_client_per_s_32", "idle_conversation_stored_bytes", "idle_conversation_rss_bytes", "replay_steps_per_s",
                        "sqlite_step_writes_per_s", "sqlite_synced_step_writes_per_s"]
 
     @Test func everyMeasurementIsReported() async throws {

@@ -31,7 +31,9 @@ import Testing
         let model = try Self.decode(CalendlyWire.Resource<CalendlyWire.EventType>.self, Self.eventType()).resource.model
         #expect(model == EventType(uri: "https://api.calendly.com/event_types/ET1", name: "Intro call", durationMinutes: 30,
                                    schedulingURL: "https://calendly.com/acme/intro",
-                                   customQuestions: [CustomQuestion(name: "Company", position: 0, required: true)]))
+                                   customQuestions: [CustomQuestion(name: "Company", position: 0, required: true)],
+                                   locations: [EventLocation(kind: "zoom_conference"), EventLocation(kind: "holoportation"),
+                                               EventLocation(kind: "physical", location: "Room 4")]))
         #expect(EligibilityPolicy().ineligibility(model) == nil)
     }
 

@@ -81,10 +81,10 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             // …the connection told the config (a reducer message, journaled like any step), so the cache is gone…
             #expect(try live.runtime.agentState(Self.agent).1.cache == nil)
             let records = try live.store.transaction { tx in try tx.journal(stream: "agent:\(Self.agent)") }
-                .map { try JSONDecoder().decode(JournalRecord.self, from: Data($0.payload.utf8)) }
+                .map { try JournalFormat.record(line: $0.payload) }
             let steps = try Replayer.replay(records)
             #expect(steps.allSatisfy { $0.matches }, "replay reproduces every recorded step")
-            #expect(steps.contains { $0.aggregate == .config && $0.input.contains("connectionLost") })
+            #expect(steps.contains { $0.aggregate == .config && $0.input == .config(.connectionLost) })
             // Calendly revoked the grant: a copy of the old tokens no longer works there.
             try await live.keeper.save(held, as: "copy-of-revoked")
             #expect(await live.calendly.perform(.currentUser("copy-of-revoked")) == .failed(.unauthorized))

@@ -169,12 +169,19 @@ final class WebhookInbox: Sendable {
             func query(_ start: Instant, _ end: Instant) -> String {
                 base + "/event_type_available_times?event_type=\(eventType)&start_time=\(start.iso8601)&end_time=\(end.iso8601)"
             }
-            let tooLong = try await EmuHTTP.send("GET", query(from, from + .days(7) + .minutes(1)), bearer: token)
-            #expect(tooLong.status == 400 && tooLong.detailMessages == ["Date range can be no greater than 1 week (7 days)"])
+            // 31 days since 2026-07-09 (calendly-api.md); a minute more is refused.
+            let tooLong = try await EmuHTTP.send("GET", query(from, from + .days(31) + .minutes(1)), bearer: token)
+            #expect(tooLong.status == 400 && tooLong.detailMessages == ["Date must be in the future and no greater than 31 days from start_time"])
             let past = try await EmuHTTP.send("GET", query(from - .days(1), from), bearer: token)
             #expect(past.status == 400 && past.detailMessages == ["Date cannot be in the past"])
             let ok = try await EmuHTTP.send("GET", query(from, from + .days(7)), bearer: token)
             #expect(ok.status == 200 && (ok.json["collection"] as? [Any])?.isEmpty == false && ok.json["pagination"] == nil)
+            // A month in one call: every slot of every day, in order, none twice, none outside the range.
+            let month = try await EmuHTTP.send("GET", query(from, from + .days(31)), bearer: token)
+            let starts = (month.json["collection"] as? [[String: Any]] ?? []).compactMap { ($0["start_time"] as? String).flatMap(Instant.init(iso8601:)) }
+            #expect(month.status == 200 && starts.count >= 30 * 20 && starts == starts.sorted() && Set(starts).count == starts.count)
+            #expect(starts.allSatisfy { $0 >= from && $0 < from + .days(31) })
+            #expect(starts.last.map { $0 > from + .days(30) } == true, "the last week is answered too")
             let unknown = try await EmuHTTP.send("GET", base + "/event_type_available_times?event_type=\(EmuHTTP.escape(base + "/event_types/NOPE"))&start_time=\(from.iso8601)&end_time=\((from + .days(1)).iso8601)", bearer: token)
             #expect(unknown.status == 404 && unknown.json["title"] as? String == "Resource Not Found")
             let anonymous = try await EmuHTTP.send("GET", query(from, from + .days(1)))
@@ -196,7 +203,7 @@ final class WebhookInbox: Sendable {
             #expect(names.count == 5 && names.first == "Group webinar")
             #expect((second.json["pagination"] as? [String: Any])?["previous_page_token"] as? String != nil)
             let activeOnly = try await EmuHTTP.send("GET", base + "/event_types?organization=\(EmuHTTP.escape(base + "/organizations/ORG"))&active=true&count=100", bearer: token)
-            #expect((activeOnly.json["collection"] as? [Any])?.count == 9 + EmulatorModel.defaultExtraSolo)
+            #expect((activeOnly.json["collection"] as? [Any])?.count == 13 + EmulatorModel.defaultExtraSolo)
             #expect(try await EmuHTTP.send("GET", base + "/event_types?user=\(EmuHTTP.escape(base + "/users/HOST"))&count=0", bearer: token).status == 400)
             #expect(try await EmuHTTP.send("GET", base + "/event_types?user=\(EmuHTTP.escape(base + "/users/HOST"))&page_token=garbage", bearer: token).status == 400)
             #expect(try await EmuHTTP.send("GET", base + "/event_types", bearer: token).status == 400)
@@ -329,7 +336,7 @@ final class WebhookInbox: Sendable {
             #expect(await model.bookings.first?.canceled == true)
             let reset = try await EmuHTTP.send("POST", base + "/_emulator/reset", json: #"{"solo_event_types":0}"#)
             #expect(reset.status == 200 && (reset.json["bookings"] as? [Any])?.isEmpty == true)
-            #expect(await model.eventTypes.count == 10)
+            #expect(await model.eventTypes.count == 14)
             // Tokens survive a reset.
             #expect(try await EmuHTTP.send("GET", base + "/users/me", bearer: token).status == 200)
         }

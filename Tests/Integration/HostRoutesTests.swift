@@ -60,7 +60,7 @@ import Testing
                 if case .createInvitee(_, _, let request) = call { return request } else { return nil }
             }
             #expect(created.count == 1)
-            #expect(created.first?.answers == [QuestionAnswer(question: "Company", answer: "Acme")])
+            #expect(created.first?.answers == [QuestionAnswer(question: "Company", answer: "Acme", position: 0)], "with the question's own position")
             #expect(created.first?.timeZone == "Asia/Jakarta")
         }
     }
@@ -101,8 +101,11 @@ import Testing
             #expect(try await client.call(.post, "/v1/webhooks/calendly", body: created.body).0 == 401)
             let huge = [UInt8](repeating: 32, count: WebhookIntake.maxBodyBytes + 1)
             #expect(try await client.call(.post, "/v1/webhooks/calendly", headers: signed(huge), body: huge).0 == 413)
+            // Signed but unreadable: acknowledged (a 4xx would have Calendly retry into a disabled subscription), dead-lettered.
             let garbage = Array("{not json".utf8)
-            #expect(try await client.call(.post, "/v1/webhooks/calendly", headers: signed(garbage), body: garbage).0 == 400)
+            let (garbageStatus, deadLettered, _) = try await client.call(.post, "/v1/webhooks/calendly", headers: signed(garbage), body: garbage)
+            #expect(garbageStatus == 200 && deadLettered["status"] as? String == "dead_lettered" && deadLettered["reason"] as? String == "malformed_json")
+            #expect(harness.store.snapshot.deadLetters.map(\.reason) == ["malformed_json"])
             #expect(harness.store.snapshot.durable.references.values.allSatisfy { $0.status == .created })
 
             // The real one confirms; a replay is a duplicate.

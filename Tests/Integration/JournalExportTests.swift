@@ -55,7 +55,7 @@ import Testing
         try await host.bookConversation()
         let text = try host.export(.conversation("conv-7"))
         let lines = text.split(separator: "\n")
-        let header = try JSONDecoder().decode(JournalHeader.self, from: Data(lines[0].utf8))
+        let header = try #require(JournalFormat.header(line: String(lines[0])))
         #expect(header.format == JournalRecord.format && header.version == JournalRecord.currentVersion)
 
         let records = try Replayer.parse(text)
@@ -94,6 +94,50 @@ import Testing
                                                    exportedAt: HostHarness.start)
         #expect(try Replayer.replay(try Replayer.parse(text)).allSatisfy { $0.matches })
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    /// Rows are written in the current format; a row an older build wrote (version 1: synthesized coding,
+    /// JSON inside strings) sits beside them in the same stream and is migrated as it is exported.
+    @Test func rowsOfTheOldFormatExportInTheNewOneAndReplay() async throws {
+        let host = try SQLiteHost()
+        defer { host.remove() }
+        try await host.bookConversation()
+        let rows = try host.store.transaction { try $0.journal(stream: "conversation:acme:conv-7") }
+        #expect(rows.allSatisfy { $0.payload.hasPrefix(#"{"version":2,"#) })
+        #expect(!rows.contains { $0.payload.contains(#"\""#) && $0.payload.contains(#""input":""#) }, "no JSON inside strings")
+
+        let incidents = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden/Incidents")
+        let old = String(decoding: try Data(contentsOf: incidents.appendingPathComponent("v1/token-refresh-failure.jsonl")), as: UTF8.self)
+            .split(separator: "\n").dropFirst().map(String.init)
+        try host.store.transaction { tx in
+            for line in old { try tx.appendJournal(stream: "conversation:acme:legacy", at: HostHarness.start, kind: "conversation", payload: line) }
+        }
+        let text = try host.export(.conversation("legacy"), account: "acme")
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == old.count + 1)
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(#"{"version":2,"#) })
+        let steps = try Replayer.replay(try Replayer.parse(text))
+        #expect(steps.count == old.count && steps.allSatisfy(\.matches))
+        #expect(steps.last?.phaseAfter == "staticLink")
+
+        // A row no known version describes is an error naming the row and the field, not a silent gap.
+        try host.store.transaction { tx in
+            try tx.appendJournal(stream: "conversation:acme:legacy", at: HostHarness.start, kind: "conversation",
+                                 payload: #"{"version":2,"seq":0,"at":"2026-11-25T00:00:00Z","stream":"s","aggregate":"conversation","id":"x","input":{"kind":"x"},"effects":[],"state_before":{}}"#)
+        }
+        let records = try JournalExport.records(try host.store.transaction { try $0.journal(stream: "conversation:acme:legacy") })
+        let bad = try #require(records.last)
+        #expect {
+            try Replayer.replay([bad])
+        } throws: { error in
+            "\(error)".contains("input.kind: unknown kind \"x\"")
+        }
+        let legacyRows = try host.store.transaction { try $0.journal(stream: "conversation:acme:legacy") }
+        #expect {
+            try JournalExport.records(legacyRows.map { JournalRow(seq: $0.seq, stream: $0.stream, at: $0.at, kind: $0.kind, payload: "{\"version\":7}") })
+        } throws: { error in
+            "\(error)".contains("journal row") && "\(error)".contains("version 7 is not supported")
+        }
     }
 
     @Test func anAgentStreamExportsAndReplays() async throws {

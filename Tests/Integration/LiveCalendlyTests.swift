@@ -112,8 +112,8 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             guard case .eventTypes(let types) = await harness.calendly.perform(.listEventTypes(token, user: harness.host)) else {
                 Issue.record("no event types"); return
             }
-            #expect(types.count == 115)
-            #expect(Set(types.map(\.uri)).count == 115)
+            #expect(types.count == 119)
+            #expect(Set(types.map(\.uri)).count == 119)
             let byID = Dictionary(uniqueKeysWithValues: types.map { ($0.uri.rawValue.split(separator: "/").last.map(String.init) ?? "", $0) })
             #expect(byID["ET-INTRO"]?.customQuestions == [CustomQuestion(name: "Company", position: 0)])
             #expect(byID["ET-ROUNDROBIN"]?.poolingType == .roundRobin)
@@ -133,7 +133,7 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             guard case .eventTypes(let types) = await harness.calendly.perform(.listEventTypes(token, user: harness.host)) else {
                 Issue.record("no event types"); return
             }
-            #expect(types.count == 10 + EmulatorModel.defaultExtraSolo)
+            #expect(types.count == 14 + EmulatorModel.defaultExtraSolo)
             #expect(types.first?.name == "Intro call")
         }
     }
@@ -162,9 +162,9 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             #expect(slots.count >= 20)
             #expect(slots == slots.sorted())
             #expect(slots.allSatisfy { $0.start >= from && $0.start.millisecondsSince1970 % 1_800_000 == 0 })
-            let tooLong = await harness.calendly.perform(.availableTimes(token, eventType: harness.eventType("ET-INTRO"), from: from, to: from + .days(8)))
+            let tooLong = await harness.calendly.perform(.availableTimes(token, eventType: harness.eventType("ET-INTRO"), from: from, to: from + .days(32)))
             guard case .failed(.rejected(let message)) = tooLong else { Issue.record("range not rejected: \(tooLong)"); return }
-            #expect(message.contains("7 days"))
+            #expect(message.contains("31 days"))
             let past = await harness.calendly.perform(.availableTimes(token, eventType: harness.eventType("ET-INTRO"), from: from - .days(1), to: from))
             #expect(past == .failed(.rejected(message: "The supplied parameters are invalid. — start_time: Date cannot be in the past")))
         }

@@ -69,9 +69,9 @@ import Testing
         try await harness.application.test(.router) { client in
             let spec = try Spec()
             let unknown = try await client.call(.get, "/v1/no-such-route", token: HostHarness.token(.admin))
-            #expect(unknown.0 == 404 && unknown.2.isEmpty, "Hummingbird's unmatched-route answer changed: \(unknown)")
-            func isNoRoute(_ answer: (Int, [String: Any], String)) -> Bool { answer.0 == unknown.0 && answer.2 == unknown.2 }
-            // The check can tell: a wrong method on a documented path is the router's no-route answer.
+            #expect(unknown.0 == 404 && unknown.1["error"] as? String == "not_found", "the unmatched-route answer changed: \(unknown)")
+            func isNoRoute(_ answer: (Int, [String: Any], String)) -> Bool { (answer.0 == unknown.0 && answer.2 == unknown.2) || answer.0 == 405 }
+            // The check can tell: a wrong method on a documented path is 405 (with Allow), never routed.
             #expect(isNoRoute(try await client.call(.post, "/health")))
 
             for operation in spec.operations {
@@ -158,7 +158,7 @@ import Testing
             let header = HTTPField.Name(WebhookSignature.headerName)!
             try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", body: webhook.body, expect: 401)
             let garbage = Array("{not json".utf8)
-            try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: garbage, at: harness.clock.now)], body: garbage, expect: 400)
+            try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: garbage, at: harness.clock.now)], body: garbage, expect: 200)
             try await check(.post, "/v1/webhooks/calendly", "/v1/webhooks/calendly", headers: [header: harness.signature.header(for: webhook.body, at: harness.clock.now)],
                             body: webhook.body, expect: 200)
             let other = Array(#"{"event":"routing_form_submission.created","payload":{}}"#.utf8)

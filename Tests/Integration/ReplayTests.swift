@@ -18,7 +18,7 @@ import Testing
         }
         let entries = harness.store.snapshot.journal
         return try entries.enumerated().map { index, entry in
-            var record = try JSONDecoder().decode(JournalRecord.self, from: Data(entry.payload.utf8))
+            var record = try JournalFormat.record(line: entry.payload)
             record.seq = index + 1
             return record
         }
@@ -34,7 +34,7 @@ import Testing
         // The booking's reference steps replay too: the intent recorded, then settled as created.
         #expect(steps.filter { $0.aggregate == .reference }.map(\.phaseAfter) == ["pending", "created"])
         // Secrets and customer data are not in the journal.
-        let text = records.map { $0.input + $0.effects + $0.stateBefore }.joined()
+        let text = records.map { $0.input.json + $0.effects.map(\.json).joined() + $0.stateBefore.json }.joined()
         #expect(!text.lowercased().contains("dee.customer"))
         #expect(!text.contains("code=abc") && !text.contains(#""code":"abc""#))
     }
@@ -42,7 +42,7 @@ import Testing
     @Test func aChangedRecordIsReportedAsADivergence() async throws {
         var records = try await Self.journal(HostHarness())
         let index = try #require(records.lastIndex { $0.aggregate == .conversation })
-        records[index].effects = "[]"
+        records[index].effects = []
         let steps = try Replayer.replay(records)
         #expect(steps.first { !$0.matches }?.seq == records[index].seq)
     }

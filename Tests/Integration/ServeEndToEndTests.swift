@@ -142,10 +142,7 @@ import Testing
         defer { emulator.stop() }
         let calendly = emulator.base
 
-        let serve = try ServeProcess(environment: [
-            "CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
-            "CALENDLY_WEBHOOK_SIGNING_KEY": "a-webhook-signing-key-of-some-length", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
-        ])
+        let serve = try ServeProcess(environment: calendlyModeEnvironment(calendly: calendly, signingKey: "a-webhook-signing-key-of-some-length"))
         try await serve.start()
         #expect(!serve.banner.contains { $0.contains("demo mode") })
         let admin = try #require(serve.token("admin"))

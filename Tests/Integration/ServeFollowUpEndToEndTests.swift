@@ -99,8 +99,7 @@ import Testing
         let emulator = try await EmulateProcess()
         defer { emulator.stop() }
         let calendly = emulator.base
-        let environment = ["CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
-                           "CALENDLY_WEBHOOK_SIGNING_KEY": "calendly-emulator-development-signing-key", "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly]
+        let environment = calendlyModeEnvironment(calendly: calendly)
 
         let first = try ServeProcess(environment: environment)
         try await first.start()

@@ -1,4 +1,7 @@
+import Core
+import Effects
 import Foundation
+@testable import Host
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -14,6 +17,8 @@ final class ServeProcess: @unchecked Sendable {
     let emulatorPort: Int
     let dataDirectory: String
     private(set) var banner: [String] = []
+    /// Set when the test gave serve a `PLATFORM_JWT_SECRET`: serve prints no tokens then (issue 10), the test signs its own.
+    let jwtSecret: String?
     private let output = Pipe()
     private let errors = Pipe()
     var base: String { "http://127.0.0.1:\(port)" }
@@ -32,6 +37,7 @@ final class ServeProcess: @unchecked Sendable {
         // A fresh clone's environment: nothing of ours set.
         var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LOG_LEVEL": "warning"]
         environment.merge(extra) { $1 }
+        jwtSecret = extra["PLATFORM_JWT_SECRET"]
         process.environment = environment
         process.standardOutput = output
         process.standardError = errors
@@ -55,7 +61,8 @@ final class ServeProcess: @unchecked Sendable {
             }
             buffer.append(chunk)
             banner = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
-            if banner.contains(where: { $0.contains("runtime token") }) {
+            // The banner is one write; with tokens printed their last line ends it, without them the first line is enough.
+            if banner.contains(where: { $0.contains("runtime token") }) || (jwtSecret != nil && banner.contains(where: { $0.contains("database:") })) {
                 // Demo mode: the emulator in the same process must answer too before a test talks to it.
                 if banner.contains(where: { $0.contains("demo mode") }) { try await waitForEmulator(until: deadline) }
                 return
@@ -74,7 +81,13 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     func token(_ role: String) -> String? {
-        banner.first { $0.contains("\(role) token") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+        if let jwtSecret, let role = Role(rawValue: role) {
+            let principal = Principal(subject: "dev-\(role.rawValue)", account: AccountID("acme"), role: role, features: [Access.feature],
+                                      addons: [Access.addon], flags: [Access.flag])
+            let now = Instant(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
+            return PlatformToken(secret: Array(jwtSecret.utf8)).sign(principal, issuedAt: now, lifetime: .hours(1))
+        }
+        return banner.first { $0.contains("\(role) token") }.flatMap { $0.split(separator: " ").last.map(String.init) }
     }
 
     /// SIGTERM (graceful) and the exit status.
@@ -162,16 +175,25 @@ extension ServeProcess {
 }
 
 /// `calendly-action emulate` as a child process on a free port: Calendly for a `serve` run with credentials.
+/// `serve` in Calendly mode against a separate `emulate` at `calendly`: the emulator's OAuth client and
+/// signing key, plus the secrets Calendly mode refuses to start without (issue 10).
+func calendlyModeEnvironment(calendly: String, signingKey: String = "calendly-emulator-development-signing-key") -> [String: String] {
+    ["CALENDLY_CLIENT_ID": "emulator-client-id", "CALENDLY_CLIENT_SECRET": "emulator-client-secret",
+     "CALENDLY_WEBHOOK_SIGNING_KEY": signingKey, "CALENDLY_API_BASE": calendly, "CALENDLY_AUTH_BASE": calendly,
+     "PLATFORM_JWT_SECRET": "a-platform-jwt-secret-for-tests", "TOKEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+     "JOURNAL_REDACTION_KEY": "a-journal-redaction-key-for-tests"]
+}
+
 final class EmulateProcess: @unchecked Sendable {
     let process = Process()
     let base: String
 
-    /// Starts it and waits until it answers.
-    init() async throws {
+    /// Starts it (with `arguments` after the port, e.g. `--non-admin`) and waits until it answers.
+    init(arguments: [String] = []) async throws {
         let port = try ServeProcess.freePort()
         base = "http://127.0.0.1:\(port)"
         process.executableURL = try ServeProcess.executable()
-        process.arguments = ["emulate", "--port", "\(port)"]
+        process.arguments = ["emulate", "--port", "\(port)"] + arguments
         process.standardOutput = Pipe()
         try process.run()
         let http = HTTPClient()

@@ -36,7 +36,7 @@ import Testing
                 }
                 switch step.state.phase {
                 case .booking(let attempt), .reconciling(let attempt, _): lastAttempt = attempt
-                case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .confirmed, .staticLink: break
+                case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .confirmed, .staticLink: break
                 }
                 #expect(step.state.checkInvariants().isEmpty, "\(step.state.checkInvariants())")
             }

@@ -15,8 +15,21 @@ struct ConversationScript {
     static let eventType = EventType(uri: "https://api.calendly.com/event_types/ET1", name: "Intro call", durationMinutes: 30,
                                      schedulingURL: "https://calendly.com/acme/intro")
 
-    static func setup(knownEmail: String?) -> BookingSetup {
-        BookingSetup(agent: "agent-1", eventType: eventType, token: "token-1", confirmationMessage: "See you!", knownEmail: knownEmail)
+    /// An event type that requires one question of every Calendly type, and offers two locations (one a call to the invitee).
+    static let questioned = EventType(
+        uri: "https://api.calendly.com/event_types/ET2", name: "Discovery call", durationMinutes: 45, schedulingURL: "https://calendly.com/acme/discovery",
+        customQuestions: [
+            CustomQuestion(name: "Topic", type: "text", position: 0, required: true),
+            CustomQuestion(name: "Phone", type: "phone_number", position: 1, required: true),
+            CustomQuestion(name: "Team size", type: "single_select", position: 2, required: true, answerChoices: ["1", "2-10", "11+"]),
+            CustomQuestion(name: "Interests", type: "multi_select", position: 3, required: true, answerChoices: ["Sales", "Support", "API"], includeOther: true),
+            CustomQuestion(name: "I agree to the terms", type: "multi_select", position: 4, required: true, answerChoices: ["I agree"]),
+            CustomQuestion(name: "Company", position: 5, required: false),
+        ],
+        locations: [EventLocation(kind: "zoom_conference"), EventLocation(kind: EventLocation.outboundCall)])
+
+    static func setup(knownEmail: String?, questions: Bool = false) -> BookingSetup {
+        BookingSetup(agent: "agent-1", eventType: questions ? questioned : eventType, token: "token-1", confirmationMessage: "See you!", knownEmail: knownEmail)
     }
 
     static func slots(count: Int, from now: Instant) -> [Slot] {
@@ -34,7 +47,8 @@ struct ConversationScript {
         case .idle, .notOffered, .staticLink, .confirmed:
             if code % 3 == 0 { return .customerReplied("can I reschedule?", at: now) }
             let channel = Channel.allCases[code % 3]
-            return .triggerMet(.init(setup: .ready(setup(knownEmail: code % 2 == 0 ? "known@example.com" : nil)), channel: channel, timeZone: "America/New_York"), at: now)
+            let ready = setup(knownEmail: code % 2 == 0 ? "known@example.com" : nil, questions: code % 5 < 3)
+            return .triggerMet(.init(setup: .ready(ready), channel: channel, timeZone: "America/New_York"), at: now)
         case .checkingAvailability(let request):
             let replies: [CalendlyReply] = [.availableTimes(slots(count: 1 + code % 12, from: now)), .availableTimes([]),
                                             .failed(.serverError(status: 503)), .outcomeUnknown, .failed(.rateLimited(retryAfter: nil))]
@@ -48,6 +62,10 @@ struct ConversationScript {
             }
         case .askingEmail:
             return .customerReplied(code % 3 == 0 ? "not an email" : "Customer.\(code % 7)@Example.com", at: now)
+        case .askingQuestion(_, _, let step):
+            let replies = ["", "1", "2, 9", "yes", "+44 20 7946 0958", "0812 3456 789", "Acme", String(repeating: "x", count: 2000), "q\(step.number)a1"]
+            let reply = replies[code % replies.count]
+            return reply.hasPrefix("q") ? .customerChoseRow(reply, at: now) : .customerReplied(reply, at: now)
         case .booking(let attempt):
             let replies: [CalendlyReply] = [.inviteeCreated(invitee(attempt)), .failed(.slotUnavailable), .failed(.serverError(status: 500)),
                                             .outcomeUnknown, .failed(.rateLimited(retryAfter: .seconds(10))), .failed(.rejected(message: "bad")),

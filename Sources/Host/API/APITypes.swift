@@ -9,12 +9,35 @@ struct OfferRequest: Decodable, Sendable {
     var channel: Channel
     var timeZone: String
     /// Known contact/conversation fields, e.g. {"contact.email": "a@b.co", "contact.name": "Ana"}.
+    /// Absent is fine; `null` is a wrong type (openapi.json: an object when present).
     var contact: [String: String]?
+
+    enum CodingKeys: String, CodingKey { case agentId, channel, timeZone, contact }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        agentId = try container.decode(String.self, forKey: .agentId)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        timeZone = try container.decode(String.self, forKey: .timeZone)
+        contact = container.contains(.contact) ? try container.decode([String: String].self, forKey: .contact) : nil
+    }
 }
 
+/// Exactly one of `text` or `rowId`, each a string when present: `"text": null` is a wrong type, not
+/// an absent field (openapi.json states it as `oneOf`).
 struct ReplyRequest: Decodable, Sendable {
     var text: String?
     var rowId: String?
+
+    enum CodingKeys: String, CodingKey { case text, rowId }
+
+    init(text: String? = nil, rowId: String? = nil) { self.text = text; self.rowId = rowId }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = container.contains(.text) ? try container.decode(String.self, forKey: .text) : nil
+        rowId = container.contains(.rowId) ? try container.decode(String.self, forKey: .rowId) : nil
+    }
 }
 
 struct MessageDTO: Codable, Sendable, Equatable {
@@ -78,6 +101,21 @@ struct ActionView: Encodable, Sendable {
     var eventType: EventTypeView
     var savedAt: String
     var runnable: Bool
+    /// The required questions the chat asks the customer (issue 12 "save is honest").
+    var askedInChat: [AskedQuestion]
+    /// Set when Calendly refused a booking for its answers: the admin should review the action.
+    var needsReview: ReviewView?
+
+    struct ReviewView: Encodable, Sendable { var reason: String; var since: String }
+
+    init(_ saved: SavedAction, runnable: Bool) {
+        draft = saved.draft
+        eventType = EventTypeView(saved.eventType)
+        savedAt = saved.savedAt.iso8601
+        self.runnable = runnable
+        askedInChat = saved.askedInChat
+        needsReview = saved.needsReview.map { ReviewView(reason: $0.reason, since: $0.at.iso8601) }
+    }
 }
 
 struct AgentCalendlyView: Encodable, Sendable {

@@ -69,7 +69,7 @@ enum AdminRoutes {
                     }
                 }
                 guard let saved = config.saved else { return APIResponse.error(.serviceUnavailable, "not_saved", "The action was not saved. Try again.") }
-                return APIResponse.json(ActionView(draft: saved.draft, eventType: EventTypeView(saved.eventType), savedAt: saved.savedAt.iso8601, runnable: saved.draft.enabled))
+                return APIResponse.json(ActionView(saved, runnable: saved.draft.enabled))
             }
         }
 
@@ -92,9 +92,14 @@ enum AdminRoutes {
         }
 
         // The OAuth redirect from Calendly: no platform token (it is a browser redirect); the state is the proof.
+        let unauthenticated = UnauthenticatedRequests(route: "/v1/oauth/calendly/callback", metrics: services.metrics, logger: services.logger)
         router.get("v1/oauth/calendly/callback") { request, _ in
             let parameters = request.uri.queryParameters
-            guard let raw = parameters.get("state"), let (state, agent) = OAuthStateCodec.decode(raw) else {
+            // Only a state this agent is still waiting for reaches the runtime: the reducer would refuse any
+            // other too, but only after journaling the step — a row per forged request (issue 10).
+            guard let raw = parameters.get("state"), let (state, agent) = OAuthStateCodec.decode(raw),
+                  try OAuthStateCodec.isAwaited(state, by: services.runtime.agentState(agent).0) else {
+                unauthenticated.record(reason: "unknown_oauth_state", at: services.now())
                 return APIResponse.error(.badRequest, "unknown_oauth_state", "This Calendly sign-in link is not valid any more. Start the connection again.")
             }
             let input: Connection.Input
@@ -127,9 +132,7 @@ enum AdminRoutes {
     }
 
     static func view(_ connection: Connection, _ config: ActionConfig, query: String) -> AgentCalendlyView {
-        let action = config.saved.map {
-            ActionView(draft: $0.draft, eventType: EventTypeView($0.eventType), savedAt: $0.savedAt.iso8601, runnable: $0.draft.enabled && connection.account != nil)
-        }
+        let action = config.saved.map { ActionView($0, runnable: $0.draft.enabled && connection.account != nil) }
         return AgentCalendlyView(connection: ConnectionView(connection), action: action, eventTypes: EventTypeListView(config, query: query))
     }
 }
@@ -168,5 +171,15 @@ enum OAuthStateCodec {
         guard parts.count == 2, raw.count <= 512, let data = PlatformToken.decodeBase64URL(String(parts[0])),
               let agent = String(data: data, encoding: .utf8), !agent.isEmpty else { return nil }
         return (OAuthState(raw), AgentID(agent))
+    }
+
+    /// True when `connection` is waiting for exactly this state (compared in constant time: it is a secret).
+    static func isAwaited(_ state: OAuthState, by connection: Connection) -> Bool {
+        switch connection.phase {
+        case .connecting(let expected, _):
+            return WebhookSignature.constantTimeEquals(Array(expected.rawValue.utf8), Array(state.rawValue.utf8))
+        case .notConnected, .exchangingCode, .loadingUser, .connected, .refreshing, .failed, .disconnected:
+            return false
+        }
     }
 }

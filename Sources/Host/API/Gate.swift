@@ -10,6 +10,12 @@ enum Gate {
         case .failure(let failure):
             return .failure(APIResponse.error(.unauthorized, "unauthorized", failure.description))
         case .success(let principal):
+            // Per account, after authentication (an unauthenticated caller has no account to charge).
+            if case .limited(let seconds) = services.rateLimiter.admit(account: principal.account, AccountRateLimiter.routes(for: permission), at: services.now()) {
+                var response = APIResponse.error(.tooManyRequests, "rate_limited", "Too many requests for this account. Retry after \(seconds) s.")
+                response.headers[.retryAfter] = String(seconds)
+                return .failure(response)
+            }
             guard Access.allows(principal, permission) else { return .failure(APIResponse.notFound) }
             return .success(principal)
         }
@@ -20,9 +26,11 @@ enum Gate {
                             calendlyFlagOn: principal.flags.contains(Access.flag))
     }
 
-    /// Path ids: 1–128 characters of letters, digits, `-`, `_`, `.`.
+    /// Path ids (and token accounts): 1–128 characters of ASCII letters, digits, `-`, `_`, `.`, not starting with `.` — so
+    /// `.` and `..` (and hidden-file look-alikes) are never ids (openapi.json: `^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`); never `:`, the account separator of stored ids.
     static func validID(_ raw: String?) -> String? {
-        guard let raw, (1...128).contains(raw.count), raw.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else { return nil }
+        guard let raw, (1...128).contains(raw.utf8.count), raw.first != ".",
+              raw.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else { return nil }
         return raw
     }
 }

@@ -58,14 +58,19 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
     public let newSecret: @Sendable () -> String
     public let logger: Logger
     let conversationReferences: ConversationReferences
+    /// Timeouts, connection cap and per-account budgets (`serve` reads them from the environment).
+    public let limits: ConnectionLimits
+    let rateLimiter: AccountRateLimiter
 
     public init(runtime: LiveRuntime<Store>, configuration: HostConfiguration, clientID: String, signature: WebhookSignature, verifiers: any VerifierStore,
                 outbox: ConversationOutbox, metrics: Metrics, now: @escaping @Sendable () -> Instant,
-                newSecret: @escaping @Sendable () -> String, logger: Logger) {
-        self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret)
+                newSecret: @escaping @Sendable () -> String, logger: Logger, limits: ConnectionLimits = .unlimited) {
+        self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret, policy: configuration.tokenPolicy)
         self.signature = signature; self.verifiers = verifiers; self.outbox = outbox; self.metrics = metrics; self.now = now
         self.newSecret = newSecret; self.logger = logger
         conversationReferences = ConversationReferences(secret: configuration.jwtSecret)
+        self.limits = limits
+        rateLimiter = AccountRateLimiter(limits)
     }
 
     /// Agents and conversations are namespaced by the caller's account, so one tenant can never read

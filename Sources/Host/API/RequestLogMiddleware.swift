@@ -27,6 +27,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             log(Int(error.status.code))
             throw error
+        } catch where ClientClosedRequest.isClientAbort(error) {
+            log(ClientClosedRequest.status.code)
+            throw ClientClosedRequest()
         } catch {
             log(500)
             throw error

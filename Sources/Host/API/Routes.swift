@@ -7,14 +7,19 @@ import Hummingbird
 import Interpreters
 
 /// Builds the host API (openapi.json documents every route here).
+/// Every GET route answers HEAD (without a body); unknown paths and methods get JSON 404/405.
 public func buildRouter<Store: TransactionalStore>(_ services: HostServices<Store>) -> Router<BasicRequestContext> {
-    let router = Router()
+    let router = Router(options: .autoGenerateHeadEndpoints)
+    let known = KnownRoutes()
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+    router.add(middleware: UnmatchedRouteMiddleware(routes: known))
     OpsRoutes.add(to: router, services)
     AdminRoutes.add(to: router, services)
     RuntimeRoutes.add(to: router, services)
     WebhookRoutes.add(to: router, services)
+    ConsoleRoutes.add(to: router, services)
+    known.register(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
     return router
 }
 
@@ -45,13 +50,31 @@ enum APIResponse {
 enum RequestBody {
     static let jsonLimit = 64 * 1024
 
-    /// Collects at most `limit` bytes; a larger body is a 413 (HTTPError from Hummingbird).
+    /// Collects at most `limit` bytes; a larger body is a 413 (HTTPError from Hummingbird). Fewer
+    /// bytes than the declared Content-Length means the client hung up: a 499, not a parse error.
     static func bytes(_ request: Request, limit: Int) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch where ClientClosedRequest.isClientAbort(error) {
+            throw ClientClosedRequest()
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), buffer.readableBytes < declared { throw ClientClosedRequest() }
         return Array(buffer.readableBytesView)
     }
 
+    /// A JSON route reads only JSON: a declared content type other than application/json (or a
+    /// `+json` type) is 415. A body without a content type is read as JSON, as before.
+    static func isJSON(_ request: Request) -> Bool {
+        guard let declared = request.headers[.contentType] else { return true }
+        let mediaType = declared.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> Decision<T> {
+        guard isJSON(request) else {
+            return .failure(APIResponse.error(.unsupportedMediaType, "unsupported_media_type", "The body must be application/json."))
+        }
         let bytes = try await bytes(request, limit: jsonLimit)
         do {
             return .success(try JSONDecoder().decode(T.self, from: Data(bytes)))
@@ -95,15 +118,25 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             record(route, request.method, error.status.code, clock.now - started)
             throw error
+        } catch where ClientClosedRequest.isClientAbort(error) {
+            record(route, request.method, ClientClosedRequest.status.code, clock.now - started)
+            throw ClientClosedRequest()
         } catch {
             record(route, request.method, 500, clock.now - started)
             throw error
         }
     }
 
+    /// Any token is a valid HTTP method, so a stranger could mint one label value per request (issue 10):
+    /// methods outside the standard set are counted as "other".
+    static func methodLabel(_ method: HTTPRequest.Method) -> String {
+        let known: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .delete, .patch, .options, .connect, .trace]
+        return known.contains(method) ? method.rawValue : "other"
+    }
+
     func record(_ route: String, _ method: HTTPRequest.Method, _ status: Int, _ elapsed: Duration) {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.increment("http_requests_total", labels: ["route": route, "method": method.rawValue, "status": String(status)], help: "HTTP requests")
+        metrics.increment("http_requests_total", labels: ["route": route, "method": Self.methodLabel(method), "status": String(status)], help: "HTTP requests")
         metrics.observe("http_request_duration_seconds", seconds: seconds, labels: ["route": route], help: "HTTP request latency")
     }
 }

@@ -24,6 +24,12 @@ enum RuntimeRoutes {
                     return APIResponse.error(.unprocessableContent, "validation", "timeZone must be an IANA time zone such as Asia/Jakarta.", field: "timeZone")
                 }
                 let agent = services.agentID(principal, rawAgent)
+                // Issue 12: a saved event type older than the 15-minute cache is read again first (one call per
+                // agent per 15 minutes), so a question added in Calendly since is asked rather than refused.
+                if let saved = try services.runtime.agentState(agent).1.saved, saved.isStale(at: services.now()) {
+                    _ = try await services.runtime.config(agent, .runtimeCheck(AdminRoutes.configAccount(try services.runtime.agentState(agent).0),
+                                                                              at: services.now()))
+                }
                 let (connection, config) = try services.runtime.agentState(agent)
                 let readiness = BookingSetup.resolve(entitlements: Gate.entitlements(principal), connection: connection, config: config, contactFields: offer.contact ?? [:])
                 let trigger = BookingConversation.Trigger(setup: readiness, channel: offer.channel, timeZone: offer.timeZone,
@@ -81,9 +87,12 @@ enum RuntimeRoutes {
 }
 
 /// PRD §10 Behavior 5: Calendly's webhooks. The signature is verified over the raw bytes before
-/// anything is parsed; only a verified, new, known notice changes state.
+/// anything is parsed; only a verified, new, known notice changes state. An unverified delivery is
+/// refused (401) with nothing written; a verified one that cannot be read is acknowledged (200
+/// `dead_lettered`), because a 4xx makes Calendly retry it for a day and then disable the subscription.
 enum WebhookRoutes {
     static func add<Store>(to router: Router<BasicRequestContext>, _ services: HostServices<Store>) {
+        let unauthenticated = UnauthenticatedRequests(route: "/v1/webhooks/calendly", metrics: services.metrics, logger: services.logger)
         router.post("v1/webhooks/calendly") { request, _ in
             let body = try await RequestBody.bytes(request, limit: WebhookIntake.maxBodyBytes)
             let header = request.headers[HTTPField.Name(WebhookSignature.headerName)!]
@@ -92,14 +101,17 @@ enum WebhookRoutes {
             case .accepted: return APIResponse.json(["status": "accepted"])
             case .duplicate: return APIResponse.json(["status": "duplicate"])
             case .ignored(let reason): return APIResponse.json(["status": "ignored", "reason": reason])
+            case .deadLettered(let reason):
+                services.metrics.increment("calendly_webhook_dead_letters_total", help: "Signed webhooks that could not be read (kept in webhook_dead_letters)")
+                return APIResponse.json(["status": "dead_lettered", "reason": reason])
             case .rejected(let reason):
+                // The judge's reasons are a fixed set (signature failures, body_too_large), so the label stays bounded.
+                unauthenticated.record(reason: reason, at: services.now())
                 switch reason {
-                case "missing_signature", "malformed_signature", "bad_signature", "stale_timestamp":
-                    return APIResponse.error(.unauthorized, reason, "The webhook signature could not be verified.")
                 case "body_too_large":
                     return APIResponse.error(.contentTooLarge, reason, "The webhook body is too large.")
                 default:
-                    return APIResponse.error(.badRequest, reason, "The webhook body could not be understood.")
+                    return APIResponse.error(.unauthorized, reason, "The webhook signature could not be verified.")
                 }
             }
         }

@@ -96,6 +96,8 @@ enum Bench {
             }
             progress("webhook ingest")
             rows += try await WebhookIngestBench.run(host: host, client: client, requests: sizes.webhookRequests, concurrency: sizes.concurrency)
+            progress("HTTP client")
+            rows += try await HTTPClientBench.run(host: host, requests: sizes.webhookRequests)
         } catch {
             await host.stop()
             throw error

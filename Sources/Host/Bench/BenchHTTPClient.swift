@@ -1,10 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import Interpreters
 
-/// A small HTTP client for the bench: one shared `URLSession` (keep-alive), redirects returned rather
-/// than followed (the OAuth dance reads the `Location`).
+/// A small HTTP client for the bench, on the product's own `CurlHTTPClient` (keep-alive, one curl
+/// thread), so the figures it reports are not capped by a slower client. Redirects are returned
+/// rather than followed (the OAuth dance reads the `Location`).
 final class BenchHTTPClient: Sendable {
     struct Reply: Sendable {
         var status: Int
@@ -15,38 +14,24 @@ final class BenchHTTPClient: Sendable {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    let session: URLSession
+    let http: CurlHTTPClient
 
+    /// `connections` is how many requests the bench keeps in flight; libcurl's idle pool keeps that
+    /// many connections open between them.
     init(connections: Int) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = connections
-        configuration.timeoutIntervalForRequest = 30
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        http = CurlHTTPClient(name: "bench-curl", maxIdleConnections: max(4, connections))
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    deinit { http.shutdown() }
 
     func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
-        guard let target = URL(string: url) else { throw Failure(description: "bad URL \(url)") }
-        var request = URLRequest(url: target)
-        request.httpMethod = method
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = body
-        return try await withCheckedThrowingContinuation { continuation in
-            session.dataTask(with: request) { data, response, error in
-                guard let response = response as? HTTPURLResponse else {
-                    continuation.resume(throwing: Failure(description: "\(method) \(target.path): \(error.map { "\($0)" } ?? "no response")"))
-                    return
-                }
-                continuation.resume(returning: Reply(status: response.statusCode, body: data ?? Data(), location: response.value(forHTTPHeaderField: "Location")))
-            }.resume()
+        let request = HTTPRequest(method, url, headers: headers.map { ($0.key, $0.value) }, body: body.map { Array($0) },
+                                  timeout: .seconds(30), maxBodyBytes: 64 * 1024 * 1024)
+        switch await http.send(request) {
+        case .success(let response):
+            return Reply(status: response.status, body: Data(response.body), location: response.header("location"))
+        case .failure(let failure):
+            throw Failure(description: "\(method) \(url): \(failure)")
         }
-    }
-}
-
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        completionHandler(nil)
     }
 }

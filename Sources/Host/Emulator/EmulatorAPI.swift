@@ -65,17 +65,28 @@ extension EmulatorModel {
         guard let eventType = eventType(bySegment: lastSegment(query["event_type"]!)) else { return .notFound }
         guard from >= now - .seconds(5) else { return .invalid("start_time", "Date cannot be in the past") }
         guard to > from else { return .invalid("end_time", "Date must be in the future and after start_time") }
-        guard to - from <= SimCalendly.maxAvailabilityRange else { return .invalid("end_time", "Date range can be no greater than 1 week (7 days)") }
-        guard eventType.active else { return .json(200, .object(["collection": .array([])])) }
-        switch calendly.availableTimes(eventType: eventType.uri, from: from, to: to, now: now) {
-        case .success(let slots):
-            return .json(200, .object(["collection": .array(slots.map { availableTimeJSON($0, eventType) })]))
-        case .failure(.notFound):
-            return .notFound
-        case .failure(let failure):
-            return .invalid("start_time", failure.reasonText)
+        // 31 days since 2026-07-09 (was 7): calendly-api.md; research notes §4 quote the end_time rule.
+        guard to - from <= EmulatorModel.maxAvailabilityRange else {
+            return .invalid("end_time", "Date must be in the future and no greater than 31 days from start_time")
         }
+        guard eventType.active else { return .json(200, .object(["collection": .array([])])) }
+        // The shared model answers at most a week at a time (the simulator's Calendly of old): ask it
+        // week by week over the half-open range [from, to).
+        var slots: [Slot] = []
+        var cursor = from
+        while cursor < to {
+            let end = min(to, cursor + SimCalendly.maxAvailabilityRange)
+            switch calendly.availableTimes(eventType: eventType.uri, from: cursor, to: end, now: now) {
+            case .success(let found): slots += found
+            case .failure(.notFound): return .notFound
+            case .failure(let failure): return .invalid("start_time", failure.reasonText)
+            }
+            cursor = end
+        }
+        return .json(200, .object(["collection": .array(slots.map { availableTimeJSON($0, eventType) })]))
     }
+
+    static let maxAvailabilityRange = Span.days(31)
 
     // MARK: Booking (the Scheduling API)
 
@@ -89,7 +100,8 @@ extension EmulatorModel {
         let startText = body["start_time"] as? String ?? ""
         let email = (invitee["email"] as? String ?? "").trimmingCharacters(in: .whitespaces)
         let timezone = invitee["timezone"] as? String ?? ""
-        let name = (invitee["name"] as? String) ?? [invitee["first_name"] as? String, invitee["last_name"] as? String].compactMap { $0 }.joined(separator: " ")
+        let firstName = nonEmpty(invitee["first_name"] as? String), lastName = nonEmpty(invitee["last_name"] as? String)
+        let name = nonEmpty(invitee["name"] as? String) ?? [firstName, lastName].compactMap { $0 }.joined(separator: " ")
         if eventTypeURI.isEmpty { problems.append(("event_type", "is required")) }
         if startText.isEmpty { problems.append(("start_time", "is required")) }
         if body["invitee"] == nil { problems.append(("invitee", "is required")) }
@@ -100,6 +112,17 @@ extension EmulatorModel {
             problems.append(("invitee.timezone", "is not a valid IANA time zone"))
         }
         if name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(("invitee.name", "name or first_name is required")) }
+        let reminder = nonEmpty(invitee["text_reminder_number"] as? String)
+        if let reminder, !Self.isPhoneNumber(reminder) { problems.append(("invitee.text_reminder_number", "is invalid")) }
+        // `event_guests`: email[], "Max 10" (research notes §5.1).
+        let guestValues = body["event_guests"] as? [Any] ?? []
+        if body["event_guests"] != nil, body["event_guests"] as? [Any] == nil { problems.append(("event_guests", "must be an array of emails")) }
+        let guests = guestValues.compactMap { $0 as? String }
+        if guests.count != guestValues.count || guests.contains(where: { EmailAddress.normalized($0) == nil }) {
+            problems.append(("event_guests", "must be valid email addresses"))
+        } else if guests.count > 10 {
+            problems.append(("event_guests", "can have at most 10 guests"))
+        }
         guard problems.isEmpty else { return .invalid(problems) }
         guard let start = Instant(iso8601: startText) else { return .invalid("start_time", "must be a valid ISO 8601 date-time") }
         guard let eventType = eventType(bySegment: lastSegment(eventTypeURI)) else { return .notFound }
@@ -118,16 +141,22 @@ extension EmulatorModel {
             answers.append(InviteeDetails.Answer(question: question, answer: answer, position: (item["position"] as? Int) ?? index))
         }
         for question in eventType.customQuestions where question.enabled && question.required {
-            guard answers.contains(where: { $0.question == question.name && !$0.answer.isEmpty }) else {
+            guard answers.contains(where: { $0.question == question.name && nonEmpty($0.answer) != nil }) else {
                 return .invalid("questions_and_answers", "Required question \"\(question.name)\" must be answered")
             }
+        }
+        let location: BookedLocation?
+        switch bookedLocation(body["location"], eventType: eventType.uri) {
+        case .success(let chosen): location = chosen
+        case .failure(let refusal): return refusal
         }
         let booking = InviteeRequest(eventType: eventType.uri, start: start, email: email, name: name, timeZone: timezone)
         let utm = body["tracking"] as? [String: Any] ?? [:]
         let tracking = utm.isEmpty ? nil : BookingTracking(utmSource: utm["utm_source"] as? String, utmContent: utm["utm_content"] as? String)
         switch calendly.createInvitee(booking, key: nil, now: now, tracking: tracking) {
         case .success(let created):
-            inviteeDetails[created.uri] = InviteeDetails(name: name, timezone: timezone, answers: answers)
+            inviteeDetails[created.uri] = InviteeDetails(name: name, timezone: timezone, answers: answers, firstName: firstName, lastName: lastName,
+                                                         textReminderNumber: reminder, eventGuests: guests, location: location)
             deliverWebhooks()
             guard let record = calendly.bookings.last(where: { $0.invitee.uri == created.uri }) else { return .notFound }
             return .resource(inviteeJSON(record), status: 201)
@@ -138,6 +167,44 @@ extension EmulatorModel {
         case .failure(let failure):
             return .invalid("invitee", failure.reasonText)
         }
+    }
+
+    /// `POST /invitees` `location` {`kind`, `location`}: the kind must be one of the event type's ("Location
+    /// must match location specified on the EventType"); `outbound_call` needs the invitee's phone number
+    /// and `ask_invitee` their text (research notes §5.1). Without it, the event type's first location the
+    /// host fills in — or a 400 when every location needs the invitee.
+    func bookedLocation(_ value: Any?, eventType: CalendlyURI) -> Result<BookedLocation, EmulatorReply> {
+        let options = locationOptions(calendly.eventType(eventType))
+        guard let value else {
+            guard let fallback = defaultLocation(of: eventType) else { return .failure(.invalid("location", "is required for this event type")) }
+            return .success(BookedLocation(kind: fallback.kind, location: fallback.location))
+        }
+        guard let object = value as? [String: Any] else { return .failure(.invalid("location", "must be an object")) }
+        guard let kind = nonEmpty(object["kind"] as? String) else { return .failure(.invalid("location.kind", "is required")) }
+        guard let option = options.first(where: { $0.kind == kind }) else {
+            return .failure(.invalid("location.kind", "Location must match location specified on the EventType"))
+        }
+        let given = nonEmpty(object["location"] as? String)
+        guard option.needsInviteeInput else { return .success(BookedLocation(kind: kind, location: option.location)) }
+        guard let given else { return .failure(.invalid("location.location", "is required")) }
+        if kind == "outbound_call", !Self.isPhoneNumber(given) { return .failure(.invalid("location.location", "must be a valid phone number")) }
+        return .success(BookedLocation(kind: kind, location: given))
+    }
+
+    /// A phone number as Calendly's examples write it (`+14155551234`): a plus, then 7–15 digits;
+    /// spaces, dashes, dots and parentheses are tolerated between them.
+    static func isPhoneNumber(_ text: String) -> Bool {
+        guard text.first == "+" else { return false }
+        var digits = 0
+        for character in text.dropFirst() {
+            if character.isASCII, character.isNumber { digits += 1 } else if !" -.()".contains(character) { return false }
+        }
+        return (7...15).contains(digits)
+    }
+
+    func nonEmpty(_ text: String?) -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        return trimmed
     }
 
     /// The account's booking cap (one emulated user): a 429 with Calendly's rate-limit headers once it
@@ -208,17 +275,27 @@ extension EmulatorModel {
         return .resource(inviteeJSON(booking))
     }
 
-    /// `POST /scheduled_events/{uuid}/cancellation` (the host cancels).
+    /// `POST /scheduled_events/{uuid}/cancellation` (the host cancels): body `{reason?}` (≤ 10,000
+    /// characters); 201 `{resource: Cancellation}`; 403 "Event in the past" / "Event is already canceled"
+    /// (research notes §5, Cancel Event page). Each invitee then shows the host's cancellation.
     func cancelEvent(_ request: EmulatorRequest, uuid: String) -> EmulatorReply {
         guard case .success = authenticate(request, needs: ["scheduled_events:write"]) else { return authFailure(request, ["scheduled_events:write"]) }
         let matching = calendly.bookings.filter { lastSegment($0.invitee.eventURI.rawValue) == uuid }
-        guard !matching.isEmpty else { return .notFound }
+        guard let first = matching.first else { return .notFound }
         guard matching.contains(where: { !$0.canceled }) else { return .error(403, "Permission Denied", "Event is already canceled") }
-        for booking in matching where !booking.canceled { calendly.cancel(booking.invitee.uri, now: now) }
+        guard first.invitee.start > now else { return .error(403, "Permission Denied", "Event in the past") }
+        let body = request.jsonObject ?? [:]
+        if let given = body["reason"], !(given is String), !(given is NSNull) { return .invalid("reason", "must be a string") }
+        let reason = body["reason"] as? String
+        if let reason, reason.count > 10_000 { return .invalid("reason", "is too long (maximum is 10000 characters)") }
+        let record = CancellationRecord(canceledBy: account.name, reason: reason, cancelerType: "host", createdAt: now)
+        for booking in matching where !booking.canceled {
+            calendly.cancel(booking.invitee.uri, now: now)
+            cancellations[booking.invitee.uri] = record
+        }
         deliverWebhooks()
-        let reason = request.jsonObject?["reason"] as? String
-        return .resource(.object(["canceled_by": .string(account.name), "reason": .text(reason), "canceler_type": .string("host"),
-                                  "created_at": .time(now)]), status: 201)
+        return .resource(.object(["canceled_by": .string(record.canceledBy), "reason": .text(record.reason),
+                                  "canceler_type": .string(record.cancelerType), "created_at": .time(record.createdAt)]), status: 201)
     }
 
     // MARK: - Helpers

@@ -7,17 +7,19 @@ import Interpreters
 extension EmulatorModel {
     func adminState() -> EmulatorReply { .json(200, stateJSON()) }
 
-    /// `{"solo_event_types": N?}` — re-seed the world (tokens survive).
+    static let tenYears: Int64 = 10 * 366 * 86_400
+
+    /// `{"solo_event_types": N?}` — re-seed the world (tokens survive; the clock offset does not).
     func adminReset(_ request: EmulatorRequest) -> EmulatorReply {
         let body = request.jsonObject ?? [:]
-        reset(extraSolo: (body["solo_event_types"] as? NSNumber)?.intValue)
+        reset(extraSolo: JSONNumber.clamped(body["solo_event_types"], to: 0...500).map { Int($0) })
         return .json(200, stateJSON())
     }
 
     /// `{"scopes": [...]?, "expires_in": seconds?}` — a token pair without the browser dance.
     func adminIssueTokens(_ request: EmulatorRequest) -> EmulatorReply {
         let body = request.jsonObject ?? [:]
-        if let seconds = (body["expires_in"] as? NSNumber)?.intValue { tokenLifetime = .seconds(Int64(seconds)) }
+        if let seconds = JSONNumber.clamped(body["expires_in"], to: -Self.tenYears...Self.tenYears) { tokenLifetime = .seconds(seconds) }
         let scopes = body["scopes"] as? [String] ?? EmulatorModel.knownScopes
         let pair = mintTokens(scopes: scopes, clientID: EmulatorModel.clientID, family: nil)
         return tokenReply(pair, scopes: scopes)
@@ -31,8 +33,10 @@ extension EmulatorModel {
 
     /// `{"advance_seconds": N}` — move the emulator's clock forward.
     func adminClock(_ request: EmulatorRequest) -> EmulatorReply {
-        let seconds = (request.jsonObject?["advance_seconds"] as? NSNumber)?.int64Value ?? 0
-        advanceClock(.seconds(seconds))
+        let seconds = JSONNumber.clamped(request.jsonObject?["advance_seconds"], to: -Self.tenYears...Self.tenYears) ?? 0
+        // The offset itself stays within a century, however often it is pushed.
+        let limit = Self.tenYears * 10 * 1000
+        clockOffset = Span(milliseconds: min(limit, max(-limit, clockOffset.milliseconds + seconds * 1000)))
         return .json(200, .object(["now": .time(now)]))
     }
 
@@ -94,6 +98,14 @@ extension EmulatorModel {
         guard let object = request.jsonObject, let fault = EmulatorFault(json: object) else { return .invalid("path", "is required") }
         inject(fault)
         return .json(201, .object(["pending_faults": .int(scriptedFaults.reduce(0) { $0 + $1.count })]))
+    }
+
+    /// `{"organization_admin": false}` — the account becomes a plain member of its organization (Calendly
+    /// then refuses organization-scoped webhook subscriptions with a 403); `true` makes it an owner again.
+    func adminAccount(_ request: EmulatorRequest) -> EmulatorReply {
+        guard let admin = request.jsonObject?["organization_admin"] as? Bool else { return .invalid("organization_admin", "must be true or false") }
+        organizationAdmin = admin
+        return .json(200, .object(["organization_admin": .bool(organizationAdmin), "role": .string(admin ? "owner" : "user")]))
     }
 
     func adminClearFaults() -> EmulatorReply {

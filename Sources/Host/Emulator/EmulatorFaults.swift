@@ -33,11 +33,14 @@ public struct EmulatorFault: Sendable, Hashable {
     /// From the admin hook's JSON (`POST /_emulator/faults`, snake_case keys).
     init?(json object: [String: Any]) {
         guard let path = object["path"] as? String, !path.isEmpty else { return nil }
-        func int(_ key: String) -> Int? { (object[key] as? NSNumber)?.intValue }
-        self.init(path: path, method: (object["method"] as? String)?.uppercased(), count: max(1, int("count") ?? 1), status: int("status"),
-                  delayMs: max(0, int("delay_ms") ?? 0), afterCommit: object["after_commit"] as? Bool ?? false,
+        // Each number clamped to what makes sense (an HTTP status, ten minutes of delay, 64 MiB of body):
+        // a hostile value must not trap or exhaust the emulator.
+        func int(_ key: String, _ range: ClosedRange<Int64>) -> Int? { JSONNumber.clamped(object[key], to: range).map { Int($0) } }
+        self.init(path: path, method: (object["method"] as? String)?.uppercased(), count: int("count", 1...1_000_000) ?? 1,
+                  status: int("status", 100...599), delayMs: int("delay_ms", 0...600_000) ?? 0, afterCommit: object["after_commit"] as? Bool ?? false,
                   close: object["close"] as? Bool ?? false, body: object["body"] as? String, contentType: object["content_type"] as? String,
-                  hugeBytes: int("huge_bytes"), retryAfter: int("retry_after"), rateLimitReset: int("rate_limit_reset"))
+                  hugeBytes: int("huge_bytes", 0...(64 << 20)), retryAfter: int("retry_after", 0...86_400),
+                  rateLimitReset: int("rate_limit_reset", 0...86_400))
     }
 
     func matches(method: String, path: String) -> Bool {

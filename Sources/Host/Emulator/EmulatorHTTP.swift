@@ -80,6 +80,19 @@ struct EmulatorRequest: Sendable {
     }
 }
 
+/// Numbers from outside (admin hooks, request bodies) read as integers clamped into a range, so no
+/// later arithmetic or conversion on them can trap: nil when absent, not a number, or not finite.
+enum JSONNumber {
+    static func clamped(_ value: Any?, to range: ClosedRange<Int64>) -> Int64? {
+        guard let number = value as? NSNumber else { return nil }
+        let double = number.doubleValue
+        guard double.isFinite else { return nil }
+        if double <= Double(range.lowerBound) { return range.lowerBound }
+        if double >= Double(range.upperBound) { return range.upperBound }
+        return Int64(double)
+    }
+}
+
 enum FormDecoding {
     static func decode(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]

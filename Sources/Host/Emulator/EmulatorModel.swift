@@ -2,9 +2,6 @@ import Core
 import Effects
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Interpreters
 import Logging
 
@@ -19,7 +16,8 @@ public actor EmulatorModel {
     /// A development client secret (the emulator's only registered OAuth client).
     public static let clientSecret = "emulator-client-secret"
     public static let knownScopes = ["users:read", "organizations:read", "event_types:read", "event_types:write", "availability:read",
-                                     "availability:write", "scheduled_events:read", "scheduled_events:write", "webhooks:read", "webhooks:write"]
+                                     "availability:write", "scheduled_events:read", "scheduled_events:write", "webhooks:read", "webhooks:write",
+                                     "scheduling_links:write"]
     /// Solo event types seeded beyond the named ones (enough that a page of 10 is exceeded).
     public static let defaultExtraSolo = 6
     public static let authorizationCodeLifetime = Span.minutes(10)
@@ -27,7 +25,7 @@ public actor EmulatorModel {
     public nonisolated let seed: UInt64
     public nonisolated let faultProfile: FaultProfile
     public nonisolated let signingKey: [UInt8]
-    nonisolated let deliverySession: URLSession
+    nonisolated let deliveryClient: CurlHTTPClient = .shared
     /// Set by `shutdown`: deliveries make no further attempts.
     nonisolated let stopping = StopFlag()
     let logger: Logger
@@ -37,6 +35,15 @@ public actor EmulatorModel {
     var account: EmulatorAccount
     var meta: [CalendlyURI: EventTypeMeta] = [:]
     var inviteeDetails: [CalendlyURI: InviteeDetails] = [:]
+    /// Who canceled each canceled invitee, and why (Calendly's `Cancellation`); kept beside the shared
+    /// model, which only knows *that* a booking was canceled.
+    var cancellations: [CalendlyURI: CancellationRecord] = [:]
+    /// False in non-admin mode (`emulate --non-admin`, `/_emulator/account`): the user is a plain member
+    /// of the organization, so organization-scoped webhook subscriptions are refused with a 403.
+    var organizationAdmin: Bool
+    public nonisolated let defaultOrganizationAdmin: Bool
+    var rateWindow = RateLimitWindow()
+    var schedulingLinks = 0
     var codes: [String: CodeGrant] = [:]
     var accessTokens: [String: AccessGrant] = [:]
     var refreshTokens: [String: RefreshGrant] = [:]
@@ -62,7 +69,26 @@ public actor EmulatorModel {
         var name: String
         var timezone: String
         var answers: [Answer]
+        var firstName: String? = nil
+        var lastName: String? = nil
+        var textReminderNumber: String? = nil
+        var eventGuests: [String] = []
+        /// The location the booking chose (`POST /invitees` `location`), else the event type's default.
+        var location: BookedLocation? = nil
         struct Answer: Sendable { var question: String; var answer: String; var position: Int }
+    }
+
+    struct BookedLocation: Sendable, Equatable {
+        var kind: String
+        var location: String?
+    }
+
+    /// Calendly's `Cancellation` object (canceled_by, reason, canceler_type host|invitee, created_at).
+    struct CancellationRecord: Sendable {
+        var canceledBy: String
+        var reason: String?
+        var cancelerType: String
+        var createdAt: Instant
     }
 
     struct CodeGrant: Sendable {
@@ -80,6 +106,7 @@ public actor EmulatorModel {
         var scopes: [String]
         var expiresAt: Instant
         var revoked: Bool
+        var issuedAt: Instant? = nil
     }
 
     struct RefreshGrant: Sendable {
@@ -116,15 +143,15 @@ public actor EmulatorModel {
     }
 
     public init(baseURL: String = "http://127.0.0.1", seed: UInt64 = 1, faults: FaultProfile = .quiet,
-                signingKey: [UInt8] = EmulatorModel.developmentSigningKey, extraSolo: Int = EmulatorModel.defaultExtraSolo) {
+                signingKey: [UInt8] = EmulatorModel.developmentSigningKey, extraSolo: Int = EmulatorModel.defaultExtraSolo,
+                organizationAdmin: Bool = true) {
         self.seed = seed
         self.faultProfile = faults
         self.signingKey = signingKey
         self.baseURL = baseURL
         self.extraSolo = extraSolo
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        deliverySession = URLSession(configuration: configuration)
+        self.organizationAdmin = organizationAdmin
+        self.defaultOrganizationAdmin = organizationAdmin
         var logger = Logger(label: "calendly-emulator")
         logger.logLevel = .notice
         self.logger = logger
@@ -151,8 +178,8 @@ public actor EmulatorModel {
 
     // MARK: - Lifecycle and admin hooks
 
-    /// Re-seeds the Calendly world (event types, bookings, subscriptions, faults, deliveries). Issued
-    /// tokens survive, so a connected client keeps working across a reset.
+    /// Re-seeds the Calendly world (event types, bookings, subscriptions, faults, deliveries, the clock
+    /// offset, the account's role). Issued tokens survive, so a connected client keeps working across a reset.
     public func reset(baseURL newBase: String? = nil, extraSolo newExtra: Int? = nil) {
         if let newBase { baseURL = newBase.hasSuffix("/") ? String(newBase.dropLast()) : newBase }
         if let newExtra { extraSolo = max(0, newExtra) }
@@ -161,20 +188,23 @@ public actor EmulatorModel {
         account = world.account
         meta = world.meta
         inviteeDetails = [:]
+        cancellations = [:]
+        clockOffset = Span(milliseconds: 0)
+        organizationAdmin = defaultOrganizationAdmin
+        rateWindow = RateLimitWindow()
         subscriptions = []
         scriptedFaults = []
         deliveries = []
     }
 
-    /// Stops webhook deliveries: no new attempt starts, and the ones in flight finish (or time out).
-    /// They are not cancelled: cancelling a `URLSession` task on Linux just as its transfer completes
-    /// can deadlock FoundationNetworking and hang the whole process.
+    /// Stops webhook deliveries: no new attempt starts, and the ones in flight are cancelled (the curl
+    /// client answers a cancelled call exactly once, even one racing its own completion).
     public func shutdown() async {
         stopping.stop()
         let running = deliveryTasks
         deliveryTasks = []
+        for task in running { task.cancel() }
         for task in running { await task.value }
-        deliverySession.finishTasksAndInvalidate()
     }
 
     /// Every booking the world holds (for tests and the `/_emulator/state` hook).
@@ -222,18 +252,30 @@ public actor EmulatorModel {
     /// The invitee reschedules from Calendly's link: `invitee.canceled` (rescheduled) + `invitee.created`.
     public func rescheduleBooking(_ invitee: CalendlyURI, to start: Instant) -> Result<Invitee, CalendlyFailure> {
         let result = calendly.reschedule(invitee, to: start, now: now)
-        if case .success(let moved) = result, let old = inviteeDetails[invitee] { inviteeDetails[moved.uri] = old }
+        if case .success(let moved) = result {
+            if let old = inviteeDetails[invitee] { inviteeDetails[moved.uri] = old }
+            // Calendly shows a reschedule as the invitee canceling the old booking.
+            cancellations[invitee] = CancellationRecord(canceledBy: inviteeDetails[invitee]?.name ?? "Customer", reason: nil,
+                                                        cancelerType: "invitee", createdAt: now)
+        }
         deliverWebhooks()
         return result
     }
 
-    /// The invitee cancels from Calendly's email link.
+    /// The invitee cancels from Calendly's email link (`canceler_type: invitee`, no reason given).
     @discardableResult
-    public func cancelBooking(_ invitee: CalendlyURI) -> Bool {
+    public func cancelBooking(_ invitee: CalendlyURI, reason: String? = nil) -> Bool {
         let canceled = calendly.cancel(invitee, now: now)
+        if canceled {
+            cancellations[invitee] = CancellationRecord(canceledBy: inviteeDetails[invitee]?.name ?? "Customer", reason: reason,
+                                                        cancelerType: "invitee", createdAt: now)
+        }
         deliverWebhooks()
         return canceled
     }
+
+    /// Switches the account between organization admin and plain member (see `organizationAdmin`).
+    public func setOrganizationAdmin(_ admin: Bool) { organizationAdmin = admin }
 
     public func inject(_ fault: EmulatorFault) { scriptedFaults.append(fault) }
     public func clearFaults() { scriptedFaults = [] }
@@ -247,7 +289,7 @@ public actor EmulatorModel {
         if let family { familyID = family } else { grantFamilies += 1; familyID = grantFamilies }
         let access = "emu_at_" + randomToken()
         let refresh = "emu_rt_" + randomToken()
-        accessTokens[access] = AccessGrant(family: familyID, scopes: scopes, expiresAt: now + tokenLifetime, revoked: false)
+        accessTokens[access] = AccessGrant(family: familyID, scopes: scopes, expiresAt: now + tokenLifetime, revoked: false, issuedAt: now)
         refreshTokens[refresh] = RefreshGrant(family: familyID, scopes: scopes, clientID: clientID, used: false, revoked: false)
         return (access, refresh)
     }
@@ -302,6 +344,7 @@ public actor EmulatorModel {
             "tokens": .object(["access": .int(accessTokens.count), "refresh": .int(refreshTokens.count),
                                 "revoked_access": .int(accessTokens.values.filter(\.revoked).count)]),
             "requests_served": .int(requestsServed),
+            "organization_admin": .bool(organizationAdmin), "clock_offset_seconds": .int(Int(clockOffset.milliseconds / 1000)),
         ])
     }
 

@@ -3,7 +3,9 @@ import Foundation
 import Interpreters
 
 /// `auth.calendly.com`: authorize (auto-approve, or `deny=1`), token (authorization code with PKCE,
-/// single-use refresh tokens), revoke. Form and JSON bodies are both accepted.
+/// single-use refresh tokens), revoke, introspect. Form and JSON bodies are both accepted, and query
+/// parameters too: Calendly's OAuth server reads query and body together (real clients such as
+/// calendly-python send the client credentials in the query string; research notes §9).
 extension EmulatorModel {
     func authorize(_ request: EmulatorRequest) -> EmulatorReply {
         let query = request.query
@@ -40,8 +42,13 @@ extension EmulatorModel {
         return back([("code", code)])
     }
 
+    /// Body fields over query parameters (the body wins where both name one).
+    func oauthFields(_ request: EmulatorRequest) -> [String: String] {
+        request.formFields.merging(request.query) { body, _ in body }
+    }
+
     func token(_ request: EmulatorRequest) -> EmulatorReply {
-        let fields = request.formFields
+        let fields = oauthFields(request)
         let client: (id: String, secret: String?)
         switch clientCredentials(request, fields) {
         case .success(let credentials): client = credentials
@@ -83,11 +90,35 @@ extension EmulatorModel {
 
     /// RFC 7009: an unknown token is not an error. Revoking either token of a grant ends both.
     func revoke(_ request: EmulatorRequest) -> EmulatorReply {
-        let fields = request.formFields
+        let fields = oauthFields(request)
         if case .failure(let reply) = clientCredentials(request, fields) { return reply }
         guard let token = fields["token"], !token.isEmpty else { return .oauth(400, "invalid_request", "token is required.") }
         if let family = accessTokens[token]?.family ?? refreshTokens[token]?.family { revokeFamily(family) }
         return .json(200, .object([:]))
+    }
+
+    /// `POST /oauth/introspect` {client_id, client_secret, token} → `{active, scope, client_id, token_type,
+    /// exp, iat, owner, organization}`, or `{active: false}` for a token that is unknown, revoked, used or
+    /// expired (RFC 7662; Calendly's introspect page, research notes §1.7).
+    func introspect(_ request: EmulatorRequest) -> EmulatorReply {
+        let fields = oauthFields(request)
+        if case .failure(let reply) = clientCredentials(request, fields) { return reply }
+        guard let token = fields["token"], !token.isEmpty else { return .oauth(400, "invalid_request", "token is required.") }
+        if let grant = accessTokens[token], !grant.revoked, grant.expiresAt > now {
+            return .json(200, .object([
+                "active": .bool(true), "scope": .string(grant.scopes.joined(separator: " ")), "client_id": .string(EmulatorModel.clientID),
+                "token_type": .string("Bearer"), "exp": .int(Int(grant.expiresAt.secondsSince1970)),
+                "iat": .int(Int((grant.issuedAt ?? now).secondsSince1970)),
+                "owner": .string(account.uri), "organization": .string(account.organization),
+            ]))
+        }
+        if let grant = refreshTokens[token], !grant.used, !grant.revoked {
+            return .json(200, .object([
+                "active": .bool(true), "scope": .string(grant.scopes.joined(separator: " ")), "client_id": .string(grant.clientID),
+                "token_type": .string("refresh_token"), "owner": .string(account.uri), "organization": .string(account.organization),
+            ]))
+        }
+        return .json(200, .object(["active": .bool(false)]))
     }
 
     static let invalidGrant = EmulatorReply.oauth(

@@ -7,6 +7,8 @@ import Interpreters
 /// are never faulted; everything added after the fault middleware can be.
 public func buildEmulatorRouter(model: EmulatorModel) -> Router<BasicRequestContext> {
     let router = Router()
+    // First, so it also wraps the router's own "no such route" answer.
+    router.add(middleware: EmulatorNotFoundMiddleware())
 
     router.get("/_emulator/state") { _, _ in EmulatorHTTP.response(await model.adminState()) }
     router.post("/_emulator/reset") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminReset($0) } }
@@ -19,12 +21,33 @@ public func buildEmulatorRouter(model: EmulatorModel) -> Router<BasicRequestCont
     router.post("/_emulator/bookings/reschedule") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminReschedule($0) } }
     router.post("/_emulator/faults") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminInjectFault($0) } }
     router.delete("/_emulator/faults") { _, _ in EmulatorHTTP.response(await model.adminClearFaults()) }
+    router.post("/_emulator/account") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminAccount($0) } }
     router.get("/oauth/authorize") { request, context in try await EmulatorHTTP.serve(request, context) { await model.authorize($0) } }
 
+    router.add(middleware: EmulatorRateLimitMiddleware(model: model))
     router.add(middleware: EmulatorFaultMiddleware(model: model))
 
     router.post("/oauth/token") { request, context in try await EmulatorHTTP.serve(request, context) { await model.token($0) } }
     router.post("/oauth/revoke") { request, context in try await EmulatorHTTP.serve(request, context) { await model.revoke($0) } }
+    router.post("/oauth/introspect") { request, context in try await EmulatorHTTP.serve(request, context) { await model.introspect($0) } }
+    router.get("/organizations/:uuid") { request, context in
+        let uuid = context.parameters.get("uuid") ?? ""
+        return try await EmulatorHTTP.serve(request, context) { await model.getOrganization($0, uuid: uuid) }
+    }
+    router.get("/organization_memberships") { request, context in try await EmulatorHTTP.serve(request, context) { await model.listMemberships($0) } }
+    router.get("/organization_memberships/:uuid") { request, context in
+        let uuid = context.parameters.get("uuid") ?? ""
+        return try await EmulatorHTTP.serve(request, context) { await model.getMembership($0, uuid: uuid) }
+    }
+    router.get("/user_busy_times") { request, context in try await EmulatorHTTP.serve(request, context) { await model.userBusyTimes($0) } }
+    router.get("/user_availability_schedules") { request, context in
+        try await EmulatorHTTP.serve(request, context) { await model.listAvailabilitySchedules($0) }
+    }
+    router.get("/user_availability_schedules/:uuid") { request, context in
+        let uuid = context.parameters.get("uuid") ?? ""
+        return try await EmulatorHTTP.serve(request, context) { await model.getAvailabilitySchedule($0, uuid: uuid) }
+    }
+    router.post("/scheduling_links") { request, context in try await EmulatorHTTP.serve(request, context) { await model.createSchedulingLink($0) } }
     router.get("/users/:uuid") { request, context in
         let uuid = context.parameters.get("uuid") ?? ""
         return try await EmulatorHTTP.serve(request, context) { await model.currentUser($0, uuid: uuid) }
@@ -64,6 +87,20 @@ public func buildEmulatorRouter(model: EmulatorModel) -> Router<BasicRequestCont
         return try await EmulatorHTTP.serve(request, context) { await model.deleteSubscription($0, uuid: uuid) }
     }
     return router
+}
+
+/// Calendly answers a path it does not serve with its JSON error body (`{title, message}`, 404), not an
+/// empty page: clients that read `title`/`message` (PyCalendly, kashew's SDK) then report it properly.
+struct EmulatorNotFoundMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return EmulatorHTTP.response(.notFound)
+        }
+    }
 }
 
 /// Applies `EmulatorFault`s: scripted ones from `/_emulator/faults`, else the seeded profile's.

@@ -1,9 +1,6 @@
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Interpreters
 
 /// Webhook subscriptions (`/webhook_subscriptions`) and signed delivery of `invitee.created` /
@@ -30,6 +27,8 @@ extension EmulatorModel {
         if scope == "user", (user ?? "").isEmpty { problems.append(("user", "is required for user scope")) }
         guard problems.isEmpty else { return .invalid(problems) }
         guard organization == account.organization, user == nil || user == account.uri else { return .permissionDenied }
+        // Only organization admins and owners may subscribe the whole organization.
+        guard scope == "user" || organizationAdmin else { return .permissionDenied }
         guard !subscriptions.contains(where: { $0.url == url }) else {
             return .error(409, "Already Exists", "Hook with this url already exists")
         }
@@ -47,6 +46,7 @@ extension EmulatorModel {
         for name in ["organization", "scope"] where (request.query[name] ?? "").isEmpty { missing.append((name, "is required")) }
         guard missing.isEmpty else { return .invalid(missing) }
         guard request.query["organization"] == account.organization else { return .permissionDenied }
+        guard request.query["scope"] == "user" || organizationAdmin else { return .permissionDenied }
         var list = subscriptions.filter { $0.scope == request.query["scope"] }
         if let user = request.query["user"] { list = list.filter { $0.user == user } }
         return paginate(list.map(subscriptionJSON), request, path: "/webhook_subscriptions")
@@ -76,19 +76,31 @@ extension EmulatorModel {
             let event = webhook.kind.rawValue
             for subscription in subscriptions where subscription.active && subscription.events.contains(event) {
                 let signature = WebhookSignature(key: subscription.signingKey ?? signingKey, hmac: CryptoHMAC.sha256)
-                let session = deliverySession
-                let body = webhook.body
+                let client = deliveryClient
+                let body = webhookBody(webhook)
                 let url = subscription.url
                 let uuid = subscription.uuid
                 let stopping = self.stopping
                 let task = Task.detached { [weak self] in
-                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, session: session, stopping: stopping)
+                    let outcome = await EmulatorModel.post(body, to: url, signature: signature, client: client, stopping: stopping)
                     await self?.recordDelivery(DeliveryRecord(url: url, event: event, attempts: outcome.attempts, status: outcome.status,
                                                               error: outcome.error, at: EmulatorTime.wallClock()), subscription: uuid)
                 }
                 deliveryTasks.append(task)
             }
         }
+    }
+
+    /// The body Calendly would send for an outbox entry: the full Invitee resource (first/last name,
+    /// `updated_at`, `text_reminder_number`, `payment`, `no_show`, `reconfirmation`,
+    /// `routing_form_submission`, `scheduling_method`, the host's or invitee's `cancellation`…) plus
+    /// `scheduled_event`, built from the emulator's records. The shared model's own short body is the
+    /// fallback when its invitee is not found (it always is, but a webhook is never dropped for it).
+    func webhookBody(_ webhook: SimCalendly.OutgoingWebhook) -> [UInt8] {
+        guard let envelope = (try? JSONSerialization.jsonObject(with: Data(webhook.body))) as? [String: Any],
+              let uri = (envelope["payload"] as? [String: Any])?["uri"] as? String,
+              let booking = calendly.booking(of: CalendlyURI(uri)) else { return webhook.body }
+        return webhookJSON(event: webhook.kind.rawValue, booking, at: webhook.createdAt).bytes
     }
 
     /// Records a delivery; a run of failed ones disables the subscription, as Calendly does after 24 h.
@@ -109,28 +121,26 @@ extension EmulatorModel {
         }
     }
 
-    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature, session: URLSession,
+    static func post(_ body: [UInt8], to url: String, signature: WebhookSignature, client: CurlHTTPClient,
                      stopping: StopFlag) async -> (attempts: Int, status: Int?, error: String?) {
-        guard let target = URL(string: url) else { return (0, nil, "invalid url") }
+        guard URL(string: url) != nil else { return (0, nil, "invalid url") }
         var attempts = 0
         var status: Int?
         var failure: String?
-        while attempts < 3, !stopping.isStopped {
+        retries: while attempts < 3, !stopping.isStopped {
             attempts += 1
-            var request = URLRequest(url: target)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Calendly-Emulator", forHTTPHeaderField: "User-Agent")
             // Signed at send time, like Calendly: the receiver's tolerance window starts now.
-            request.setValue(signature.header(for: body, at: EmulatorTime.wallClock()), forHTTPHeaderField: WebhookSignature.headerName)
-            do {
-                let (_, response) = try await session.data(for: request)
-                status = (response as? HTTPURLResponse)?.statusCode
+            let request = HTTPRequest("POST", url, headers: [
+                ("Content-Type", "application/json"), ("User-Agent", "Calendly-Emulator"),
+                (WebhookSignature.headerName, signature.header(for: body, at: EmulatorTime.wallClock())),
+            ], body: body, timeout: .seconds(10))
+            switch await client.send(request) {
+            case .success(let response):
+                status = response.status
                 failure = nil
-                if let status, (200..<300).contains(status) { break }
-            } catch {
-                failure = (error as? URLError).map { "URLError \($0.code.rawValue)" } ?? "delivery failed"
+                if (200..<300).contains(response.status) { break retries }
+            case .failure(let error):
+                failure = "delivery failed: \(error)"
             }
             if stopping.isStopped { break }
             try? await Task.sleep(for: .milliseconds(250 * attempts * attempts))

@@ -3,6 +3,7 @@ import Crypto
 import Effects
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Interpreters
 import Logging
 
@@ -27,6 +28,7 @@ public final class HostAssembly: Sendable {
     /// Opens (and migrates) the database and starts the emulator in demo mode. Nothing listens yet.
     /// `observeCalendly` wraps the Calendly interpreter (the bench times it; `serve` does not).
     public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger,
+                            limits: ConnectionLimits = .unlimited,
                             observeCalendly: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) async throws -> HostAssembly {
         let store = try SQLiteStore(path: configuration.databasePath)
         let vault = try tokenVault(configuration, environment)
@@ -48,14 +50,17 @@ public final class HostAssembly: Sendable {
         // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5) and fall back to the link.
         let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper,
                                            now: LiveCalendly.wallClock, ledger: store)
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: ConversationOutbox(),
+        // One outbox: what the runtime produces outside a request (webhooks, timers, recovery) is what
+        // `GET …/booking/messages` hands out. Two instances silently lost every late message.
+        let outbox = ConversationOutbox()
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: outbox,
                                   telemetry: telemetry, now: LiveCalendly.wallClock, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,
                                     signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
-                                    verifiers: keeper, outbox: ConversationOutbox(), metrics: metrics, now: LiveCalendly.wallClock,
-                                    newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger)
+                                    verifiers: keeper, outbox: outbox, metrics: metrics, now: LiveCalendly.wallClock,
+                                    newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger, limits: limits)
         return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger)
     }
 
@@ -75,9 +80,12 @@ public final class HostAssembly: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
+        let limits = services.limits
         return Application(
             router: buildRouter(services),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "calendly-action"),
+            server: .guardedHTTP1(limits: limits, metrics: services.metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "calendly-action",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: httpLogger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: httpLogger
         )

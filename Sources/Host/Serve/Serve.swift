@@ -37,8 +37,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: HostConfiguration
+        let limits: ConnectionLimits
         do {
             configuration = try HostConfiguration.load(environment: environment, host: host, port: port, dataDirectory: dataDir)
+            limits = try ConnectionLimits.load(environment: environment)
         } catch {
             FileHandle.standardError.write(Data("calendly-action: \(error)\n".utf8))
             throw ExitCode(2)
@@ -50,7 +52,10 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "calendly-action")
-        let assembly = try await HostAssembly.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort, logger: logger)
+        // Before the first journal row: emails in this deployment's journal are hashed under its own key.
+        if !configuration.journalRedactionKey.isEmpty { Redaction.useKey(configuration.journalRedactionKey) }
+        let assembly = try await HostAssembly.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort, logger: logger,
+                                                  limits: limits)
         if let emulator = assembly.emulator {
             logger.notice("demo mode: Calendly is the built-in emulator (no real Calendly account is used)", metadata: ["emulator": "\(emulator.baseURL)"])
         } else {
@@ -62,7 +67,8 @@ struct Serve: AsyncParsableCommand {
         let jobs = BackgroundJobs.start(assembly, logger: logger, schedule: .init(purgeEvery: .minutes(Int64(purgeEvery)),
                                                                            subscriptionCheckEvery: .minutes(Int64(subscriptionCheckEvery)),
                                                                            reconcileEvery: .minutes(Int64(reconcileEvery))))
-        let banner = self.banner(configuration, assembly, printTokens: (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
+        // Tokens go to stdout (container logs) only in demo mode with the generated secret, never in Calendly mode.
+        let banner = self.banner(configuration, assembly, printTokens: configuration.demoMode && (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
         let app = assembly.application { _ in
             // Unbuffered, so a script waiting for the tokens sees them at once.
             FileHandle.standardOutput.write(Data(banner.utf8))
@@ -83,6 +89,7 @@ struct Serve: AsyncParsableCommand {
         var lines = [
             "calendly-action listening on http://\(configuration.host):\(configuration.port)",
             "  database: \(configuration.databasePath)",
+            "  console: \(configuration.publicBaseURL.hasSuffix("/") ? String(configuration.publicBaseURL.dropLast()) : configuration.publicBaseURL)/console",
         ]
         if let emulator = assembly.emulator {
             lines.append("  demo mode: Calendly is the built-in emulator at \(emulator.baseURL)")
@@ -92,8 +99,9 @@ struct Serve: AsyncParsableCommand {
             for role in [Role.admin, .runtime] {
                 let principal = Principal(subject: "dev-\(role.rawValue)", account: AccountID(account), role: role, features: [Access.feature],
                                           addons: [Access.addon], flags: [Access.flag])
-                let token = PlatformToken(secret: configuration.jwtSecret).sign(principal, issuedAt: now, lifetime: .hours(24))
-                lines.append("  \(role.rawValue) token (account \(account), 24 h): \(token)")
+                let lifetime = min(Span.hours(24), configuration.tokenPolicy.maxLifetime)
+                let token = PlatformToken(secret: configuration.jwtSecret, policy: configuration.tokenPolicy).sign(principal, issuedAt: now, lifetime: lifetime)
+                lines.append("  \(role.rawValue) token (account \(account), \(lifetime.milliseconds / 3_600_000) h): \(token)")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -16,35 +16,38 @@ public struct JournalRow: Sendable, Equatable {
 }
 
 /// Turns stored journal rows into the exported file `replay` reads: a `JournalHeader` line, then one
-/// `JournalRecord` per line, each numbered with its row's `seq` so an incident can name a step.
+/// `JournalRecord` per line (`JournalFormat`), each numbered with its row's `seq` so an incident can name a step.
 public enum JournalExport {
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        case undecodableRow(seq: Int64)
+        /// `reason` names where (`input.reply.kind: unknown kind "…"`), never a value beyond the redacted row's own.
+        case undecodableRow(seq: Int64, reason: String)
         public var description: String {
             switch self {
-            case .undecodableRow(let seq): return "journal row \(seq) is not a journal record (written by an unknown build?)"
+            case .undecodableRow(let seq, let reason): return "journal row \(seq) is not a journal record this build reads (\(reason))"
             }
         }
     }
 
-    /// The records of `rows` whose time lies in `from...to` (either bound optional), in row order.
+    /// The records of `rows` whose time lies in `from...to` (either bound optional), in row order. A row
+    /// written in an older format is migrated as it is read.
     public static func records(_ rows: [JournalRow], from: Instant? = nil, to: Instant? = nil) throws -> [JournalRecord] {
-        let decoder = JSONDecoder()
-        return try rows.compactMap { row in
+        try rows.compactMap { row in
             if let from, row.at < from { return nil }
             if let to, row.at > to { return nil }
-            guard var record = try? decoder.decode(JournalRecord.self, from: Data(row.payload.utf8)) else {
-                throw Failure.undecodableRow(seq: row.seq)
+            do {
+                var record = try JournalFormat.record(line: row.payload)
+                record.seq = Int(row.seq)
+                return record
+            } catch {
+                throw Failure.undecodableRow(seq: row.seq, reason: "\(error)")
             }
-            record.seq = Int(row.seq)
-            return record
         }
     }
 
-    /// The JSONL text: header, then records (sorted keys, so the file is stable byte for byte).
+    /// The JSONL text: header, then records in the current format (stable byte for byte).
     public static func text(_ records: [JournalRecord], exportedAt: Instant) -> String {
-        var lines = [Redaction.json(JournalHeader(exportedAt: exportedAt))]
-        lines += records.map(Redaction.json)
+        var lines = [JournalFormat.headerLine(JournalHeader(exportedAt: exportedAt))]
+        lines += records.map(JournalFormat.line)
         return lines.joined(separator: "\n") + "\n"
     }
 }

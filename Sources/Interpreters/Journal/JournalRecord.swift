@@ -1,44 +1,57 @@
 import Core
+import Crypto
 import Effects
 import Foundation
+import Synchronization
 
 /// One step of one aggregate as the journal keeps it: the input (with its time, and any Calendly
-/// reply it carries), the effects the core produced, and the state after — customer emails and OAuth
-/// codes redacted. Versioned: replay refuses formats it does not know.
-public struct JournalRecord: Codable, Sendable, Equatable {
+/// reply it carries), the effects the core produced, and the state before — customer emails and OAuth
+/// codes redacted. Input and effects are labelled trees written by the journal's own coders
+/// (JournalCoding*.swift); `JournalFormat` writes and reads a record as one JSON line.
+public struct JournalRecord: Sendable, Equatable {
     public static let format = "calendly-action-journal"
-    public static let currentVersion = 1
+    public static var currentVersion: Int { JournalFormat.version }
 
     public enum Aggregate: String, Codable, Sendable { case conversation, connection, config, reference }
 
+    /// The format version the record was read from (older ones are migrated on read).
     public var version: Int
     public var stream: String
     public var seq: Int
     public var at: Instant
     public var aggregate: Aggregate
     public var id: String
-    /// The input as sorted-key JSON (redacted).
-    public var input: String
-    /// The effects as a sorted-key JSON array (redacted).
-    public var effects: String
-    /// The aggregate's state before the step (redacted), so a replay can start at any record.
-    public var stateBefore: String
+    public var input: JournalValue
+    public var effects: [JournalValue]
+    /// The aggregate's state before the step, so a replay can start at any record.
+    public var stateBefore: JournalValue
 
-    public init(version: Int = JournalRecord.currentVersion, stream: String, seq: Int, at: Instant, aggregate: Aggregate, id: String,
-                input: String, effects: String, stateBefore: String) {
+    public init(version: Int = JournalFormat.version, stream: String, seq: Int, at: Instant, aggregate: Aggregate, id: String,
+                input: JournalValue, effects: [JournalValue], stateBefore: JournalValue) {
         self.version = version; self.stream = stream; self.seq = seq; self.at = at; self.aggregate = aggregate; self.id = id
         self.input = input; self.effects = effects; self.stateBefore = stateBefore
+    }
+
+    /// A step as the runtime journals it, redacted: every string in it passes through `Redaction`.
+    public init<Input: JournalCodable, State: Encodable>(stream: String, at: Instant, aggregate: Aggregate, id: String, input: Input,
+                                                         effects: [Effect], stateBefore: State) {
+        let redact: (String) -> String = Redaction.redactEmails
+        self.init(stream: stream, seq: 0, at: at, aggregate: aggregate, id: id, input: input.journal.mapStrings(redact),
+                  effects: effects.map { $0.journal.mapStrings(redact) }, stateBefore: JournalValue.synthesized(stateBefore).mapStrings(redact))
     }
 }
 
 /// The first line of an exported journal file.
-public struct JournalHeader: Codable, Sendable, Equatable {
+public struct JournalHeader: Sendable, Equatable {
     public var format: String
     public var version: Int
     public var reducerVersion: Int
     public var exportedAt: Instant
     public init(exportedAt: Instant) {
-        format = JournalRecord.format; version = JournalRecord.currentVersion; reducerVersion = Redaction.reducerVersion; self.exportedAt = exportedAt
+        format = JournalRecord.format; version = JournalFormat.version; reducerVersion = Redaction.reducerVersion; self.exportedAt = exportedAt
+    }
+    public init(format: String, version: Int, reducerVersion: Int, exportedAt: Instant) {
+        self.format = format; self.version = version; self.reducerVersion = reducerVersion; self.exportedAt = exportedAt
     }
 }
 
@@ -57,7 +70,23 @@ public enum Redaction {
         return redactEmails(String(decoding: data, as: UTF8.self))
     }
 
+    /// Until `serve` sets the deployment's key (`useKey`), a fixed, public one: tests and offline tools
+    /// get stable placeholders, but only a keyed journal keeps the emails behind them unrecoverable.
+    static let publicKey = SymmetricKey(data: Array("calendly-action-public-redaction-key".utf8))
+    static let key = Mutex(publicKey)
+
+    /// Sets the email-hash key for this process (`JOURNAL_REDACTION_KEY`, or the data directory's
+    /// generated key in demo mode). `serve` calls it once at start, before any journal row is written.
+    public static func useKey(_ bytes: [UInt8]) {
+        key.withLock { $0 = SymmetricKey(data: bytes) }
+    }
+
+    /// Hex digits of the email hash kept in a placeholder (64 bits: no collisions among one tenant's customers).
+    static let hashDigits = 16
+
     /// Replaces every email address with `r-<hash>@example.invalid`, hashing the lowercased address.
+    /// The hash is HMAC-SHA256 under the redaction key (issue 10), truncated: without the key a
+    /// dictionary of likely addresses cannot be matched against a shared journal.
     /// The placeholder is itself a valid address and is left as it is, so replaying redacted inputs
     /// produces the same redacted effects (the core only validates, lowercases and passes emails on).
     public static func redactEmails(_ text: String) -> String {
@@ -97,12 +126,11 @@ public enum Redaction {
     }
 
     /// A token that looks like an address becomes its placeholder; anything else stays as it is.
-    static func redactToken(_ token: String) -> String {
+    static func redactToken(_ token: String, key: SymmetricKey = Redaction.key.withLock { $0 }) -> String {
         guard let at = token.firstIndex(of: "@"), token[token.index(after: at)...].contains("."), at != token.startIndex else { return token }
         if token.hasSuffix("@example.invalid") && token.hasPrefix("r-") { return token }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in token.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return "r-" + String(String(hash, radix: 16).prefix(10)) + "@example.invalid"
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(token.lowercased().utf8), using: key)
+        return "r-" + String(Hex.encode(Array(mac)).prefix(hashDigits)) + "@example.invalid"
     }
 
     static func redactCharacters(_ text: String) -> String {

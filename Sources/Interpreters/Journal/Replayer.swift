@@ -5,54 +5,41 @@ import Foundation
 /// Re-runs journaled inputs through the current core — no network, no store, no clock — and compares
 /// the effects with the recorded ones (DESIGN §7 "Replay never performs effects").
 public enum Replayer {
-    public struct Step: Codable, Sendable, Equatable {
+    public typealias Failure = JournalFormat.Failure
+
+    /// A journaled input, typed by its aggregate.
+    public enum Input: Sendable, Equatable {
+        case conversation(BookingConversation.Input)
+        case connection(Connection.Input)
+        case config(ActionConfig.Input)
+        case reference(BookingReference.Input)
+    }
+
+    public struct Step: Sendable, Equatable {
         public var seq: Int
         public var at: Instant
         public var aggregate: JournalRecord.Aggregate
         public var id: String
-        public var input: String
+        public var input: Input
+        /// The conversation before the step (for rendering "row o1s2 = Tue 1 Dec 15:15"); nil for other aggregates.
+        public var conversationBefore: BookingConversation?
         public var phaseBefore: String
         public var phaseAfter: String
-        public var effects: [String]
-        public var recordedEffects: [String]
+        /// What the current core produced, typed and as the journal writes it (redacted).
+        public var produced: [Effect]
+        public var effects: [JournalValue]
+        public var recordedEffects: [JournalValue]
         public var matches: Bool { effects == recordedEffects }
-        public var stateAfter: String
+        public var stateAfter: JournalValue
     }
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
-        case unsupportedVersion(Int)
-        case undecodable(seq: Int, what: String)
-        public var description: String {
-            switch self {
-            case .unsupportedVersion(let version):
-                return "journal format version \(version) is not supported by this build (it reads version \(JournalRecord.currentVersion)); export it again with a matching build"
-            case .undecodable(let seq, let what): return "record \(seq): cannot decode its \(what)"
-            }
-        }
-    }
-
-    /// Parses an exported JSONL file: a header line, then one record per line.
-    public static func parse(_ text: String) throws -> [JournalRecord] {
-        var records: [JournalRecord] = []
-        let decoder = JSONDecoder()
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            let data = Data(line.utf8)
-            if index == 0, let header = try? decoder.decode(JournalHeader.self, from: data), header.format == JournalRecord.format {
-                guard header.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(header.version) }
-                continue
-            }
-            guard let record = try? decoder.decode(JournalRecord.self, from: data) else { throw Failure.undecodable(seq: index, what: "line") }
-            guard record.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(record.version) }
-            records.append(record)
-        }
-        return records
-    }
+    /// Parses an exported JSONL file (any supported version): a header line, then one record per line.
+    public static func parse(_ text: String) throws -> [JournalRecord] { try JournalFormat.parse(text) }
 
     /// The export's header (absent in a hand-made journal): says which reducer version recorded it.
     public static func header(of text: String) -> JournalHeader? {
-        guard let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first,
-              let header = try? JSONDecoder().decode(JournalHeader.self, from: Data(first.utf8)), header.format == JournalRecord.format else { return nil }
-        return header
+        guard let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first else { return nil }
+        return JournalFormat.header(line: String(first))
     }
 
     public static func replay(_ records: [JournalRecord]) throws -> [Step] {
@@ -60,87 +47,58 @@ public enum Replayer {
         var connections: [String: Connection] = [:]
         var configs: [String: ActionConfig] = [:]
         var references: [String: BookingReference?] = [:]
-        let decoder = JSONDecoder()
-        func decode<T: Decodable>(_ type: T.Type, _ json: String, _ seq: Int, _ what: String) throws -> T {
-            do { return try decoder.decode(T.self, from: Data(json.utf8)) } catch { throw Failure.undecodable(seq: seq, what: what) }
-        }
+        let redact: (String) -> String = Redaction.redactEmails
         var steps: [Step] = []
         for record in records {
-            guard record.version == JournalRecord.currentVersion else { throw Failure.unsupportedVersion(record.version) }
+            func fail(_ what: String, _ error: any Error) -> Failure { .undecodableStep(seq: record.seq, reason: "cannot decode its \(what): \(error)") }
+            func typed<Value: JournalCodable>(_ type: Value.Type) throws -> Value {
+                do { return try Value(journal: JournalReader(record.input, path: "input")) } catch { throw fail("input", error) }
+            }
             /// One reducer step on the record's aggregate, starting from the recorded state the first time an id appears.
-            func step<State: Codable, Input: Decodable>(_ states: inout [String: State], _ phase: (State) -> String,
-                                                       _ reduce: (inout State, Input) -> [Effect]) throws -> ([Effect], String, String, String) {
-                var state = try states[record.id] ?? decode(State.self, record.stateBefore, record.seq, "state")
-                let before = phase(state)
-                let effects = reduce(&state, try decode(Input.self, record.input, record.seq, "input"))
+            func step<State: Codable, Value>(_ states: inout [String: State], _ input: Value, _ phase: (State) -> String,
+                                             _ reduce: (inout State, Value) -> [Effect]) throws -> ([Effect], String, String, State, JournalValue) {
+                var state: State
+                if let known = states[record.id] { state = known } else {
+                    do { state = try JournalValue.decodeSynthesized(State.self, from: record.stateBefore) } catch { throw fail("state", error) }
+                }
+                let before = state
+                let effects = reduce(&state, input)
                 states[record.id] = state
-                return (effects, before, phase(state), Redaction.json(state))
+                return (effects, phase(before), phase(state), before, JournalValue.synthesized(state).mapStrings(redact))
             }
-            let (effects, before, after, stateAfter): ([Effect], String, String, String)
+            let input: Input
+            let produced: [Effect]
+            let (before, after): (String, String)
+            var conversationBefore: BookingConversation?
+            let stateAfter: JournalValue
             switch record.aggregate {
-            case .conversation: (effects, before, after, stateAfter) = try step(&conversations, { $0.phase.name }, BookingConversation.reduce)
-            case .connection: (effects, before, after, stateAfter) = try step(&connections, { $0.phase.name }, Connection.reduce)
-            case .config: (effects, before, after, stateAfter) = try step(&configs, { $0.status.name }, ActionConfig.reduce)
-            case .reference: (effects, before, after, stateAfter) = try step(&references, { $0?.status.rawValue ?? "none" }, BookingReference.reduce)
+            case .conversation:
+                let value = try typed(BookingConversation.Input.self)
+                input = .conversation(value)
+                let result = try step(&conversations, value, { $0.phase.name }, BookingConversation.reduce)
+                (produced, before, after, conversationBefore, stateAfter) = (result.0, result.1, result.2, result.3, result.4)
+            case .connection:
+                let value = try typed(Connection.Input.self)
+                input = .connection(value)
+                (produced, before, after, _, stateAfter) = try step(&connections, value, { $0.phase.name }, Connection.reduce)
+            case .config:
+                let value = try typed(ActionConfig.Input.self)
+                input = .config(value)
+                (produced, before, after, _, stateAfter) = try step(&configs, value, { $0.status.name }, ActionConfig.reduce)
+            case .reference:
+                let value = try typed(BookingReference.Input.self)
+                input = .reference(value)
+                (produced, before, after, _, stateAfter) = try step(&references, value, { $0?.status.rawValue ?? "none" }, BookingReference.reduce)
             }
-            let now = effects.map(Redaction.json)
-            // The journal writes effects in this same canonical form, so an identical text needs no
-            // re-parsing; anything else (another build's formatting, a real divergence) is re-canonicalized.
-            let recorded = "[" + now.joined(separator: ",") + "]" == record.effects
-                ? now : (try? decoder.decode([AnyJSON].self, from: Data(record.effects.utf8)))?.map(\.canonical) ?? []
-            steps.append(Step(seq: record.seq, at: record.at, aggregate: record.aggregate, id: record.id, input: record.input,
-                              phaseBefore: before, phaseAfter: after, effects: now, recordedEffects: recorded, stateAfter: stateAfter))
+            steps.append(Step(seq: record.seq, at: record.at, aggregate: record.aggregate, id: record.id, input: input, conversationBefore: conversationBefore,
+                              phaseBefore: before, phaseAfter: after, produced: produced, effects: produced.map { $0.journal.mapStrings(redact) },
+                              recordedEffects: record.effects, stateAfter: stateAfter))
         }
         return steps
     }
 
-    /// The human timeline: one block per step.
-    public static func timeline(_ steps: [Step]) -> String {
-        var lines: [String] = []
-        for step in steps {
-            lines.append("#\(step.seq) \(step.at.iso8601) \(step.aggregate.rawValue) \(step.id)")
-            lines.append("  input   \(step.input)")
-            lines.append("  state   \(step.phaseBefore) → \(step.phaseAfter)")
-            for effect in step.effects { lines.append("  effect  \(effect)") }
-            if !step.matches { lines.append("  DIVERGES from the recorded effects") }
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// Re-encodes recorded JSON canonically (sorted keys) so comparisons ignore formatting.
-struct AnyJSON: Decodable {
-    let canonical: String
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let value = try container.decode(JSONValue.self)
-        canonical = Redaction.json(value)
-    }
-}
-
-indirect enum JSONValue: Codable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
+    /// The human timeline (see `JournalTimeline`).
+    public static func timeline(_ steps: [Step], verbose: Bool = false) -> String { JournalTimeline.render(steps, verbose: verbose) }
 }
 
 extension Connection.Phase {

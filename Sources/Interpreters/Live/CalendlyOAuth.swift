@@ -2,9 +2,6 @@ import Core
 import Crypto
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// PKCE (RFC 7636, S256) for Calendly's authorization-code flow.
 public enum CalendlyPKCE {
@@ -157,20 +154,18 @@ extension LiveCalendly {
     func tokenEndpoint(_ path: String, _ form: [(String, String)], _ deadline: Deadline, basicAuth: Bool = true,
                        expectJSON: Bool = true) async throws(CallError) -> WireResponse {
         var pairs = form
-        var request = URLRequest(url: try url(configuration.authBase, path, []))
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        request.setValue(configuration.userAgent, forHTTPHeaderField: "User-Agent")
+        var request = HTTPRequest("POST", try url(configuration.authBase, path, []), headers: [
+            ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("User-Agent", configuration.userAgent),
+        ])
         if basicAuth {
             if let secret = configuration.clientSecret {
                 let credentials = FormEncoding.escape(configuration.clientID) + ":" + FormEncoding.escape(secret)
-                request.setValue("Basic " + Data(credentials.utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+                request.headers.append(("Authorization", "Basic " + Data(credentials.utf8).base64EncodedString()))
             } else {
                 pairs.append(("client_id", configuration.clientID))
             }
         }
-        request.httpBody = Data(FormEncoding.encode(pairs).utf8)
+        request.body = Array(FormEncoding.encode(pairs).utf8)
         var waited = false
         while true {
             let response = try await send(request, deadline)

@@ -1,10 +1,6 @@
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Synchronization
 
 /// Calendly API v2 JSON, as it travels (calendly-api.md). Decoding is tolerant: unknown fields are
 /// ignored, and everything the product does not strictly need is optional with a safe default, so a
@@ -61,8 +57,12 @@ enum CalendlyWire {
         var position: Int?
         var enabled: Bool?
         var required: Bool?
+        var answerChoices: [String]?
+        var includeOther: Bool?
 
-        enum CodingKeys: String, CodingKey { case name, type, position, enabled, required }
+        enum CodingKeys: String, CodingKey {
+            case name, type, position, enabled, required, answerChoices = "answer_choices", includeOther = "include_other"
+        }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -72,12 +72,37 @@ enum CalendlyWire {
             // A question whose flags cannot be read is treated as shown and required: asking is safe, skipping is not.
             enabled = c.lenient(Bool.self, .enabled).or(invalid: true)
             required = c.lenient(Bool.self, .required).or(invalid: true)
+            // `answer_choices` is `[]` or null on questions without choices; a non-string choice is dropped, not fatal.
+            answerChoices = c.lenient([LenientString].self, .answerChoices).value?.compactMap(\.text)
+            includeOther = c.lenient(Bool.self, .includeOther).value
+        }
+    }
+
+    /// One array element that is used only when it is a string.
+    struct LenientString: Decodable {
+        var text: String?
+        init(from decoder: Decoder) throws { text = try? decoder.singleValueContainer().decode(String.self) }
+    }
+
+    /// `locations[]` of an event type: `kind` (`physical`, `ask_invitee`, `outbound_call`, `zoom_conference`, …) and
+    /// the host-set `location` where there is one — Calendly names it `phone_number` on `inbound_call` (the
+    /// number the invitee dials). An entry without a readable `kind` is dropped.
+    struct Location: Decodable {
+        var kind: String?
+        var location: String?
+
+        enum CodingKeys: String, CodingKey { case kind, location, phoneNumber = "phone_number" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = c.lenient(String.self, .kind).value
+            location = c.lenient(String.self, .location).value ?? c.lenient(String.self, .phoneNumber).value
         }
     }
 
     /// Unknown or unreadable values of the fields that decide eligibility land on the *ineligible* side
-    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid); `locations` and
-    /// every other field the product does not use are not read at all, so new location kinds are harmless.
+    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid). `locations` are read
+    /// leniently: a new kind is kept as a string and only `outbound_call` / `ask_invitee` ask the invitee anything.
     struct EventType: Decodable {
         var uri: String
         var name: String?
@@ -90,9 +115,10 @@ enum CalendlyWire {
         var isPaid: Bool?
         var schedulingURL: String?
         var customQuestions: [CustomQuestion]?
+        var locations: [Location]?
 
         enum CodingKeys: String, CodingKey {
-            case uri, name, active, duration, kind, secret
+            case uri, name, active, duration, kind, secret, locations
             case poolingType = "pooling_type", bookingMethod = "booking_method", isPaid = "is_paid"
             case schedulingURL = "scheduling_url", customQuestions = "custom_questions"
         }
@@ -110,19 +136,22 @@ enum CalendlyWire {
             isPaid = c.lenient(Bool.self, .isPaid).or(invalid: true)
             schedulingURL = c.lenient(String.self, .schedulingURL).value
             customQuestions = c.lenient([CustomQuestion].self, .customQuestions).value
+            locations = c.lenient([Location].self, .locations).value
         }
 
         var model: Effects.EventType {
             let pooling: PoolingType? = poolingType.map { PoolingType(rawValue: $0) ?? .multiPool }
             let questions = (customQuestions ?? []).enumerated().map { index, question in
                 Effects.CustomQuestion(name: question.name, type: question.type ?? "string", position: question.position ?? index,
-                                       enabled: question.enabled ?? true, required: question.required ?? false)
+                                       enabled: question.enabled ?? true, required: question.required ?? false,
+                                       answerChoices: question.answerChoices ?? [], includeOther: question.includeOther ?? false)
             }
+            let places = (locations ?? []).compactMap { place in place.kind.map { EventLocation(kind: $0, location: place.location) } }
             return Effects.EventType(
                 uri: CalendlyURI(uri), name: name ?? "", active: active ?? false, durationMinutes: duration ?? 30,
                 kind: kind.map { EventTypeKind(rawValue: $0) ?? .group } ?? .solo, poolingType: pooling, secret: secret ?? false,
                 bookingMethod: bookingMethod.map { BookingMethod(rawValue: $0) ?? .poll } ?? .instant, isPaid: isPaid ?? false,
-                schedulingURL: schedulingURL ?? "", customQuestions: questions
+                schedulingURL: schedulingURL ?? "", customQuestions: questions, locations: places
             )
         }
     }
@@ -300,14 +329,16 @@ enum CalendlyWire {
     struct InviteeBody: Encodable {
         struct Person: Encodable { var email: String; var name: String; var timezone: String }
         struct Answer: Encodable { var question: String; var answer: String; var position: Int }
+        struct Location: Encodable { var kind: String; var location: String? }
 
         var eventType: String
         var startTime: String
         var invitee: Person
         var questionsAndAnswers: [Answer]?
+        var location: Location?
 
         enum CodingKeys: String, CodingKey {
-            case eventType = "event_type", startTime = "start_time", invitee, questionsAndAnswers = "questions_and_answers"
+            case eventType = "event_type", startTime = "start_time", invitee, questionsAndAnswers = "questions_and_answers", location
         }
 
         init(_ request: InviteeRequest) {
@@ -318,21 +349,18 @@ enum CalendlyWire {
             let name = request.name.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
             invitee = Person(email: request.email, name: name.isEmpty ? fallback : name, timezone: request.timeZone)
             questionsAndAnswers = request.answers.isEmpty ? nil
-                : request.answers.enumerated().map { Answer(question: $1.question, answer: $1.answer, position: $0) }
+                : request.answers.enumerated().map { Answer(question: $1.question, answer: $1.answer, position: $1.position ?? $0) }
+            location = request.location.map { Location(kind: $0.kind, location: $0.location) }
         }
     }
 }
 
 // MARK: - Transport
 
-/// A reply as it came off the wire: status, headers (lower-cased names) and the body bytes.
-struct WireResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: [UInt8]
+/// A reply as it came off the wire (`CurlHTTPClient`), read the way the classifier needs it.
+typealias WireResponse = HTTPResponse
 
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
-
+extension HTTPResponse {
     var isJSON: Bool {
         guard let type = header("content-type") else { return false }
         let mime = (type.split(separator: ";").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
@@ -343,152 +371,3 @@ struct WireResponse: Sendable {
         CalendlyErrorClassifier.retryAfterSeconds(retryAfter: header("retry-after"), rateLimitReset: header("x-ratelimit-reset"))
     }
 }
-
-enum TransportError: Error, Sendable {
-    /// The request certainly did not reach the server (no connection, no DNS, bad URL).
-    case notSent
-    /// It may have reached the server; no complete reply came (timeout, reset, cancellation).
-    case lost
-    /// The reply was larger than the limit (the download is cut off as soon as that is known).
-    case oversized
-}
-
-/// One `URLSession` for all calls (connection reuse), with a delegate so that a hard deadline, the
-/// body size limit and "no redirects" are enforced while the reply streams in.
-final class HTTPTransport: Sendable {
-    let session: URLSession
-    let delegate: TransportDelegate
-    let maxBodyBytes: Int
-
-    init(maxBodyBytes: Int) {
-        self.maxBodyBytes = maxBodyBytes
-        let delegate = TransportDelegate()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.delegate = delegate
-        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-    }
-
-    func invalidate() { session.finishTasksAndInvalidate() }
-
-    func send(_ request: URLRequest, timeout: Duration) async -> Result<WireResponse, TransportError> {
-        let task = session.dataTask(with: request)
-        let id = task.taskIdentifier
-        let delegate = self.delegate
-        let limit = maxBodyBytes
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>) in
-                delegate.register(id, continuation: continuation, limit: limit)
-                let timer = Task {
-                    try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled, delegate.finish(id, .failure(.lost)) { task.cancel() }
-                }
-                delegate.attach(timer, to: id)
-                task.resume()
-            }
-        } onCancel: {
-            if delegate.finish(id, .failure(.lost)) { task.cancel() }
-        }
-    }
-}
-
-final class TransportDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    struct Pending: Sendable {
-        var continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>
-        var limit: Int
-        var status = 0
-        var headers: [String: String] = [:]
-        var body: [UInt8] = []
-        var oversized = false
-        var timer: Task<Void, Never>?
-    }
-
-    private let pending = Mutex<[Int: Pending]>([:])
-
-    func register(_ id: Int, continuation: CheckedContinuation<Result<WireResponse, TransportError>, Never>, limit: Int) {
-        pending.withLock { $0[id] = Pending(continuation: continuation, limit: limit) }
-    }
-
-    func attach(_ timer: Task<Void, Never>, to id: Int) {
-        let attached = pending.withLock { entries -> Bool in
-            guard entries[id] != nil else { return false }
-            entries[id]?.timer = timer
-            return true
-        }
-        if !attached { timer.cancel() }
-    }
-
-    /// Resumes the waiting caller exactly once; false when someone else already did.
-    @discardableResult
-    func finish(_ id: Int, _ result: Result<WireResponse, TransportError>) -> Bool {
-        guard let entry = pending.withLock({ $0.removeValue(forKey: id) }) else { return false }
-        entry.timer?.cancel()
-        entry.continuation.resume(returning: result)
-        return true
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        let http = response as? HTTPURLResponse
-        var headers: [String: String] = [:]
-        for (name, value) in http?.allHeaderFields ?? [:] {
-            if let name = name as? String { headers[name.lowercased()] = value as? String ?? "\(value)" }
-        }
-        let tooBig = pending.withLock { entries -> Bool in
-            guard var entry = entries[dataTask.taskIdentifier] else { return false }
-            entry.status = http?.statusCode ?? 0
-            entry.headers = headers
-            if response.expectedContentLength > Int64(entry.limit) { entry.oversized = true }
-            entries[dataTask.taskIdentifier] = entry
-            return entry.oversized
-        }
-        if tooBig {
-            finish(dataTask.taskIdentifier, .failure(.oversized))
-            completionHandler(.cancel)
-        } else {
-            completionHandler(.allow)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let tooBig = pending.withLock { entries -> Bool in
-            guard var entry = entries[dataTask.taskIdentifier] else { return false }
-            if entry.body.count + data.count > entry.limit {
-                entry.oversized = true
-            } else {
-                entry.body.append(contentsOf: data)
-            }
-            entries[dataTask.taskIdentifier] = entry
-            return entry.oversized
-        }
-        if tooBig, finish(dataTask.taskIdentifier, .failure(.oversized)) { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        completionHandler(nil) // Never follow: the redirect itself is the reply (and tokens stay put).
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let id = task.taskIdentifier
-        guard let error else {
-            let entry = pending.withLock { $0[id] }
-            guard let entry else { return }
-            finish(id, entry.oversized ? .failure(.oversized) : .success(WireResponse(status: entry.status, headers: entry.headers, body: entry.body)))
-            return
-        }
-        let code = (error as? URLError)?.code
-        switch code {
-        case .cannotConnectToHost?, .cannotFindHost?, .dnsLookupFailed?, .notConnectedToInternet?, .badURL?, .unsupportedURL?,
-             .secureConnectionFailed?, .serverCertificateUntrusted?, .serverCertificateHasBadDate?, .serverCertificateNotYetValid?,
-             .serverCertificateHasUnknownRoot?, .clientCertificateRejected?, .clientCertificateRequired?, .appTransportSecurityRequiresSecureConnection?:
-            finish(id, .failure(.notSent))
-        default:
-            finish(id, .failure(.lost))
-        }
-    }
-}
-

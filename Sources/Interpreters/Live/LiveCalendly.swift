@@ -1,16 +1,13 @@
 import Core
 import Effects
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 
 /// Performs every `CalendlyCall` against Calendly's API v2 over HTTP (calendly-api.md).
 ///
 /// It decides nothing: it sends the request, classifies what came back (`CalendlyErrorClassifier`)
 /// and reports it. What it does take care of is the plumbing every call needs: one shared
-/// `URLSession` (connection reuse), the per-call latency budget of PRD §6, a single token refresh on
+/// `CurlHTTPClient` (connection reuse, HTTP/2), the per-call latency budget of PRD §6, a single token refresh on
 /// 401 (single-flight per token, rotated refresh token persisted before use), one bounded wait on
 /// 429, response size and content-type limits, and the distinction between "failed" and "may have
 /// happened" (`outcomeUnknown`) for calls that change Calendly. Tokens never appear in errors or logs.
@@ -48,17 +45,15 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
     public let configuration: Configuration
     let tokens: any TokenKeeper
     let verifiers: any PKCEVerifiers
-    let transport: HTTPTransport
+    let transport: CurlHTTPClient
     let refreshes = RefreshFlights()
     let logger: Logger
 
     public init(configuration: Configuration, tokens: any TokenKeeper, verifiers: any PKCEVerifiers,
-                logger: Logger = Logger(label: "calendly-action.calendly")) {
+                logger: Logger = Logger(label: "calendly-action.calendly"), http: CurlHTTPClient = .shared) {
         self.configuration = configuration; self.tokens = tokens; self.verifiers = verifiers; self.logger = logger
-        transport = HTTPTransport(maxBodyBytes: configuration.maxBodyBytes)
+        transport = http
     }
-
-    deinit { transport.invalidate() }
 
     public static func wallClock() -> Instant {
         Instant(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
@@ -291,14 +286,12 @@ extension LiveCalendly {
         let url = try url(configuration.apiBase, path, query)
         var refreshed = false, waited = false
         while true {
-            var request = URLRequest(url: url)
-            request.httpMethod = method.rawValue
-            request.setValue("Bearer \(access)", forHTTPHeaderField: "Authorization")
-            request.setValue("application/json", forHTTPHeaderField: "Accept")
-            request.setValue(configuration.userAgent, forHTTPHeaderField: "User-Agent")
+            var request = HTTPRequest(method.rawValue, url, headers: [
+                ("Authorization", "Bearer \(access)"), ("Accept", "application/json"), ("User-Agent", configuration.userAgent),
+            ])
             if let body {
-                request.httpBody = Data(body)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.body = body
+                request.headers.append(("Content-Type", "application/json"))
             }
             let response = try await send(request, deadline)
             switch response.status {
@@ -331,16 +324,17 @@ extension LiveCalendly {
 
     /// Sends within what is left of the budget. Nothing sent → unreachable; sent but no reply → for a
     /// call that changes Calendly the outcome is unknown, for a read it is just unreachable.
-    func send(_ request: URLRequest, _ deadline: Deadline) async throws(CallError) -> WireResponse {
+    func send(_ request: HTTPRequest, _ deadline: Deadline) async throws(CallError) -> WireResponse {
         let remaining = deadline.remaining
         guard remaining > .milliseconds(5) else { throw .failed(.unreachable) }
         var request = request
-        request.timeoutInterval = Double(remaining.components.seconds) + 1
-        switch await transport.send(request, timeout: remaining) {
+        request.timeout = remaining
+        request.maxBodyBytes = configuration.maxBodyBytes
+        switch await transport.send(request) {
         case .success(let response): return response
         case .failure(.notSent): throw .failed(.unreachable)
         case .failure(.oversized): throw .failed(.malformedResponse)
-        case .failure(.lost): throw deadline.write ? .unknown : .failed(.unreachable)
+        case .failure(.lost), .failure(.timedOut): throw deadline.write ? .unknown : .failed(.unreachable)
         }
     }
 
@@ -356,10 +350,10 @@ extension LiveCalendly {
         do { return Array(try JSONEncoder().encode(value)) } catch { throw .failed(.rejected(message: "the request could not be encoded")) }
     }
 
-    func url(_ base: String, _ path: String, _ query: [(String, String)]) throws(CallError) -> URL {
+    func url(_ base: String, _ path: String, _ query: [(String, String)]) throws(CallError) -> String {
         let text = base + path + (query.isEmpty ? "" : "?" + FormEncoding.encode(query))
         guard let url = URL(string: text) else { throw .failed(.unreachable) }
-        return url
+        return url.absoluteString
     }
 
     /// The id at the end of a Calendly resource URI. Requests are always built on the configured API

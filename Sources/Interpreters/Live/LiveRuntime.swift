@@ -64,7 +64,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let at = now()
             let outcome = try store.transaction { tx -> LocalEffects.Outcome in
                 var state = try tx.loadConversation(id) ?? BookingConversation(id: id)
-                let before = Redaction.json(state)
+                let before = state
                 let effects = BookingConversation.reduce(&state, input)
                 try tx.saveConversation(state)
                 try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
@@ -158,7 +158,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let at = now()
             let (state, outcome) = try store.transaction { tx -> (Connection, LocalEffects.Outcome) in
                 var state = try tx.loadConnection(agent) ?? Connection(agent: agent)
-                let before = Redaction.json(state)
+                let before = state
                 let effects = Connection.reduce(&state, input)
                 try tx.saveConnection(state)
                 try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
@@ -205,7 +205,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     /// One journaled `ActionConfig` step inside the caller's transaction.
     static func configStep(_ agent: AgentID, _ input: ActionConfig.Input, at: Instant, into tx: inout Store.Transaction) throws -> LocalEffects.Outcome {
         var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
-        let before = Redaction.json(state)
+        let before = state
         let effects = ActionConfig.reduce(&state, input)
         try tx.saveConfig(state)
         try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
@@ -302,9 +302,18 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         let at = now()
         let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
         switch verdict {
-        case .rejected(let reason):
+        case .rejected:
+            // Not shown to come from Calendly: nothing is written (issue 10); the host counts it in memory.
+            return verdict
+        case .deadLettered(let reason):
+            // Signed but unreadable: kept (bounded, emails redacted like the journal) and counted; the host acknowledges it.
+            let letter = WebhookDeadLetter(reason: reason, receivedAt: at,
+                                           body: Array(Redaction.redactEmails(String(decoding: delivery.body, as: UTF8.self)).utf8))
             await telemetry.observe(.webhookRejected(reason: reason, at: at))
-            _ = try store.transaction { tx in LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx) }
+            try store.transaction { tx in
+                _ = LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx)
+                try tx.keepDeadLetter(letter, cap: Retention.deadLetterCap)
+            }
             return verdict
         case .ignored, .duplicate:
             return verdict
@@ -336,6 +345,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         let at = now()
         return try store.transaction { tx in
             try tx.deleteJournal(before: at - Retention.journalLifetime)
+            try tx.deleteDeadLetters(before: at - Retention.deadLetterLifetime)
             return LocalEffects.sweep(now: at, into: &tx)
         }
     }
@@ -360,14 +370,14 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             let stream = (step.after ?? step.before).map { "conversation:\($0.conversation)" } ?? "webhooks"
             let id = step.key?.rawValue ?? "unknown"
             try tx.appendJournal(stream: stream, at: at, kind: "reference",
-                                 payload: record(stream, at, .reference, id, step.input, step.effects, Redaction.json(step.before)))
+                                 payload: record(stream, at, .reference, id, step.input, step.effects, step.before))
         }
     }
 
-    static func record<I: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,
-                                     _ effects: [Effect], _ before: String) -> String {
-        Redaction.json(JournalRecord(stream: stream, seq: 0, at: at, aggregate: aggregate, id: id, input: Redaction.json(input),
-                                     effects: Redaction.json(effects), stateBefore: before))
+    /// A journal row's payload: the step as one record line of the journal's own format (redacted).
+    static func record<I: JournalCodable, S: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,
+                                                        _ effects: [Effect], _ before: S) -> String {
+        JournalFormat.line(JournalRecord(stream: stream, at: at, aggregate: aggregate, id: id, input: input, effects: effects, stateBefore: before))
     }
 
     func log(_ entry: LogEntry, conversation: ConversationID?) {

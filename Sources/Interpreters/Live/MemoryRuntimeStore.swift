@@ -12,6 +12,8 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var configs: [AgentID: ActionConfig] = [:]
         public var deliveries: [DeliveryID: Instant] = [:]
         public var journal: [JournalRow] = []
+        /// Oldest first, like the SQLite table's row ids.
+        public var deadLetters: [WebhookDeadLetter] = []
         /// Like SQLite's AUTOINCREMENT: a deleted row's number is never reused.
         var lastJournalSeq: Int64 = 0
         /// How many committed steps asked to reach the disk before their effects (tests read it).
@@ -48,6 +50,11 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
             journal.append(JournalRow(seq: lastJournalSeq, stream: stream, at: at, kind: kind, payload: payload))
         }
         public mutating func deleteJournal(before: Instant) throws { journal.removeAll { $0.at < before } }
+        public mutating func keepDeadLetter(_ letter: WebhookDeadLetter, cap: Int) throws {
+            deadLetters.append(letter)
+            if deadLetters.count > max(0, cap) { deadLetters.removeFirst(deadLetters.count - max(0, cap)) }
+        }
+        public mutating func deleteDeadLetters(before: Instant) throws { deadLetters.removeAll { $0.receivedAt < before } }
         public func journal(stream: String) -> [JournalRow] { journal.filter { $0.stream == stream } }
         public mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics {
             Analytics(days: durable.analytics.days.filter { $0.key.agent == agent && $0.key.date >= from && $0.key.date <= to })

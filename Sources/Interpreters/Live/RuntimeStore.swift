@@ -17,6 +17,10 @@ public protocol AggregateTransaction: DurableState {
     mutating func appendJournal(stream: String, at: Instant, kind: String, payload: String) throws
     /// Journal retention: drops every row older than `before` (nothing else: analytics are separate rows).
     mutating func deleteJournal(before: Instant) throws
+    /// Keeps a signed-but-unreadable webhook (issue 10), then drops all but the newest `cap` of them.
+    mutating func keepDeadLetter(_ letter: WebhookDeadLetter, cap: Int) throws
+    /// Dead-letter retention: drops every one received before `before`.
+    mutating func deleteDeadLetters(before: Instant) throws
     /// The agent-day aggregates in an inclusive UTC date range (for `Analytics.report`).
     mutating func analytics(agent: AgentID, from: CivilDate, to: CivilDate) throws -> Analytics
     /// The agent's references that Calendly could still change (pending, created, confirmed), by key —

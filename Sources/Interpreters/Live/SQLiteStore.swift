@@ -130,7 +130,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -250,6 +250,16 @@ public enum SQLiteSchema {
         "CREATE TABLE booking_quotas(owner TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL) STRICT",
     ])
 
+    /// Version 6 (issue 10): signed webhooks whose body could not be read, bounded by
+    /// `Retention.deadLetterCap` (newest kept) and `Retention.deadLetterLifetime`.
+    static let version6 = Migration(version: 6, statements: [
+        """
+        CREATE TABLE webhook_dead_letters(id INTEGER PRIMARY KEY AUTOINCREMENT, received_at_ms INTEGER NOT NULL, reason TEXT NOT NULL,
+            body BLOB NOT NULL) STRICT
+        """,
+        "CREATE INDEX webhook_dead_letters_received ON webhook_dead_letters(received_at_ms)",
+    ])
+
     /// Per-connection settings: WAL (readers never block the writer), NORMAL sync (commits survive a
     /// process crash; `syncBarrier` where power loss matters), foreign keys enforced.
     static func configure(_ db: Database) throws {
@@ -301,6 +311,6 @@ extension SQLiteSchema {
         case connections, actionConfigs = "action_configs", conversations, bookingReferences = "booking_references"
         case referenceInvitees = "reference_invitees", referenceMatches = "reference_matches", bookingIntents = "booking_intents", dailyAggregates = "daily_aggregates", failureLog = "failure_log"
         case webhookDeliveries = "webhook_deliveries", tokens, oauthVerifiers = "oauth_verifiers", journal, telemetry
-        case fallbackOffers = "fallback_offers", bookingQuotas = "booking_quotas"
+        case fallbackOffers = "fallback_offers", bookingQuotas = "booking_quotas", webhookDeadLetters = "webhook_dead_letters"
     }
 }

@@ -361,12 +361,35 @@ public struct SQLiteTransaction: AggregateTransaction {
     public mutating func deleteJournal(before: Instant) throws {
         try checked { try db.run("DELETE FROM journal WHERE at_ms < ?", [.integer(before.millisecondsSince1970)]) }
     }
+
+    public mutating func keepDeadLetter(_ letter: WebhookDeadLetter, cap: Int) throws {
+        try checked {
+            try db.run("INSERT INTO webhook_dead_letters(received_at_ms, reason, body) VALUES (?, ?, ?)",
+                       [.integer(letter.receivedAt.millisecondsSince1970), .text(String(letter.reason.prefix(200))), .blob(Data(letter.body))])
+            // The cap, by row id (insertion order): everything at or below the cap-th newest goes.
+            try db.run("DELETE FROM webhook_dead_letters WHERE id <= (SELECT id FROM webhook_dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                       [.integer(Int64(max(0, cap)))])
+        }
+    }
+
+    public mutating func deleteDeadLetters(before: Instant) throws {
+        try checked { try db.run("DELETE FROM webhook_dead_letters WHERE received_at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
 }
 
 // MARK: - Reads for tests, audits and the token keeper
 
 extension SQLiteTransaction {
     public typealias JournalRow = Interpreters.JournalRow
+
+    /// The dead-lettered webhooks, oldest first.
+    public mutating func deadLetters() throws -> [WebhookDeadLetter] {
+        try checked {
+            try db.rows("SELECT received_at_ms, reason, body FROM webhook_dead_letters ORDER BY id", []) { row in
+                WebhookDeadLetter(reason: row.text(1) ?? "", receivedAt: Instant(millisecondsSince1970: row.int64(0)), body: Array(row.blob(2) ?? Data()))
+            }
+        }
+    }
 
     /// Every booking reference, sorted by key.
     public mutating func allReferences() throws -> [BookingReference] {

@@ -68,6 +68,13 @@ public final class SimCalendlyPerformer: CalendlyPerformer, Sendable {
                 case .failure(let failure): return .failed(failure)
                 }
             case .createInvitee(_, let key, let request):
+                // Calendly refuses a booking that misses a required answer (400 on questions_and_answers).
+                if let eventType = state.calendly.eventType(request.eventType),
+                   let missing = eventType.shownQuestions.first(where: { question in
+                       question.required && !request.answers.contains { $0.question == question.name && !$0.answer.isEmpty }
+                   }) {
+                    return .failed(.rejected(message: "The supplied parameters are invalid. — questions_and_answers: Required question \"\(missing.name)\" must be answered"))
+                }
                 switch state.calendly.createInvitee(request, key: key, now: at) {
                 case .success(let invitee):
                     if !state.afterBooking.isEmpty { return state.afterBooking.removeFirst() }

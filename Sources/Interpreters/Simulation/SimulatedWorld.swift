@@ -27,6 +27,16 @@ public final class SimulatedWorld {
         case row(String)
     }
 
+    /// How a customer answers the event type's questions (issue 12).
+    enum Answering: CaseIterable {
+        /// A fitting answer at once.
+        case well
+        /// First an answer that does not fit (empty, out of range, a short number), then a fitting one.
+        case badly
+        /// Never answers: leaves the conversation at the first question.
+        case never
+    }
+
     struct Customer {
         var channel: Channel
         var timeZone: String
@@ -36,6 +46,7 @@ public final class SimulatedWorld {
         var mumbles: Bool
         var typoEmail: Bool
         var asksToReschedule: Bool
+        var answering: Answering = .well
         // What the customer saw, for the invariants.
         var confirmations: [Instant] = []
         var apologies = 0
@@ -103,7 +114,9 @@ public final class SimulatedWorld {
         let agents = max(1, (config.conversations + config.conversationsPerAgent - 1) / config.conversationsPerAgent)
         for agent in 0..<agents {
             let uri = CalendlyURI("https://api.calendly.com/event_types/ET\(agent)")
-            let eventType = EventType(uri: uri, name: "Consultation \(agent)", durationMinutes: 30, schedulingURL: "https://calendly.com/host\(agent)/consultation")
+            // Two agents in three have event types that require answers (every question type, locations).
+            let eventType = EventType(uri: uri, name: "Consultation \(agent)", durationMinutes: 30, schedulingURL: "https://calendly.com/host\(agent)/consultation",
+                                      customQuestions: Self.questions(agent), locations: Self.locations(agent))
             calendly.addEventType(eventType, schedule: SimCalendly.Schedule(dayStartMinute: 60, dayEndMinute: 60 + 30 * config.slotsPerDay))
             setups.append(BookingSetup(agent: AgentID("agent-\(agent)"), eventType: eventType, token: TokenReference("token-\(agent)"),
                                        confirmationMessage: "See you then!"))
@@ -115,7 +128,8 @@ public final class SimulatedWorld {
             customers.append(Customer(
                 channel: workload.pick(Channel.allCases), timeZone: workload.pick(Self.zones), email: "c\(index)@example.com",
                 knowsEmail: workload.chance(0.6), abandons: workload.chance(0.01), mumbles: workload.chance(0.04),
-                typoEmail: workload.chance(0.1), asksToReschedule: workload.chance(0.05)
+                typoEmail: workload.chance(0.1), asksToReschedule: workload.chance(0.05),
+                answering: workload.chance(0.85) ? .well : (workload.chance(0.7) ? .badly : .never)
             ))
             // Conversations of all agents interleave; each agent's customers overlap in time and race for slots.
             queue.push(.trigger(index), at: config.start + config.triggerSpacing * Int64(index))
@@ -343,6 +357,9 @@ public final class SimulatedWorld {
     // MARK: - The customers
 
     func customerSees(_ content: MessageContent, _ index: Int) {
+        if case .askingQuestion(_, _, let step) = conversations[index].phase {
+            return customerAnswers(content, step, index)
+        }
         var customer = customers[index]
         defer { customers[index] = customer }
         let think = Span.milliseconds(workload.int64(in: 1_000...30_000))
@@ -436,7 +453,8 @@ public final class SimulatedWorld {
             case .staticLink(let reason):
                 summary.fallbacks += 1
                 if reason == "no_slots" { summary.noSlots += 1 }
-                if reason == "reply_not_understood" || reason == "invalid_email" { summary.notUnderstood += 1 }
+                if reason == "reply_not_understood" || reason == "invalid_email" || reason == "question_not_answered" { summary.notUnderstood += 1 }
+                if reason == QuestionRefusal.reason { violate("\(conversation.id): Calendly refused answers the conversation collected") }
                 if reason == BookingConversation.canceledBeforeConfirmation {
                     // Booked once, canceled by the customer before the lost reply was reconciled, never booked again.
                     summary.canceledBeforeConfirmation += 1
@@ -447,6 +465,11 @@ public final class SimulatedWorld {
                     violate("\(conversation.id): a booking exists although the customer was sent to the static link (\(reason))")
                 }
                 if customer.confirmations.count > 0 { violate("\(conversation.id): confirmation card sent, then static link") }
+            case .askingQuestion:
+                if customer.answering == .never || customer.abandons { summary.abandoned += 1 } else {
+                    summary.stuck += 1
+                    violate("\(conversation.id): waiting on a customer who answered (\(conversation.phase.name))")
+                }
             case .slotsShown, .askingEmail:
                 if customer.abandons { summary.abandoned += 1 } else {
                     summary.stuck += 1

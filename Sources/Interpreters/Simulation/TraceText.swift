@@ -34,6 +34,7 @@ enum TraceText {
             case .reconciledNotice(let notice): return "notify reconciled \(notice.kind.rawValue) \(notice.invitee)"
             case .bookingSeen(let conversation, let key, _): return "notify seen \(conversation) \(key)"
             case .connectionLost(let agent): return "notify connectionLost \(agent)"
+            case .actionNeedsReview(let agent, let reason, _): return "notify actionNeedsReview \(agent) \(reason)"
             }
         case .schedule(let timer, let after): return "schedule \(timer) \(after.milliseconds)"
         case .log(let entry): return "log \(entry.level.rawValue)"

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// Issue 11 defect 1: a confirmation produced after the request that caused it (here: the booking's
+/// reply was lost, the webhook confirmed it later) must reach the customer through
+/// `GET …/booking/messages` — exactly once — on the production assembly (`serve` as a real process).
+@Suite(.serialized) struct LateMessageEndToEndTests {
+    let http = HTTPClient()
+
+    @Test func lostBookingReplyConfirmedByWebhookIsDeliveredAtMessagesExactlyOnce() async throws {
+        let serve = try ServeProcess()
+        try await serve.start()
+        let admin = try #require(serve.token("admin"))
+        let runtime = try #require(serve.token("runtime"))
+        let agent = serve.base + "/v1/agents/sales-bot/calendly"
+        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
+        #expect(try await http.send("GET", authorize).status == 200)
+        let action = #"{"eventType":"\#(serve.emulator)/event_types/ET-INTRO","emailField":"contact.email","nameField":"contact.name","questionMappings":[{"question":"Company","field":"contact.company"}],"trigger":"customer asks to meet","confirmationMessage":"See you soon!","enabled":true}"#
+        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+
+        let conversation = serve.base + "/v1/conversations/late-1/booking"
+        let offer = try await http.send("POST", conversation + "/offer", token: runtime,
+                                        json: #"{"agentId":"sales-bot","channel":"text","timeZone":"Europe/Berlin","contact":{"contact.name":"Ana","contact.company":"Acme"}}"#)
+        #expect(offer.object()["state"] as? String == "slotsShown", "\(offer.text)")
+        #expect(try await http.send("POST", conversation + "/reply", token: runtime, json: #"{"text":"1"}"#).object()["state"] as? String == "askingEmail")
+
+        // Calendly books, then the connection drops before its reply; the lookups that follow fail too.
+        let lost = try await http.send("POST", serve.emulator + "/_emulator/faults", json: #"{"path":"/invitees","method":"POST","after_commit":true,"close":true}"#)
+        #expect(lost.status == 201)
+        let lookups = try await http.send("POST", serve.emulator + "/_emulator/faults", json: #"{"path":"/scheduled_events*","method":"GET","status":503,"count":50}"#)
+        #expect(lookups.status == 201)
+
+        let waiting = try await http.send("POST", conversation + "/reply", token: runtime, json: #"{"text":"ana@example.com"}"#)
+        #expect(waiting.status == 200, "\(waiting.text)")
+        #expect(!waiting.text.contains("confirmation_card"), "the booking's reply was lost: nothing is confirmed yet: \(waiting.text)")
+
+        // The signed invitee.created webhook confirms it; the card is waiting at …/messages, once.
+        var delivered: [[String: Any]] = []
+        let confirmed = try await eventually {
+            let polled = try await http.send("GET", conversation + "/messages", token: runtime)
+            delivered += polled.object()["messages"] as? [[String: Any]] ?? []
+            return delivered.contains { $0["type"] as? String == "confirmation_card" }
+        }
+        #expect(confirmed, "the late confirmation never reached …/messages")
+        let again = try await http.send("GET", conversation + "/messages", token: runtime)
+        #expect(again.status == 200 && again.object()["state"] as? String == "confirmed", "\(again.text)")
+        delivered += again.object()["messages"] as? [[String: Any]] ?? []
+        #expect(delivered.filter { $0["type"] as? String == "confirmation_card" }.count == 1, "delivered exactly once: \(delivered)")
+
+        let world = try await http.send("GET", serve.emulator + "/_emulator/state")
+        #expect((world.object()["bookings"] as? [[String: Any]] ?? []).count == 1, "exactly one booking at Calendly")
+        #expect(await serve.terminate() == 0)
+    }
+}
