@@ -27,16 +27,12 @@ public enum CalendlyErrorClassifier {
         return .rejected(message: parsed?.summary ?? "HTTP \(status)")
     }
 
-    /// The longest wait a rate-limit header is taken at: Calendly's windows are a minute, and a larger
-    /// number must not overflow the millisecond arithmetic after it (`Span.seconds`, `now + wait`).
-    public static let maxRetryAfterSeconds = 86_400
-
     /// Reads `Retry-After` (delta seconds; an HTTP date is ignored) or else `X-RateLimit-Reset`
-    /// (seconds until the window resets, per Calendly's rate-limit page), capped at `maxRetryAfterSeconds`.
+    /// (seconds until the window resets, per Calendly's rate-limit page).
     public static func retryAfterSeconds(retryAfter: String?, rateLimitReset: String?) -> Int? {
         func seconds(_ text: String?) -> Int? {
             guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, let value = Int(text), value >= 0 else { return nil }
-            return min(value, maxRetryAfterSeconds)
+            return value
         }
         return seconds(retryAfter) ?? seconds(rateLimitReset)
     }
