@@ -45,6 +45,13 @@ let package = Package(
             path: "Sources/Host",
             resources: [.copy("Resources")]
         ),
+        // scripts/fuzz.sh builds it with -D FUZZING -sanitize=fuzzer into a libFuzzer binary; the ordinary
+        // build makes it the corpus replayer (Fuzz/Corpus). Host's PlatformToken and API types come in by symlink.
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["Core", "Effects", "Interpreters", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Fuzz"
+        ),
         .testTarget(
             name: "Properties",
             dependencies: [
