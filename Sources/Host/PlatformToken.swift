@@ -164,7 +164,7 @@ public struct PlatformToken: Sendable {
 
     /// Accounts become the `account:` prefix of every agent and conversation id, so they follow the path-id
     /// rule (no `:`, not `.` or `..`).
-    static func validAccount(_ account: String) -> Bool { Gate.validID(account) != nil }
+    static func validAccount(_ account: String) -> Bool { ResourceID.valid(account) != nil }
 
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")

@@ -26,13 +26,8 @@ enum Gate {
                             calendlyFlagOn: principal.flags.contains(Access.flag))
     }
 
-    /// Path ids (and token accounts): 1–128 characters of ASCII letters, digits, `-`, `_`, `.`, not starting with `.` — so
-    /// `.` and `..` (and hidden-file look-alikes) are never ids (openapi.json: `^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`); never `:`, the account separator of stored ids.
-    static func validID(_ raw: String?) -> String? {
-        guard let raw, (1...128).contains(raw.utf8.count), raw.first != ".",
-              raw.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else { return nil }
-        return raw
-    }
+    /// Path ids and token accounts follow `ResourceID`'s rule (Core).
+    static func validID(_ raw: String?) -> String? { ResourceID.valid(raw) }
 }
 
 /// Either a value to go on with, or the response to answer right away.
