@@ -89,17 +89,17 @@ public enum Copy {
 
     /// A label for an event type location (`locations[].kind`); a kind not known here reads generically.
     public static func locationLabel(_ location: EventLocation) -> String {
-        switch location.kind {
-        case "zoom_conference": return "Zoom"
-        case "google_conference": return "Google Meet"
-        case "microsoft_teams_conference": return "Microsoft Teams"
-        case "webex_conference": return "Webex"
-        case "gotomeeting_conference": return "GoTo Meeting"
-        case EventLocation.outboundCall: return "Phone call (we call you)"
-        case "inbound_call": return location.location.map { "Phone call (you call \($0))" } ?? "Phone call (you call us)"
-        case EventLocation.askInvitee: return "A place you choose"
-        case "physical": return location.location.map { "In person: \($0)" } ?? "In person"
-        default: return location.location ?? "Other"
+        switch location.known {
+        case .zoom: return "Zoom"
+        case .googleMeet: return "Google Meet"
+        case .teams: return "Microsoft Teams"
+        case .webex: return "Webex"
+        case .goToMeeting: return "GoTo Meeting"
+        case .outboundCall: return "Phone call (we call you)"
+        case .inboundCall: return location.location.map { "Phone call (you call \($0))" } ?? "Phone call (you call us)"
+        case .askInvitee: return "A place you choose"
+        case .physical: return location.location.map { "In person: \($0)" } ?? "In person"
+        case .other: return location.location ?? "Other"
         }
     }
 

@@ -98,7 +98,7 @@ public enum AnswerReader {
             guard let index = pick(text, step.choices) else { return .unclear(.noSuchChoice(count: locations.count)) }
             return .location(index)
         case .locationDetail(let location):
-            if location.kind == EventLocation.outboundCall { return phone(text, zone: zone) }
+            if location.known == .outboundCall { return phone(text, zone: zone) }
             return line(text, limit: lineLimit)
         }
     }

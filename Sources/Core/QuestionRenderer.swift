@@ -30,7 +30,7 @@ public enum QuestionRenderer {
             return choiceMessage(step, body: Copy.locationQuestion, button: Copy.locationListButton, channel: channel,
                                  textInstruction: Copy.textChoiceInstruction)
         case .locationDetail(let location):
-            if location.kind == EventLocation.outboundCall { return .text(Copy.outboundCallQuestion + "\n" + Copy.phoneInstruction) }
+            if location.known == .outboundCall { return .text(Copy.outboundCallQuestion + "\n" + Copy.phoneInstruction) }
             return .text(Copy.askInviteeLocationQuestion)
         }
     }

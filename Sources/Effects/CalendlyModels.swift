@@ -51,19 +51,40 @@ public struct CustomQuestion: Codable, Sendable, Hashable {
     }
 }
 
+/// Calendly's `locations[].kind` values the product treats apart; a kind Calendly adds later is `.other`
+/// (shown with the host's text, never asked about).
+public enum LocationKind: String, Sendable, Hashable, CaseIterable {
+    case zoom = "zoom_conference"
+    case googleMeet = "google_conference"
+    case teams = "microsoft_teams_conference"
+    case webex = "webex_conference"
+    case goToMeeting = "gotomeeting_conference"
+    /// The host calls the invitee: the invitee's phone number is needed.
+    case outboundCall = "outbound_call"
+    /// The invitee calls the host's number (`location`).
+    case inboundCall = "inbound_call"
+    /// "Invitee specifies location": the invitee writes where.
+    case askInvitee = "ask_invitee"
+    case physical
+    case other
+}
+
 /// One of the event type's locations (`locations[]`). `location` is the host-set address or number, when any.
 public struct EventLocation: Codable, Sendable, Hashable {
     public var kind: String
     public var location: String?
     public init(kind: String, location: String? = nil) { self.kind = kind; self.location = location }
 
-    /// The host calls the invitee (`outbound_call`): the invitee's phone number is needed.
-    public static let outboundCall = "outbound_call"
-    /// "Invitee specifies location" (`ask_invitee`): the invitee writes where.
-    public static let askInvitee = "ask_invitee"
+    /// `kind` as the product knows it (the wire string is kept as sent, so a booking names it exactly).
+    public var known: LocationKind { LocationKind(rawValue: kind) ?? .other }
 
     /// Locations whose `POST /invitees` `location` must carry the invitee's own input.
-    public var needsInviteeInput: Bool { kind == EventLocation.outboundCall || kind == EventLocation.askInvitee }
+    public var needsInviteeInput: Bool {
+        switch known {
+        case .outboundCall, .askInvitee: return true
+        case .zoom, .googleMeet, .teams, .webex, .goToMeeting, .inboundCall, .physical, .other: return false
+        }
+    }
 }
 
 public struct EventType: Codable, Sendable, Hashable {

@@ -22,8 +22,8 @@ import Testing
     static let phone = CustomQuestion(name: "Phone number", type: "phone_number", position: 2, required: true)
     static let terms = CustomQuestion(name: "Terms", type: "multi_select", position: 3, required: true, answerChoices: ["I agree to the terms"])
 
-    static let places = [EventLocation(kind: "zoom_conference"), EventLocation(kind: EventLocation.outboundCall),
-                         EventLocation(kind: EventLocation.askInvitee)]
+    static let places = [EventLocation(kind: "zoom_conference"), EventLocation(kind: LocationKind.outboundCall.rawValue),
+                         EventLocation(kind: LocationKind.askInvitee.rawValue)]
 
     static func eventType(_ questions: [CustomQuestion], locations: [EventLocation] = []) -> EventType {
         EventType(uri: F.eventTypeURI("ET-Q"), name: "Consultation", durationMinutes: 30, schedulingURL: "https://calendly.com/acme/consultation",

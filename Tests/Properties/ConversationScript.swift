@@ -26,7 +26,7 @@ struct ConversationScript {
             CustomQuestion(name: "I agree to the terms", type: "multi_select", position: 4, required: true, answerChoices: ["I agree"]),
             CustomQuestion(name: "Company", position: 5, required: false),
         ],
-        locations: [EventLocation(kind: "zoom_conference"), EventLocation(kind: EventLocation.outboundCall)])
+        locations: [EventLocation(kind: "zoom_conference"), EventLocation(kind: LocationKind.outboundCall.rawValue)])
 
     static func setup(knownEmail: String?, questions: Bool = false) -> BookingSetup {
         BookingSetup(agent: "agent-1", eventType: questions ? questioned : eventType, token: "token-1", confirmationMessage: "See you!", knownEmail: knownEmail)

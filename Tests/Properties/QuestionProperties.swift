@@ -131,7 +131,7 @@ import Testing
                     #expect(positions.count == request.answers.count && positions == positions.sorted())
                     #expect(Set(request.answers.map(\.question)).count == request.answers.count)
                     if eventType.locations.count > 1 { #expect(request.location != nil, "several locations, none chosen") }
-                    if let location = request.location, location.kind == EventLocation.outboundCall {
+                    if let location = request.location, location.kind == LocationKind.outboundCall.rawValue {
                         #expect(location.location.map(Self.isE164) == true)
                     }
                 }

@@ -29,8 +29,8 @@ extension SimulatedWorld {
     /// Locations: a choice with a call to the invitee on some agents, a single place elsewhere.
     static func locations(_ agent: Int) -> [EventLocation] {
         switch agent % 4 {
-        case 1: return [EventLocation(kind: "zoom_conference"), EventLocation(kind: EventLocation.outboundCall)]
-        case 2: return [EventLocation(kind: EventLocation.askInvitee)]
+        case 1: return [EventLocation(kind: "zoom_conference"), EventLocation(kind: LocationKind.outboundCall.rawValue)]
+        case 2: return [EventLocation(kind: LocationKind.askInvitee.rawValue)]
         default: return []
         }
     }
@@ -74,7 +74,7 @@ extension SimulatedWorld {
         case .locationChoice(let places):
             return "\(workload.int(in: 1...max(1, places.count)))"
         case .locationDetail(let place):
-            return place.kind == EventLocation.outboundCall ? "+62 812 3456 789" : workload.pick(["Our office", "Café Luna, Jl. Sudirman 1"])
+            return place.known == .outboundCall ? "+62 812 3456 789" : workload.pick(["Our office", "Café Luna, Jl. Sudirman 1"])
         }
     }
 }
