@@ -3,7 +3,7 @@ import Foundation
 /// The outgoing HTTP client itself (`CurlHTTPClient`, through the bench's client) in requests per
 /// second against the bare route (`GET /health`) over loopback: one call at a time, then 32 in flight.
 /// The server's own cost is in the figure; the point is that the client does not cap it (the
-/// FoundationNetworking client it replaced managed ≈1.3k req/s sequential and 2–2.5k with 32 tasks here).
+/// Foundation client it replaced managed ≈1.3k req/s sequential and 2–2.5k with 32 tasks here).
 enum HTTPClientBench {
     static func run(host: BenchHost, requests: Int) async throws -> [BenchRow] {
         var rows: [BenchRow] = []
