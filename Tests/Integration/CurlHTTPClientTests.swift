@@ -216,7 +216,7 @@ import Testing
         defer { server.stop() }
         let total = 10_000, window = 64
         await Self.withClient { client in
-            var random = StressRandom(seed: seed)
+            var random = SeededGenerator(seed: seed)  // the simulator's SplitMix64: replayable from the printed seed
             var plans: [(index: Int, cancelAfterMicros: Int?)] = []
             for index in 0..<total {
                 let roll = Int(random.next() % 100)
@@ -329,15 +329,3 @@ private extension Result {
 
 private func distance(_ a: Duration, _ b: Duration) -> Duration { a > b ? a - b : b - a }
 
-/// A small seeded generator so a failing stress run can be replayed from its printed seed.
-struct StressRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -100,11 +100,7 @@ import FoundationNetworking
         let serve = try ServeProcess(environment: ["JOURNAL_REDACTION_KEY": key])
         try await serve.start()
         let admin = try #require(serve.token("admin"))
-        let agent = serve.base + "/v1/agents/sales-bot/calendly"
-        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
-        #expect(try await http.send("GET", authorize).status == 200)
-        let action = #"{"eventType":"\#(serve.emulator)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"","enabled":true}"#
-        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+        let agent = try await serve.connectAndSave(serve.quickAction)
         let runtime = try #require(serve.token("runtime"))
         let offer = try await http.send("POST", serve.base + "/v1/conversations/c-1/booking/offer", token: runtime,
                                         json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{"contact.email":"Dee@Example.com"}}"#)

@@ -10,13 +10,9 @@ import Testing
     @Test func lostBookingReplyConfirmedByWebhookIsDeliveredAtMessagesExactlyOnce() async throws {
         let serve = try ServeProcess()
         try await serve.start()
-        let admin = try #require(serve.token("admin"))
         let runtime = try #require(serve.token("runtime"))
-        let agent = serve.base + "/v1/agents/sales-bot/calendly"
-        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
-        #expect(try await http.send("GET", authorize).status == 200)
         let action = #"{"eventType":"\#(serve.emulator)/event_types/ET-INTRO","emailField":"contact.email","nameField":"contact.name","questionMappings":[{"question":"Company","field":"contact.company"}],"trigger":"customer asks to meet","confirmationMessage":"See you soon!","enabled":true}"#
-        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+        try await serve.connectAndSave(action)
 
         let conversation = serve.base + "/v1/conversations/late-1/booking"
         let offer = try await http.send("POST", conversation + "/offer", token: runtime,

@@ -105,11 +105,7 @@ import Testing
         let first = try ServeProcess()
         try await first.start()
         let admin = try #require(first.token("admin"))
-        let agent = first.base + "/v1/agents/sales-bot/calendly"
-        let authorize = try #require(try await http.send("POST", agent + "/connect", token: admin).object()["authorizeUrl"] as? String)
-        #expect(try await http.send("GET", authorize).status == 200)
-        let action = #"{"eventType":"\#(first.emulator)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"","enabled":true}"#
-        #expect(try await http.send("PUT", agent + "/action", token: admin, json: action).status == 200)
+        let agent = try await first.connectAndSave(first.quickAction)
         let runtime = try #require(first.token("runtime"))
         let offer = try await http.send("POST", first.base + "/v1/conversations/c-1/booking/offer", token: runtime,
                                         json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{}}"#)

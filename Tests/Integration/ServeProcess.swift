@@ -1,6 +1,7 @@
 import Core
 import Effects
 import Foundation
+import Testing
 @testable import Host
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -166,6 +167,24 @@ struct HTTPClient: Sendable {
 }
 
 extension ServeProcess {
+    /// The action most serve tests book on: the emulator's "Quick chat", no questions, email from the contact.
+    var quickAction: String {
+        #"{"eventType":"\#(emulator)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"","enabled":true}"#
+    }
+
+    /// S01 + S02 through the routes, as an admin would: connect through the emulator's OAuth, then save
+    /// `action`. Returns the agent's admin base URL.
+    @discardableResult
+    func connectAndSave(_ action: String, agent: String = "sales-bot") async throws -> String {
+        let http = HTTPClient()
+        let admin = try #require(token("admin"))
+        let base = self.base + "/v1/agents/\(agent)/calendly"
+        let authorize = try #require(try await http.send("POST", base + "/connect", token: admin).object()["authorizeUrl"] as? String)
+        #expect(try await http.send("GET", authorize).status == 200)
+        #expect(try await http.send("PUT", base + "/action", token: admin, json: action).status == 200)
+        return base
+    }
+
     /// The analytics totals of `agent` over the months around now, read with the banner's admin token.
     func totals(agent: String = "sales-bot") async throws -> [String: Int] {
         guard let admin = token("admin") else { throw Failure(description: "no admin token in the banner") }
