@@ -48,8 +48,11 @@ struct MessageDTO: Codable, Sendable, Equatable {
     var rows: [ListRow]?
     var buttons: [ChoiceButton]?
     var card: ConfirmationCard?
+    /// The message's place in the conversation's outbox (`GET …/messages?after=SEQ`); absent in a request's own answer.
+    var seq: Int64?
 
-    init(_ content: MessageContent) {
+    init(_ content: MessageContent, seq: Int64? = nil) {
+        self.seq = seq
         switch content {
         case .text(let text): type = "text"; self.text = text
         case .interactiveList(let body, let button, let rows): type = "interactive_list"; self.body = body; self.button = button; self.rows = rows
@@ -63,6 +66,8 @@ struct ConversationResponse: Encodable, Sendable {
     var conversationId: String
     var state: String
     var messages: [MessageDTO]
+    /// On `GET …/messages`: the cursor to pass as `after` next time (the last message's seq, or the `after` given).
+    var lastSeq: Int64?
 }
 
 struct ErrorBody: Encodable, Sendable {
