@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "Effects", path: "Sources/Effects"),
@@ -32,10 +33,21 @@ let package = Package(
             ],
             path: "Sources/Interpreters"
         ),
+        // The PostgreSQL store (issue 13) in its own target: postgres-nio's build cost and imports stay out of
+        // Core, Effects and Interpreters.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Core", "Effects", "Interpreters",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/PostgresStore"
+        ),
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "Effects", "Interpreters",
+                "Core", "Effects", "Interpreters", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -64,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "Integration",
             dependencies: [
-                "Core", "Effects", "Interpreters", "Host",
+                "Core", "Effects", "Interpreters", "Host", "PostgresStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

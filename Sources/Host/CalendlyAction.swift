@@ -6,6 +6,6 @@ struct CalendlyAction: AsyncParsableCommand {
         commandName: "calendly-action",
         abstract: "Book Calendly meetings inside AI Agent conversations.",
         subcommands: [Serve.self, PurgeCommand.self, Simulate.self, TokenCommand.self, ReplayCommand.self, JournalCommand.self, OpenAPICommand.self,
-                      Emulate.self, BenchCommand.self, CrashDrill.self]
+                      Emulate.self, BenchCommand.self, CrashDrill.self, MigrateCommand.self]
     )
 }
