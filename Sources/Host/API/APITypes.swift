@@ -106,6 +106,8 @@ struct ActionView: Encodable, Sendable {
     var eventType: EventTypeView
     var savedAt: String
     var runnable: Bool
+    /// Why the agent does not offer booking (a `NotOfferedReason`, e.g. `plan_insufficient`); absent when runnable.
+    var notRunnableReason: String?
     /// The required questions the chat asks the customer (issue 12 "save is honest").
     var askedInChat: [AskedQuestion]
     /// Set when Calendly refused a booking for its answers: the admin should review the action.
@@ -113,11 +115,12 @@ struct ActionView: Encodable, Sendable {
 
     struct ReviewView: Encodable, Sendable { var reason: String; var since: String }
 
-    init(_ saved: SavedAction, runnable: Bool) {
+    init(_ saved: SavedAction, notRunnable reason: NotOfferedReason?) {
         draft = saved.draft
         eventType = EventTypeView(saved.eventType)
         savedAt = saved.savedAt.iso8601
-        self.runnable = runnable
+        runnable = reason == nil
+        notRunnableReason = reason?.rawValue
         askedInChat = saved.askedInChat
         needsReview = saved.needsReview.map { ReviewView(reason: $0.reason, since: $0.at.iso8601) }
     }

@@ -245,17 +245,11 @@ enum CalendlyWire {
         /// This invitee as the webhooks about it said it (reconciliation): `invitee.created`, then
         /// `invitee.canceled` when it was canceled (at the cancellation's time).
         func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
-            func notice(_ kind: InviteeNotice.Kind, sentAt: Instant) -> InviteeNotice {
-                InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(uri)"), invitee: CalendlyURI(uri), event: CalendlyURI(event),
-                              eventType: eventType, email: email, start: start, cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "",
-                              rescheduled: kind == .canceled && (rescheduled ?? false), sentAt: sentAt,
-                              newInvitee: kind == .canceled ? newInvitee.map(CalendlyURI.init) : nil,
-                              oldInvitee: kind == .created ? oldInvitee.map(CalendlyURI.init) : nil,
-                              tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
-            }
-            let created = notice(.created, sentAt: createdAt ?? start)
-            guard status == "canceled" else { return [created] }
-            return [created, notice(.canceled, sentAt: canceledAt ?? createdAt ?? start)]
+            InviteeNotice.reconciled(model(start: start), eventType: eventType, createdAt: createdAt ?? start,
+                                     canceledAt: status == "canceled" ? canceledAt ?? createdAt ?? start : nil,
+                                     rescheduled: rescheduled ?? false, newInvitee: newInvitee.map(CalendlyURI.init(rawValue:)),
+                                     oldInvitee: oldInvitee.map(CalendlyURI.init(rawValue:)),
+                                     tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
         }
     }
 
