@@ -115,6 +115,44 @@ import Testing
         w.transcript.verify()
     }
 
+    /// The same give-up, but the invitee.created webhook is lost too: the agent's stale reconciliation run
+    /// still sees the open reference, reads Calendly back, and the customer is told — once.
+    @Test func RECON_boundedReconciliationThenAgentRunConfirms() throws {
+        var w = BookingWorld(Transcript("the conversation gave up reconciling (lookups kept failing) and the webhook was lost: the agent's stale reconciliation run reads the booking back and the customer gets the confirmation card, late; a second run changes nothing"))
+        w.recordAnalytics = true
+        var connection = F.connected()
+        let id: ConversationID = "conv-b2"
+        w.trigger(id, F.setup(), channel: .whatsapp)
+        w.calendly(id, .availableTimes(F.slots(6)))
+        w.tap(id, "o1s1")
+        let slot = F.slots(6)[0]
+        let requestedAt = w.now
+        w.calendly(id, .outcomeUnknown)
+        for _ in 0..<BookingConversation.maxFailedLookups {
+            w.calendly(id, .failed(.unauthorized))
+            guard case .reconciling = w.conversation(id).phase else { break }
+            w.clock.advance(.minutes(5))
+            w.send(id, .timerFired("conv-b2/reconcile", at: w.now))
+        }
+        #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+        #expect(w.references["conv-b2#1"]?.status == .pending)
+
+        w.transcript.section("the agent's periodic run finds the open reference and reads Calendly back")
+        let booked = F.invitee("b2", start: slot.start, email: Self.email)
+        let reply = try #require(Self.reconcile(&w, &connection, .stale) { _ in .scheduledInvitees([Self.listed(.created, booked, at: requestedAt)]) })
+        #expect(Self.notices(reply).map(\.invitee) == [booked.uri])
+        #expect(w.conversation(id).phase == .confirmed(booked))
+        #expect(w.messages.filter { if case .confirmationCard = $0.content { true } else { false } }.count == 1)
+        #expect(w.references["conv-b2#1"]?.status == .confirmed)
+        #expect(Self.totals(w).created == 1)
+
+        w.transcript.section("the next run has nothing left to look at")
+        w.clock.advance(.minutes(15))
+        #expect(Self.reconcile(&w, &connection, .stale) { _ in .scheduledInvitees([]) } == nil)
+        #expect(Self.totals(w).created == 1)
+        w.transcript.verify()
+    }
+
     @Test func RECON1_lostCreatedWebhookConfirmedByReconciliation() throws {
         var w = BookingWorld(Transcript("a booking whose invitee.created webhook never came: too early for the periodic run (under 10 minutes) nothing is asked; after 10 minutes the stale run reads Calendly's window and the reference is confirmed, with no count of its own"))
         w.recordAnalytics = true
