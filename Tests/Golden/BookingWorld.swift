@@ -143,8 +143,8 @@ struct BookingWorld {
                     if target.key != nil { route(applyToReference(target.key, target.input), &followUps) }
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
-                case .connectionLost, .actionNeedsReview:
-                    break // Conversations never lose a connection; the admin transcripts route these to the config.
+                case .connectionLost, .actionNeedsReview, .grantRejected:
+                    break // Conversations never lose a connection; the admin transcripts route these to the config and connection.
                 }
             }
         }
