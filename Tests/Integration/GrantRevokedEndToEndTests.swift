@@ -78,4 +78,39 @@ import Testing
         }
         #expect(await serve.terminate() == 0)
     }
+
+    /// Refresh-ahead in `serve`: the token check runs at start and every minute; a token within 10 minutes
+    /// of expiry is refreshed (rotated in the vault) before any call needs it, and booking goes on.
+    @Test func serveRefreshesATokenAheadOfItsExpiry() async throws {
+        let emulator = try await EmulateProcess()
+        defer { emulator.stop() }
+        let calendly = emulator.base
+        let environment = calendlyModeEnvironment(calendly: calendly)
+        func accessTokens() async throws -> Int? {
+            (try await http.send("GET", calendly + "/_emulator/state").object()["tokens"] as? [String: Any])?["access"] as? Int
+        }
+        // Tokens from this emulator now live five minutes: inside Connection.refreshAhead at once.
+        #expect(try await http.send("POST", calendly + "/_emulator/tokens/lifetime", json: #"{"expires_in":300}"#).status == 200)
+
+        let first = try ServeProcess(environment: environment)
+        try await first.start()
+        let action = #"{"eventType":"\#(calendly)/event_types/ET-QUICK","emailField":"contact.email","questionMappings":[],"trigger":"t","confirmationMessage":"Booked!","enabled":true}"#
+        let agentBase = try await first.connectAndSave(action)
+        #expect(try await accessTokens() == 1)
+        #expect(await first.terminate() == 0)
+
+        // The next start's token check (the first of the minute loop) finds the token due and refreshes it.
+        #expect(try await http.send("POST", calendly + "/_emulator/tokens/lifetime", json: #"{"expires_in":7200}"#).status == 200)
+        let second = try ServeProcess(dataDirectory: first.dataDirectory, environment: environment)
+        try await second.start()
+        defer { Task { [second] in _ = await second.terminate() } }
+        #expect(try await eventually { try await accessTokens() == 2 }, "no refresh at start")
+        let admin = try #require(second.token("admin"))
+        let view = try await http.send("GET", agentBase.replacingOccurrences(of: first.base, with: second.base), token: admin).object()
+        #expect((view["connection"] as? [String: Any])?["status"] as? String == "connected", "\(view)")
+        // The rotated pair is the one in use: booking works.
+        let offered = try await offer(second, "after-refresh", email: "fresh@example.com")
+        #expect(offered.object()["state"] as? String == "slotsShown", "\(offered.text)")
+        #expect(try await accessTokens() == 2, "one refresh, not one per call")
+    }
 }
