@@ -125,7 +125,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public static func reduce(_ state: inout BookingConversation, _ input: Input) -> [Effect] {
         switch input {
         case .triggerMet(let trigger, let now): return state.triggerMet(trigger, now)
-        case .calendlyReplied(let request, let reply, let now): return state.calendlyReplied(request, reply, now)
+        case .calendlyReplied(let request, let reply, let now): return state.calendlyReplied(request, reply, now) + state.grantRejected(reply, now)
         case .customerReplied(let text, let now): return state.customerReplied(text, now)
         case .customerChoseRow(let id, let now): return state.customerChoseRow(id, now)
         case .timerFired(let timer, let now): return state.timerFired(timer, now)

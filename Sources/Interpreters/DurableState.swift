@@ -31,6 +31,8 @@ public enum LocalEffects {
         case conversation(ConversationID, BookingConversation.Input)
         /// A step of the agent's action config (the caller applies it, in the same transaction when it can).
         case config(AgentID, ActionConfig.Input)
+        /// A step of the agent's connection (e.g. a refresh after Calendly refused its token).
+        case connection(AgentID, Connection.Input)
     }
 
     /// One booking-reference reducer step taken while applying effects (a webhook notice, an intent, a
@@ -106,6 +108,8 @@ public enum LocalEffects {
                 outcome.followUps.append(.config(agent, .connectionLost))
             case .actionNeedsReview(let agent, let reason, let at):
                 outcome.followUps.append(.config(agent, .bookingRefused(reason: reason, at: at)))
+            case .grantRejected(let agent, let at):
+                outcome.followUps.append(.connection(agent, .refreshDue(at: at)))
             }
         }
     }

@@ -142,8 +142,8 @@ struct BookingWorld {
                     }
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
-                case .connectionLost, .actionNeedsReview:
-                    break // Conversations never lose a connection; the admin transcripts route these to the config.
+                case .connectionLost, .actionNeedsReview, .grantRejected:
+                    break // Conversations never lose a connection; the admin transcripts route these to the config and connection.
                 }
             }
         }

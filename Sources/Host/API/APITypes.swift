@@ -84,6 +84,8 @@ struct ConnectionView: Encodable, Sendable {
     var accountEmail: String?
     var organization: String?
     var lastError: String?
+    /// Why the connection is `error` or `disconnected` (e.g. `refresh_rejected`: Calendly refused the grant).
+    var reason: String?
 }
 
 struct EventTypeView: Encodable, Sendable {
@@ -135,15 +137,16 @@ struct AgentCalendlyView: Encodable, Sendable {
 extension ConnectionView {
     init(_ connection: Connection) {
         let status: String
+        var reason: String?
         switch connection.phase {
         case .notConnected: status = "not_connected"
         case .connecting, .exchangingCode, .loadingUser: status = "connecting"
         case .connected, .refreshing: status = "connected"
-        case .failed: status = "error"
-        case .disconnected: status = "disconnected"
+        case .failed(let why): status = "error"; reason = why
+        case .disconnected(let why): status = "disconnected"; reason = why
         }
         self.init(status: status, message: connection.statusLine, accountEmail: connection.account?.email,
-                  organization: connection.account?.organization.rawValue, lastError: connection.lastError)
+                  organization: connection.account?.organization.rawValue, lastError: connection.lastError, reason: reason)
     }
 }
 

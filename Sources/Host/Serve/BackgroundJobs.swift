@@ -9,6 +9,9 @@ struct BackgroundJobs {
         var purgeEvery: Span
         var subscriptionCheckEvery: Span
         var reconcileEvery: Span
+        /// Token refresh-ahead (`Connection.tokenCheck`): often enough that a token is refreshed well inside
+        /// `Connection.refreshAhead` of its expiry.
+        var tokenCheckEvery = Span.minutes(1)
     }
 
     let tasks: [Task<Void, Never>]
@@ -40,6 +43,9 @@ struct BackgroundJobs {
             }, failure: "reconciliation failed"),
             // Bookings still unconfirmed after `BookingReconciliation.staleAfter` are looked up in between.
             every(schedule.reconcileEvery, now: false, { try await assembly.reconcile(.stale) }, failure: "reconciliation failed"),
+            // Every connected agent's token is refreshed ahead of its expiry (the core decides which are due;
+            // a quiet run writes nothing). At start too: the process may have been down past an expiry.
+            every(schedule.tokenCheckEvery, now: true, { try await assembly.services.runtime.checkTokens() }, failure: "token check failed"),
         ])
     }
 

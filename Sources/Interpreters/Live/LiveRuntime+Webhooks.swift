@@ -38,6 +38,7 @@ extension LiveRuntime {
                 switch followUp {
                 case .conversation(let id, let input): spawnConversation(id, input)
                 case .config(let agent, let input): spawnConfig(agent, input)
+                case .connection(let agent, let input): spawnConnection(agent, input)
                 }
             }
             return verdict

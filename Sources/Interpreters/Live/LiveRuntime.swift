@@ -114,6 +114,8 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                     if target == id { queue.append(next) } else { spawnConversation(target, next) }
                 case .config(let agent, let next):
                     spawnConfig(agent, next)
+                case .connection(let agent, let next):
+                    spawnConnection(agent, next)
                 }
             }
             for effect in outcome.external {
@@ -232,7 +234,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                     switch followUp {
                     case .config(let target, let configInput) where target == agent:
                         outcome.merge(try Self.configStep(agent, configInput, at: at, into: &tx))
-                    case .config, .conversation:
+                    case .config, .conversation, .connection:
                         outcome.followUps.append(followUp)
                     }
                 }
@@ -283,6 +285,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             switch followUp {
             case .conversation(let id, let input): spawnConversation(id, input)
             case .config(let agent, let input): spawnConfig(agent, input)
+            case .connection(let agent, let input): spawnConnection(agent, input)
             }
         }
         var replies: [(RequestID, CalendlyReply)] = []
@@ -422,8 +425,8 @@ extension Connection.Input {
     public var redactedForJournal: Connection.Input {
         switch self {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
-        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .disconnectKeepingSubscription, .subscriptionCheck,
-             .reconcileDue:
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .tokenCheck, .disconnectRequested, .disconnectKeepingSubscription,
+             .subscriptionCheck, .reconcileDue:
             return self
         }
     }
