@@ -68,7 +68,7 @@ extension AggregateMessage {
     public var isReconciled: Bool {
         switch self {
         case .reconciledNotice: return true
-        case .inviteeNotice, .bookingSeen, .connectionLost, .actionNeedsReview: return false
+        case .inviteeNotice, .bookingSeen, .connectionLost, .actionNeedsReview, .grantRejected: return false
         }
     }
 }
