@@ -35,7 +35,8 @@ extension BookingConversation {
 
     /// A lookup failed (or said something unexpected): wait and ask again, or give up at the bound.
     mutating func lookupFailed(_ attempt: Attempt, _ now: Instant) -> [Effect] {
-        lookups += 1
+        // Saturating: `lookups` is read back from storage, and no stored value may trap the reducer.
+        lookups = lookups < Int.max ? lookups + 1 : lookups
         if BookingConversation.reconciliationExhausted(failedLookups: lookups, requestedAt: attempt.requestedAt, now: now) {
             // The intent stays open (no settleIntent): a booking that did happen is still found later.
             unconfirmed = attempt

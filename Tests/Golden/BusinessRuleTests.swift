@@ -134,4 +134,21 @@ import Testing
         let found = calendly.findInvitee(eventType: Self.eventType, email: "jane@example.com", start: Self.start)
         #expect(found?.uri == first.uri && found?.canceledAt == Self.start - .hours(2))
     }
+
+    // MARK: Bounded reconciliation (defect 7): extremes read back from storage
+
+    @Test func aStoredLookupCountAtTheExtremesNeitherTrapsNorWaitsForever() {
+        var conversation = BookingConversation(id: "conv-x")
+        conversation.setup = F.setup()
+        let attempt = BookingConversation.Attempt(key: "conv-x#1", slot: F.slots(1)[0], email: "a@example.com", request: "conv-x/1", sends: 1,
+                                                  requestedAt: nil)
+        conversation.phase = .reconciling(attempt, lookup: "conv-x/1")
+        conversation.lookups = .max
+        _ = BookingConversation.reduce(&conversation, .calendlyReplied("conv-x/1", .failed(.unreachable), at: Self.start))
+        #expect(conversation.phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+        #expect(BookingConversation.reconcileDelay(failedLookups: .min) == .seconds(1))
+        #expect(BookingConversation.reconcileDelay(failedLookups: .max) == BookingConversation.reconcileBackoffCap)
+        #expect(!BookingConversation.reconciliationExhausted(failedLookups: 0, requestedAt: Instant(millisecondsSince1970: .max), now: Self.start))
+        #expect(BookingConversation.reconciliationExhausted(failedLookups: 0, requestedAt: Instant(millisecondsSince1970: .min), now: Self.start))
+    }
 }
