@@ -2,9 +2,9 @@ import Effects
 
 /// When a customer message the chat platform's callback did not take (`MESSAGE_CALLBACK_URL` answered
 /// other than 2xx, or not at all) is tried again: 1 s, 2 s, 4 s, … doubling per failed attempt up to
-/// 5 min, each wait shortened by up to a quarter at random (jitter, so conversations that failed together
+/// 5 min, each wait shortened by up to a quarter by a jitter draw (so conversations that failed together
 /// do not retry in lock-step), and given up 24 h after the message was written. Pure: the caller hands in
-/// the time and the random draw, so the schedule is testable and replayable.
+/// the time and the jitter draw, so the schedule is testable and replayable.
 public enum CallbackRetry {
     public static let firstDelay = Span.seconds(1)
     public static let maxDelay = Span.minutes(5)
