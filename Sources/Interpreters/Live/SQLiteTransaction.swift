@@ -92,19 +92,17 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
-    /// By invitee URI, else by (event type, start, lowercased email) — through the same two indexes
-    /// `InMemoryStore` keeps (see `index`/`unindex`).
+    /// The indexes only find candidates (`InMemoryStore` keeps the same two, see `index`/`unindex`);
+    /// `BookingReference.match` decides which one the notice is about.
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
         attempt(nil) {
-            for invitee in notice.relatedInvitees {
-                if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) }) ?? nil {
-                    return BookingKey(key)
-                }
-            }
-            // Of several pending matches the smallest key wins, compared in Swift exactly as InMemoryStore does.
-            return try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
-                               [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
-                               { BookingKey($0.text(0) ?? "") }).min()
+            try BookingReference.match(notice, byInvitee: { invitee in
+                try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) })?.map(BookingKey.init(rawValue:))
+            }, pending: { match in
+                try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
+                            [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email)],
+                            { BookingKey($0.text(0) ?? "") })
+            })
         }
     }
 
@@ -138,9 +136,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("INSERT OR IGNORE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }
@@ -150,9 +148,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("DELETE FROM reference_invitees WHERE invitee = ? AND key = ?", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("DELETE FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ? AND key = ?",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }

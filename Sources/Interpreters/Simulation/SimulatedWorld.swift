@@ -211,7 +211,7 @@ public final class SimulatedWorld {
             switch followUp {
             case .conversation(let id, let next):
                 if let target = Int(id.rawValue.dropFirst()) { queue.push(.input(target, next, epoch: epoch), at: now) }
-            case .config:
+            case .config, .connection:
                 break // The simulator runs conversations only; connections and configs are fixed setups here.
             }
         }
@@ -348,7 +348,7 @@ public final class SimulatedWorld {
             switch followUp {
             case .conversation(let id, let input):
                 if let index = Int(id.rawValue.dropFirst()) { step(index, input) }
-            case .config:
+            case .config, .connection:
                 break // No admin aggregates in the simulator.
             }
         }
