@@ -12,6 +12,9 @@ public enum Retention {
     public static let deadLetterLifetime = Span.days(14)
     /// …and at most this many (the newest), so even a Calendly bug sending garbage for days cannot fill the disk.
     public static let deadLetterCap = 10_000
+    /// Customer messages produced outside a request (the durable outbox): long enough for any poller or
+    /// callback retry to have taken them, short enough that message text does not pile up.
+    public static let outboxLifetime = Span.days(30)
 
     /// The store-level deletions a sweep at `now` performs besides per-reference expiry.
     public static func sweep(now: Instant) -> [Effect] {

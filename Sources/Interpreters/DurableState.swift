@@ -96,13 +96,12 @@ public enum LocalEffects {
             }
         case .notify(let message):
             switch message {
-            case .inviteeNotice(let notice):
-                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
-                applyToReference(target.key, target.input, now, &state, &outcome)
-            case .reconciledNotice(let notice):
-                // Someone else's booking in the window is simply not ours: no unknown_event for it.
-                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
-                if target.key != nil { applyToReference(target.key, target.input, now, &state, &outcome) }
+            case .inviteeNotice(let notice), .reconciledNotice(let notice):
+                // Core decides where it goes (and that an unmatched reconciled notice goes nowhere).
+                let matched = state.referenceKey(matching: notice)
+                if let target = BookingReference.route(notice, reconciled: message.isReconciled, at: now, matched: matched, offer: { state.fallbackOffer($0) }) {
+                    applyToReference(target.key, target.input, now, &state, &outcome)
+                }
             case .bookingSeen(let conversation, let key, let invitee):
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
             case .connectionLost(let agent):

@@ -86,7 +86,7 @@ import Testing
         #expect(!configuration.demoMode)
         let counter = Mutex(0)
         let services = HostServices(runtime: harness.services.runtime, configuration: configuration, clientID: "real-client", signature: harness.signature,
-                                    verifiers: MemoryVerifiers(), outbox: ConversationOutbox(), metrics: Metrics(), now: { harness.clock.now },
+                                    verifiers: MemoryVerifiers(), metrics: Metrics(), now: { harness.clock.now },
                                     newSecret: { counter.withLock { $0 += 1; return "s\($0)" } }, logger: .init(label: "test"))
         try await Application(router: buildRouter(services)).test(.router) { client in
             let (status, body, text) = try await client.call(.post, "/console/demo-session")

@@ -64,11 +64,10 @@ struct HostHarness {
                                               jwtSecret: HostHarness.jwtSecret, tokenEncryptionKey: Array(repeating: 7, count: 32))
         let counter = Mutex(0)
         let metrics = Metrics()
-        let outbox = ConversationOutbox()
-        let runtime = LiveRuntime(store: store, calendly: calendly, sink: outbox, telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
+        let runtime = LiveRuntime(store: store, calendly: calendly, sink: OutboxSignal(metrics: metrics), telemetry: MetricsTelemetry(metrics: metrics, logger: .init(label: "test")),
                                   now: { clock.now })
         return HostServices(runtime: runtime, configuration: configuration, clientID: "test-client", signature: signature,
-                            verifiers: MemoryVerifiers(), outbox: outbox, metrics: metrics, now: { clock.now },
+                            verifiers: MemoryVerifiers(), metrics: metrics, now: { clock.now },
                             newSecret: { counter.withLock { $0 += 1; return "secret\($0)" } }, logger: .init(label: "test"))
     }
 

@@ -31,17 +31,26 @@ import Testing
         #expect(!waiting.text.contains("confirmation_card"), "the booking's reply was lost: nothing is confirmed yet: \(waiting.text)")
 
         // The signed invitee.created webhook confirms it; the card is waiting at …/messages, once.
+        // A poller passes its cursor (`after` = the last `lastSeq`): it sees every message once, in order.
         var delivered: [[String: Any]] = []
+        var cursor: Int64 = 0
         let confirmed = try await eventually {
-            let polled = try await http.send("GET", conversation + "/messages", token: runtime)
+            let polled = try await http.send("GET", conversation + "/messages?after=\(cursor)", token: runtime)
             delivered += polled.object()["messages"] as? [[String: Any]] ?? []
+            cursor = (polled.object()["lastSeq"] as? NSNumber)?.int64Value ?? cursor
             return delivered.contains { $0["type"] as? String == "confirmation_card" }
         }
         #expect(confirmed, "the late confirmation never reached …/messages")
-        let again = try await http.send("GET", conversation + "/messages", token: runtime)
+        let again = try await http.send("GET", conversation + "/messages?after=\(cursor)", token: runtime)
         #expect(again.status == 200 && again.object()["state"] as? String == "confirmed", "\(again.text)")
         delivered += again.object()["messages"] as? [[String: Any]] ?? []
         #expect(delivered.filter { $0["type"] as? String == "confirmation_card" }.count == 1, "delivered exactly once: \(delivered)")
+        #expect(delivered.map { ($0["seq"] as? NSNumber)?.int64Value ?? 0 } == Array(1...Int64(delivered.count)), "in order, none missed: \(delivered)")
+        // The outbox is durable and re-readable from any cursor (a poller that lost its place starts again at 0).
+        let replay = try await http.send("GET", conversation + "/messages", token: runtime)
+        #expect((replay.object()["messages"] as? [[String: Any]] ?? []).count == delivered.count)
+        let refused = try await http.send("GET", conversation + "/messages?after=-1", token: runtime)
+        #expect(refused.status == 422, "\(refused.text)")
 
         let world = try await http.send("GET", serve.emulator + "/_emulator/state")
         #expect((world.object()["bookings"] as? [[String: Any]] ?? []).count == 1, "exactly one booking at Calendly")

@@ -49,7 +49,7 @@ import Testing
         try Self.withTemporaryPath { path in
             let store = try SQLiteStore(path: path)
             #expect(try store.schemaVersion() == SQLiteSchema.currentVersion)
-            #expect(SQLiteSchema.currentVersion == 6)
+            #expect(SQLiteSchema.currentVersion == 7)
             for table in SQLiteSchema.Table.allCases {
                 #expect(try store.transaction { try $0.count(table) } == 0, "table \(table.rawValue)")
             }

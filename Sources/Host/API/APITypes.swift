@@ -48,8 +48,11 @@ struct MessageDTO: Codable, Sendable, Equatable {
     var rows: [ListRow]?
     var buttons: [ChoiceButton]?
     var card: ConfirmationCard?
+    /// The message's place in the conversation's outbox (`GET …/messages?after=SEQ`); absent in a request's own answer.
+    var seq: Int64?
 
-    init(_ content: MessageContent) {
+    init(_ content: MessageContent, seq: Int64? = nil) {
+        self.seq = seq
         switch content {
         case .text(let text): type = "text"; self.text = text
         case .interactiveList(let body, let button, let rows): type = "interactive_list"; self.body = body; self.button = button; self.rows = rows
@@ -63,6 +66,8 @@ struct ConversationResponse: Encodable, Sendable {
     var conversationId: String
     var state: String
     var messages: [MessageDTO]
+    /// On `GET …/messages`: the cursor to pass as `after` next time (the last message's seq, or the `after` given).
+    var lastSeq: Int64?
 }
 
 struct ErrorBody: Encodable, Sendable {
@@ -103,6 +108,8 @@ struct ActionView: Encodable, Sendable {
     var eventType: EventTypeView
     var savedAt: String
     var runnable: Bool
+    /// Why the agent does not offer booking (a `NotOfferedReason`, e.g. `plan_insufficient`); absent when runnable.
+    var notRunnableReason: String?
     /// The required questions the chat asks the customer (issue 12 "save is honest").
     var askedInChat: [AskedQuestion]
     /// Set when Calendly refused a booking for its answers: the admin should review the action.
@@ -110,11 +117,12 @@ struct ActionView: Encodable, Sendable {
 
     struct ReviewView: Encodable, Sendable { var reason: String; var since: String }
 
-    init(_ saved: SavedAction, runnable: Bool) {
+    init(_ saved: SavedAction, notRunnable reason: NotOfferedReason?) {
         draft = saved.draft
         eventType = EventTypeView(saved.eventType)
         savedAt = saved.savedAt.iso8601
-        self.runnable = runnable
+        runnable = reason == nil
+        notRunnableReason = reason?.rawValue
         askedInChat = saved.askedInChat
         needsReview = saved.needsReview.map { ReviewView(reason: $0.reason, since: $0.at.iso8601) }
     }

@@ -10,16 +10,13 @@ public protocol VerifierStore: PKCEVerifiers {
     func saveVerifier(state: String, verifier: String, at: Instant) async throws
 }
 
-/// Messages produced outside a request (after a reconcile timer or a webhook), held until the
-/// runtime caller collects them with GET …/messages. Production would post them to the channel.
-public final class ConversationOutbox: MessageSink, Sendable {
-    private let pending = Mutex<[ConversationID: [ChannelMessage]]>([:])
-    public init() {}
+/// Told when the runtime commits a customer message to a conversation's durable outbox (a webhook, a
+/// timer or recovery produced it). Counts them; the callback deliverer wakes on it when one is configured.
+public final class OutboxSignal: MessageSink, Sendable {
+    let metrics: Metrics
+    public init(metrics: Metrics) { self.metrics = metrics }
     public func deliver(_ message: ChannelMessage) async {
-        pending.withLock { $0[message.conversation, default: []].append(message) }
-    }
-    public func take(_ conversation: ConversationID) -> [ChannelMessage] {
-        pending.withLock { $0.removeValue(forKey: conversation) ?? [] }
+        metrics.increment("calendly_outbox_messages_total", help: "Customer messages written to the durable outbox (produced outside a request)")
     }
 }
 
@@ -52,7 +49,6 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
     public let tokens: PlatformToken
     public let signature: WebhookSignature
     public let verifiers: any VerifierStore
-    public let outbox: ConversationOutbox
     public let metrics: Metrics
     public let now: @Sendable () -> Instant
     public let newSecret: @Sendable () -> String
@@ -63,10 +59,10 @@ public final class HostServices<Store: TransactionalStore>: Sendable {
     let rateLimiter: AccountRateLimiter
 
     public init(runtime: LiveRuntime<Store>, configuration: HostConfiguration, clientID: String, signature: WebhookSignature, verifiers: any VerifierStore,
-                outbox: ConversationOutbox, metrics: Metrics, now: @escaping @Sendable () -> Instant,
+                metrics: Metrics, now: @escaping @Sendable () -> Instant,
                 newSecret: @escaping @Sendable () -> String, logger: Logger, limits: ConnectionLimits = .unlimited) {
         self.runtime = runtime; self.configuration = configuration; self.clientID = clientID; self.tokens = PlatformToken(secret: configuration.jwtSecret, policy: configuration.tokenPolicy)
-        self.signature = signature; self.verifiers = verifiers; self.outbox = outbox; self.metrics = metrics; self.now = now
+        self.signature = signature; self.verifiers = verifiers; self.metrics = metrics; self.now = now
         self.newSecret = newSecret; self.logger = logger
         conversationReferences = ConversationReferences(secret: configuration.jwtSecret)
         self.limits = limits

@@ -61,20 +61,31 @@ enum RuntimeRoutes {
             }
         }
 
-        // Messages produced after the request that caused them (reconciled bookings, webhook confirmations).
+        // Messages produced after the request that caused them (reconciled bookings, webhook confirmations), from
+        // the conversation's durable outbox: `after` is the poller's cursor, so none is missed or repeated.
         conversations.get("messages") { request, context in
             try await withConversation(request, context, services) { principal, conversation in
+                let rawAfter = request.uri.queryParameters.get("after") ?? "0"
+                guard rawAfter.count <= 19, rawAfter.allSatisfy(\.isASCII), let after = Int64(rawAfter), after >= 0 else {
+                    return APIResponse.error(.unprocessableContent, "validation", "after must be a message sequence number (0 or more).", field: "after")
+                }
                 guard try services.runtime.conversationState(conversation) != nil else { return APIResponse.notFound }
-                return try respond(services, conversation, services.outbox.take(conversation))
+                let outbox = try services.runtime.outbox(conversation, after: after)
+                let state = try services.runtime.conversationState(conversation)?.phase.name ?? "idle"
+                return APIResponse.json(ConversationResponse(conversationId: rawID(conversation), state: state,
+                                                             messages: outbox.map { MessageDTO($0.message.content, seq: $0.seq) },
+                                                             lastSeq: outbox.last?.seq ?? after))
             }
         }
     }
 
     static func respond<Store>(_ services: HostServices<Store>, _ conversation: ConversationID, _ messages: [ChannelMessage]) throws -> Response {
         let state = try services.runtime.conversationState(conversation)?.phase.name ?? "idle"
-        let rawID = String(conversation.rawValue.drop { $0 != ":" }.dropFirst())
-        return APIResponse.json(ConversationResponse(conversationId: rawID, state: state, messages: messages.map { MessageDTO($0.content) }))
+        return APIResponse.json(ConversationResponse(conversationId: rawID(conversation), state: state, messages: messages.map { MessageDTO($0.content) }))
     }
+
+    /// The conversation id as the caller named it (without the account namespace).
+    static func rawID(_ conversation: ConversationID) -> String { String(conversation.rawValue.drop { $0 != ":" }.dropFirst()) }
 
     static func withConversation<Store>(_ request: Request, _ context: BasicRequestContext, _ services: HostServices<Store>,
                                         _ body: (Principal, ConversationID) async throws -> Response) async throws -> Response {

@@ -50,16 +50,15 @@ public final class HostAssembly: Sendable {
         // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5) and fall back to the link.
         let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper,
                                            now: LiveCalendly.wallClock, ledger: store)
-        // One outbox: what the runtime produces outside a request (webhooks, timers, recovery) is what
-        // `GET …/booking/messages` hands out. Two instances silently lost every late message.
-        let outbox = ConversationOutbox()
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: outbox,
+        // What the runtime produces outside a request (webhooks, timers, recovery) is written to the store's
+        // durable outbox in the step's transaction; `GET …/booking/messages?after=SEQ` reads it there.
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics), sink: OutboxSignal(metrics: metrics),
                                   telemetry: telemetry, now: LiveCalendly.wallClock, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,
                                     signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
-                                    verifiers: keeper, outbox: outbox, metrics: metrics, now: LiveCalendly.wallClock,
+                                    verifiers: keeper, metrics: metrics, now: LiveCalendly.wallClock,
                                     newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger, limits: limits)
         return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger)
     }

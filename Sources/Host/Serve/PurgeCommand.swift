@@ -16,7 +16,7 @@ struct PurgeCommand: AsyncParsableCommand {
         let logger = Logger(label: "calendly-action.purge")
         let store = try SQLiteStore(path: configuration.databasePath)
         let keeper = SQLiteTokenKeeper(store: store, vault: try HostAssembly.tokenVault(configuration, environment), logger: logger)
-        let runtime = LiveRuntime(store: store, calendly: OfflineCalendly(), sink: ConversationOutbox(),
+        let runtime = LiveRuntime(store: store, calendly: OfflineCalendly(), sink: OutboxSignal(metrics: Metrics()),
                                   telemetry: MetricsTelemetry(metrics: Metrics(), logger: logger), now: LiveCalendly.wallClock, logger: logger)
         print(try await HostAssembly.purge(runtime: runtime, keeper: keeper))
     }

@@ -243,7 +243,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
         let events = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response).collection
             .filter { $0.startTime == start && ($0.eventType.map { $0 == eventType.rawValue } ?? true) }
-        var lastCanceled: Invitee?
+        var candidates: [Invitee] = []
         // Active events first: their active invitee ends the search without reading the canceled ones.
         for event in events.filter({ ($0.status ?? "active") == "active" }) + events.filter({ ($0.status ?? "active") != "active" }) {
             let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
@@ -251,14 +251,10 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
                                          query: [("email", email), ("count", String(configuration.pageSize))], token: reference, deadline)
             let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees).collection
                 .filter { $0.email.lowercased() == email.lowercased() }
-            if let active = list.first(where: { ($0.status ?? "active") == "active" }) { return active.model(start: start) }
-            for canceled in list {
-                let found = canceled.canceledModel(start: start)
-                if let last = lastCanceled?.canceledAt, let this = found.canceledAt, this < last { continue }
-                lastCanceled = found
-            }
+            candidates += list.map { ($0.status ?? "active") == "active" ? $0.model(start: start) : $0.canceledModel(start: start) }
+            if candidates.contains(where: InviteeSelection.isActive) { break }
         }
-        return lastCanceled
+        return InviteeSelection.select(candidates)
     }
 }
 

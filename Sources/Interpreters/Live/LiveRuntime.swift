@@ -8,8 +8,9 @@ public protocol CalendlyPerformer: Sendable {
     func perform(_ call: CalendlyCall) async -> CalendlyReply
 }
 
-/// Where customer messages go when they are produced outside a request (after a reconcile timer,
-/// or a webhook that beat the booking reply). In demo mode: an in-memory outbox the API exposes.
+/// Told about each customer message produced outside a request (after a reconcile timer, or a webhook
+/// that beat the booking reply) once it is committed to the conversation's durable outbox — a wake-up for
+/// whoever delivers it (the callback deliverer); `GET …/messages?after=SEQ` reads the outbox itself.
 public protocol MessageSink: Sendable {
     func deliver(_ message: ChannelMessage) async
 }
@@ -52,25 +53,58 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     /// Runs `input` and everything it causes until the conversation waits on the customer or a timer.
     public func conversation(_ id: ConversationID, _ input: BookingConversation.Input) async throws -> StepResult {
         try await mailboxes.run("conversation:\(id)") { [self] in
-            await Result { try await self.driveConversation(id, input) }
+            await Result { try await self.driveConversation(id, input, origin: .request) }
         }.get()
     }
 
-    func driveConversation(_ id: ConversationID, _ first: BookingConversation.Input) async throws -> StepResult {
+    /// Who receives a drive's customer messages: the request that caused it (in its response), or — for
+    /// steps no request waits on (webhooks, timers, recovery) — the conversation's durable outbox, written
+    /// in the step's transaction. `.timer` is a background drive started by a due durable timer: it runs
+    /// only if the timer is still pending (so two wake-ups for one timer fire it once).
+    enum Origin: Equatable { case request, background, timer(TimerID) }
+
+    func driveConversation(_ id: ConversationID, _ first: BookingConversation.Input, origin: Origin) async throws -> StepResult {
         var result = StepResult()
         var queue: [BookingConversation.Input] = [first]
+        var firstStep = true
         while !queue.isEmpty {
             let input = queue.removeFirst()
             let at = now()
-            let outcome = try store.transaction { tx -> LocalEffects.Outcome in
+            let timerToClaim: TimerID? = if firstStep, case .timer(let timer) = origin { timer } else { nil }
+            firstStep = false
+            let committed = try store.transaction { tx -> (LocalEffects.Outcome, [ChannelMessage], Instant?)? in
+                if let timerToClaim, try !tx.deleteTimer(id, timerToClaim) { return nil }
+                if timerToClaim == nil, case .timerFired(let timer, _) = input { try tx.deleteTimer(id, timer) }
                 var state = try tx.loadConversation(id) ?? BookingConversation(id: id)
                 let before = state
                 let effects = BookingConversation.reduce(&state, input)
                 try tx.saveConversation(state)
                 try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
                                      payload: Self.record("conversation:\(id)", at, .conversation, id.rawValue, input, effects, before))
-                return try Self.commitStep(effects, at: at, into: &tx)
+                var outcome = try Self.commitStep(effects, at: at, into: &tx)
+                // Timers and messages no request waits on are durable, in this same transaction (issue 11).
+                var outboxed: [ChannelMessage] = []
+                var earliestTimer: Instant?
+                outcome.external = try outcome.external.filter { effect in
+                    switch effect {
+                    case .schedule(let timer, let after):
+                        let due = at + after
+                        try tx.putTimer(DurableTimer(conversation: id, timer: timer, due: due))
+                        earliestTimer = min(earliestTimer ?? due, due)
+                        return false
+                    case .send(let message) where origin != .request:
+                        _ = try tx.appendOutbox(message, at: at)
+                        outboxed.append(message)
+                        return false
+                    case .send, .calendly, .emit, .store, .notify, .log, .reject:
+                        return true
+                    }
+                }
+                return (outcome, outboxed, earliestTimer)
             }
+            guard let (outcome, outboxed, earliestTimer) = committed else { return result }
+            for message in outboxed { await sink.deliver(message) }
+            if let earliestTimer { wakeForTimers(at: earliestTimer) }
             result.rejections += outcome.rejections
             for entry in outcome.logs { log(entry, conversation: id) }
             for event in outcome.telemetry { await telemetry.observe(event) }
@@ -91,9 +125,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                 case .calendly(let request, let call):
                     let reply = await calendly.perform(call)
                     queue.append(.calendlyReplied(request, reply, at: now()))
-                case .schedule(let timer, let after):
-                    scheduleTimer(id, timer, after)
-                case .emit, .store, .notify, .log, .reject:
+                case .schedule, .emit, .store, .notify, .log, .reject:
                     break
                 }
             }
@@ -103,13 +135,17 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
 
     func spawnConversation(_ id: ConversationID, _ input: BookingConversation.Input) {
         Task { [self] in
-            do {
-                let result = try await conversation(id, input)
-                for message in result.messages { await sink.deliver(message) }
-            } catch {
+            do { _ = try await background(id, input, origin: .background) } catch {
                 logger.error("conversation step failed", metadata: ["conversation": "\(id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// A drive no request waits on: its customer messages go to the durable outbox.
+    func background(_ id: ConversationID, _ input: BookingConversation.Input, origin: Origin) async throws -> StepResult {
+        try await mailboxes.run("conversation:\(id)") { [self] in
+            await Result { try await self.driveConversation(id, input, origin: origin) }
+        }.get()
     }
 
     func spawnConfig(_ agent: AgentID, _ input: ActionConfig.Input) {
@@ -120,17 +156,42 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }
     }
 
-    func scheduleTimer(_ id: ConversationID, _ timer: TimerID, _ after: Span) {
+    /// An in-process wake-up when a durable timer falls due; the timer itself is a row, so a restart (or a
+    /// host's periodic `fireDueTimers`) fires it just the same, and only once.
+    func wakeForTimers(at due: Instant) {
+        let wait = max(Int64(0), (due - now()).milliseconds)
         Task { [self] in
-            try? await Task.sleep(for: .milliseconds(after.milliseconds))
-            spawnConversation(id, .timerFired(timer, at: now()))
+            try? await Task.sleep(for: .milliseconds(wait))
+            do { _ = try await fireDueTimers() } catch {
+                logger.error("firing due timers failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
+    /// Fires every durable timer due now (each in its conversation's mailbox, at most once); returns how many fired.
+    @discardableResult
+    public func fireDueTimers(limit: Int = 500) async throws -> Int {
+        let due = try store.transaction { tx in try tx.dueTimers(at: now(), limit: limit) }
+        var fired = 0
+        for timer in due {
+            let input = BookingConversation.Input.timerFired(timer.timer, at: now())
+            if (try? await background(timer.conversation, input, origin: .timer(timer.timer))) != nil { fired += 1 }
+        }
+        return fired
+    }
+
     /// After a restart: every conversation that was waiting on Calendly resumes (DESIGN §5: a booking in
-    /// doubt is looked up, never resent blindly).
+    /// doubt is looked up, never resent blindly), and timers that fell due while the process was down fire.
     public func recover(_ ids: [ConversationID]) async {
         for id in ids { spawnConversation(id, .recovered(at: now())) }
+        Task { [self] in
+            do { _ = try await fireDueTimers() } catch { logger.error("firing due timers failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// The conversation's outbox after `after` (a poller's cursor), in order.
+    public func outbox(_ id: ConversationID, after: Int64, limit: Int = 100) throws -> [OutboxMessage] {
+        try store.transaction { tx in try tx.outbox(id, after: after, limit: limit) }
     }
 
     public func conversationState(_ id: ConversationID) throws -> BookingConversation? {
@@ -298,50 +359,6 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }
     }
 
-    // MARK: - Webhooks
-
-    /// Verifies, dedupes and applies one delivery; the verdict tells the host what to answer.
-    public func webhook(_ delivery: WebhookIntake.Delivery, signature: WebhookSignature) async throws -> WebhookIntake.Verdict {
-        let at = now()
-        let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
-        switch verdict {
-        case .rejected:
-            // Not shown to come from Calendly: nothing is written (issue 10); the host counts it in memory.
-            return verdict
-        case .deadLettered(let reason):
-            // Signed but unreadable: kept (bounded, emails redacted like the journal) and counted; the host acknowledges it.
-            let letter = WebhookDeadLetter(reason: reason, receivedAt: at,
-                                           body: Array(Redaction.redactEmails(String(decoding: delivery.body, as: UTF8.self)).utf8))
-            await telemetry.observe(.webhookRejected(reason: reason, at: at))
-            try store.transaction { tx in
-                _ = LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx)
-                try tx.keepDeadLetter(letter, cap: Retention.deadLetterCap)
-            }
-            return verdict
-        case .ignored, .duplicate:
-            return verdict
-        case .accepted(let notice):
-            let outcome = try await mailboxes.run("webhooks") { [self] in
-                Result {
-                    try self.store.transaction { tx -> LocalEffects.Outcome? in
-                        guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-                        return try Self.commitStep([.notify(.inviteeNotice(notice))], at: at, into: &tx)
-                    }
-                }
-            }.get()
-            guard let outcome else { return .duplicate }
-            for event in outcome.telemetry { await telemetry.observe(event) }
-            for followUp in outcome.followUps {
-                switch followUp {
-                case .conversation(let id, let input): spawnConversation(id, input)
-                case .config(let agent, let input): spawnConfig(agent, input)
-                case .connection(let agent, let input): spawnConnection(agent, input)
-                }
-            }
-            return verdict
-        }
-    }
-
     // MARK: - Retention
 
     /// The retention sweep of PRD §6.7 plus the journal's own 90 days, in one transaction.
@@ -350,6 +367,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         return try store.transaction { tx in
             try tx.deleteJournal(before: at - Retention.journalLifetime)
             try tx.deleteDeadLetters(before: at - Retention.deadLetterLifetime)
+            try tx.deleteOutbox(before: at - Retention.outboxLifetime)
             return LocalEffects.sweep(now: at, into: &tx)
         }
     }

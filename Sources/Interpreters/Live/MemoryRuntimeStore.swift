@@ -16,10 +16,66 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var deadLetters: [WebhookDeadLetter] = []
         /// Like SQLite's AUTOINCREMENT: a deleted row's number is never reused.
         var lastJournalSeq: Int64 = 0
+        /// Per conversation, oldest first; `callbackDone` marks what the callback delivered.
+        public var outboxes: [ConversationID: [OutboxMessage]] = [:]
+        var callbackDone: [ConversationID: Int64] = [:]
+        var callbackNext: [ConversationID: Instant] = [:]
+        public var timers: [ConversationID: [TimerID: Instant]] = [:]
         /// How many committed steps asked to reach the disk before their effects (tests read it).
         public var syncedCommits = 0
 
         public mutating func requireSyncedCommit() { syncedCommits += 1 }
+
+        public mutating func appendOutbox(_ message: ChannelMessage, at: Instant) throws -> Int64 {
+            let seq = (lastOutboxSeq[message.conversation] ?? 0) + 1
+            outboxes[message.conversation, default: []].append(OutboxMessage(conversation: message.conversation, seq: seq, at: at, message: message))
+            lastOutboxSeq[message.conversation] = seq
+            return seq
+        }
+        /// Like the SQLite table: a sequence number is never reused, even after retention emptied an outbox.
+        var lastOutboxSeq: [ConversationID: Int64] = [:]
+        public mutating func outbox(_ conversation: ConversationID, after: Int64, limit: Int) throws -> [OutboxMessage] {
+            Array((outboxes[conversation] ?? []).filter { $0.seq > after }.prefix(max(0, limit)))
+        }
+        public mutating func callbacksDue(at: Instant, limit: Int) throws -> [OutboxMessage] {
+            var due: [OutboxMessage] = []
+            for (conversation, messages) in outboxes {
+                let done = callbackDone[conversation] ?? 0
+                guard var next = messages.first(where: { $0.seq > done }) else { continue }
+                if let when = callbackNext[conversation], when > at { continue }
+                next.attempts = callbackAttempts[conversation] ?? 0
+                due.append(next)
+            }
+            return Array(due.sorted { ($0.at, $0.conversation) < ($1.at, $1.conversation) }.prefix(max(0, limit)))
+        }
+        var callbackAttempts: [ConversationID: Int] = [:]
+        public mutating func callbackDelivered(_ conversation: ConversationID, seq: Int64, at: Instant) throws {
+            callbackDone[conversation] = max(callbackDone[conversation] ?? 0, seq)
+            callbackNext[conversation] = nil
+            callbackAttempts[conversation] = nil
+        }
+        public mutating func callbackDeferred(_ conversation: ConversationID, seq: Int64, attempts: Int, nextAttemptAt: Instant) throws {
+            callbackAttempts[conversation] = attempts
+            callbackNext[conversation] = nextAttemptAt
+        }
+        public mutating func deleteOutbox(before: Instant) throws {
+            for (conversation, messages) in outboxes {
+                let kept = messages.filter { $0.at >= before }
+                outboxes[conversation] = kept.isEmpty ? nil : kept
+            }
+        }
+        public mutating func putTimer(_ timer: DurableTimer) throws { timers[timer.conversation, default: [:]][timer.timer] = timer.due }
+        @discardableResult
+        public mutating func deleteTimer(_ conversation: ConversationID, _ timer: TimerID) throws -> Bool {
+            let pending = timers[conversation]?.removeValue(forKey: timer) != nil
+            if timers[conversation]?.isEmpty == true { timers[conversation] = nil }
+            return pending
+        }
+        public mutating func dueTimers(at: Instant, limit: Int) throws -> [DurableTimer] {
+            let all = timers.flatMap { conversation, byID in byID.map { DurableTimer(conversation: conversation, timer: $0.key, due: $0.value) } }
+            return Array(all.filter { $0.due <= at }.sorted { ($0.due, $0.conversation, $0.timer) < ($1.due, $1.conversation, $1.timer) }.prefix(max(0, limit)))
+        }
+        public mutating func nextTimerDue() throws -> Instant? { timers.values.flatMap(\.values).min() }
         public mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI] {
             Set(durable.fallbackOffers.values.filter { $0.agent == agent && $0.offeredAt >= since }.map(\.eventType)).sorted()
         }

@@ -30,6 +30,28 @@ public protocol AggregateTransaction: DurableState {
     mutating func fallbackEventTypes(agent: AgentID, since: Instant) throws -> [CalendlyURI]
     /// This step must survive power loss, not only a crash, before its effects run.
     mutating func requireSyncedCommit()
+
+    // Durable outbox (messages produced outside a request) and timers (issue 11).
+    /// Appends to the conversation's outbox; returns its sequence number (1, 2, … per conversation).
+    mutating func appendOutbox(_ message: ChannelMessage, at: Instant) throws -> Int64
+    /// The conversation's outbox messages with a sequence number above `after`, in order, at most `limit`.
+    mutating func outbox(_ conversation: ConversationID, after: Int64, limit: Int) throws -> [OutboxMessage]
+    /// For each conversation, its oldest message not yet delivered to the callback, when its next attempt is due
+    /// (`at` or earlier): in order per conversation, at most `limit` conversations, oldest first.
+    mutating func callbacksDue(at: Instant, limit: Int) throws -> [OutboxMessage]
+    mutating func callbackDelivered(_ conversation: ConversationID, seq: Int64, at: Instant) throws
+    mutating func callbackDeferred(_ conversation: ConversationID, seq: Int64, attempts: Int, nextAttemptAt: Instant) throws
+    /// Outbox retention: drops every message appended before `before`.
+    mutating func deleteOutbox(before: Instant) throws
+    /// Sets (or moves) the conversation's timer with that id.
+    mutating func putTimer(_ timer: DurableTimer) throws
+    /// Removes the timer; true when it was pending (so a timer fires once however many wake-ups race for it).
+    @discardableResult
+    mutating func deleteTimer(_ conversation: ConversationID, _ timer: TimerID) throws -> Bool
+    /// Timers due at `at` or earlier, earliest first, at most `limit`.
+    mutating func dueTimers(at: Instant, limit: Int) throws -> [DurableTimer]
+    /// The earliest pending timer's due time (the runtime sleeps until then).
+    mutating func nextTimerDue() throws -> Instant?
 }
 
 public protocol TransactionalStore: Sendable {

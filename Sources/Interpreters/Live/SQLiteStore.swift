@@ -130,7 +130,7 @@ public enum SQLiteSchema {
         public init(version: Int, statements: [String]) { self.version = version; self.statements = statements }
     }
 
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7]
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// Version 1. JSON columns are TEXT (STRICT tables only know INTEGER/REAL/TEXT/BLOB/ANY). There is no
@@ -260,6 +260,22 @@ public enum SQLiteSchema {
         "CREATE INDEX webhook_dead_letters_received ON webhook_dead_letters(received_at_ms)",
     ])
 
+    /// Version 7 (issue 11): the durable outbox of customer messages produced outside a request (with the
+    /// callback's delivery state) and durable timers, both written in the step's transaction.
+    static let version7 = Migration(version: 7, statements: [
+        """
+        CREATE TABLE conversation_outbox(conversation TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL, message TEXT NOT NULL,
+            callback_attempts INTEGER NOT NULL DEFAULT 0, callback_next_at_ms INTEGER NOT NULL DEFAULT 0, callback_delivered_at_ms INTEGER,
+            PRIMARY KEY(conversation, seq)) STRICT
+        """,
+        "CREATE INDEX conversation_outbox_at ON conversation_outbox(at_ms)",
+        "CREATE INDEX conversation_outbox_callbacks ON conversation_outbox(conversation, seq) WHERE callback_delivered_at_ms IS NULL",
+        // The highest sequence number handed out per conversation: never reused, even after retention emptied the outbox.
+        "CREATE TABLE outbox_sequences(conversation TEXT PRIMARY KEY NOT NULL, last_seq INTEGER NOT NULL) STRICT",
+        "CREATE TABLE timers(conversation TEXT NOT NULL, timer TEXT NOT NULL, due_at_ms INTEGER NOT NULL, PRIMARY KEY(conversation, timer)) STRICT",
+        "CREATE INDEX timers_due ON timers(due_at_ms)",
+    ])
+
     /// Per-connection settings: WAL (readers never block the writer), NORMAL sync (commits survive a
     /// process crash; `syncBarrier` where power loss matters), foreign keys enforced.
     static func configure(_ db: Database) throws {
@@ -312,5 +328,6 @@ extension SQLiteSchema {
         case referenceInvitees = "reference_invitees", referenceMatches = "reference_matches", bookingIntents = "booking_intents", dailyAggregates = "daily_aggregates", failureLog = "failure_log"
         case webhookDeliveries = "webhook_deliveries", tokens, oauthVerifiers = "oauth_verifiers", journal, telemetry
         case fallbackOffers = "fallback_offers", bookingQuotas = "booking_quotas", webhookDeadLetters = "webhook_dead_letters"
+        case conversationOutbox = "conversation_outbox", outboxSequences = "outbox_sequences", timers
     }
 }

@@ -92,19 +92,17 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
-    /// By invitee URI, else by (event type, start, lowercased email) — through the same two indexes
-    /// `InMemoryStore` keeps (see `index`/`unindex`).
+    /// The indexes only find candidates (`InMemoryStore` keeps the same two, see `index`/`unindex`);
+    /// `BookingReference.match` decides which one the notice is about.
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
         attempt(nil) {
-            for invitee in notice.relatedInvitees {
-                if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) }) ?? nil {
-                    return BookingKey(key)
-                }
-            }
-            // Of several pending matches the smallest key wins, compared in Swift exactly as InMemoryStore does.
-            return try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
-                               [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
-                               { BookingKey($0.text(0) ?? "") }).min()
+            try BookingReference.match(notice, byInvitee: { invitee in
+                try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) })?.map(BookingKey.init(rawValue:))
+            }, pending: { match in
+                try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
+                            [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email)],
+                            { BookingKey($0.text(0) ?? "") })
+            })
         }
     }
 
@@ -138,9 +136,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("INSERT OR IGNORE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }
@@ -150,9 +148,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("DELETE FROM reference_invitees WHERE invitee = ? AND key = ?", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("DELETE FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ? AND key = ?",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }
@@ -374,6 +372,102 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func deleteDeadLetters(before: Instant) throws {
         try checked { try db.run("DELETE FROM webhook_dead_letters WHERE received_at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+}
+
+// MARK: - Durable outbox and timers (issue 11)
+
+extension SQLiteTransaction {
+    public mutating func appendOutbox(_ message: ChannelMessage, at: Instant) throws -> Int64 {
+        try checked {
+            let conversation = SQLValue.text(message.conversation.rawValue)
+            try db.run("""
+                INSERT INTO outbox_sequences(conversation, last_seq) VALUES (?, 1)
+                ON CONFLICT(conversation) DO UPDATE SET last_seq = last_seq + 1
+                """, [conversation])
+            let seq = try db.scalarInt("SELECT last_seq FROM outbox_sequences WHERE conversation = ?", [conversation]) ?? 1
+            let text = String(decoding: try session.encoder.encode(message), as: UTF8.self)
+            try db.run("INSERT INTO conversation_outbox(conversation, seq, at_ms, message) VALUES (?, ?, ?, ?)",
+                       [conversation, .integer(seq), .integer(at.millisecondsSince1970), .text(text)])
+            return seq
+        }
+    }
+
+    private func readOutbox(_ row: Statement) throws -> OutboxMessage {
+        let conversation = ConversationID(row.text(0) ?? "")
+        let seq = row.int64(1)
+        guard let message = try? session.decoder.decode(ChannelMessage.self, from: Data((row.text(3) ?? "").utf8)) else {
+            throw SQLiteStoreError.undecodableRow(table: "conversation_outbox", id: "\(conversation)/\(seq)")
+        }
+        return OutboxMessage(conversation: conversation, seq: seq, at: Instant(millisecondsSince1970: row.int64(2)), message: message,
+                             attempts: Int(clamping: row.int64(4)))
+    }
+
+    public mutating func outbox(_ conversation: ConversationID, after: Int64, limit: Int) throws -> [OutboxMessage] {
+        try checked {
+            try db.rows("""
+                SELECT conversation, seq, at_ms, message, callback_attempts FROM conversation_outbox
+                WHERE conversation = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, [.text(conversation.rawValue), .integer(after), .integer(Int64(max(0, limit)))], readOutbox)
+        }
+    }
+
+    public mutating func callbacksDue(at: Instant, limit: Int) throws -> [OutboxMessage] {
+        try checked {
+            // Per conversation only the oldest undelivered message is a candidate: delivery stays in order.
+            try db.rows("""
+                SELECT o.conversation, o.seq, o.at_ms, o.message, o.callback_attempts FROM conversation_outbox o
+                JOIN (SELECT conversation, MIN(seq) AS seq FROM conversation_outbox WHERE callback_delivered_at_ms IS NULL GROUP BY conversation) first
+                  ON first.conversation = o.conversation AND first.seq = o.seq
+                WHERE o.callback_next_at_ms <= ? ORDER BY o.at_ms, o.conversation LIMIT ?
+                """, [.integer(at.millisecondsSince1970), .integer(Int64(max(0, limit)))], readOutbox)
+        }
+    }
+
+    public mutating func callbackDelivered(_ conversation: ConversationID, seq: Int64, at: Instant) throws {
+        try checked {
+            try db.run("UPDATE conversation_outbox SET callback_delivered_at_ms = ? WHERE conversation = ? AND seq = ?",
+                       [.integer(at.millisecondsSince1970), .text(conversation.rawValue), .integer(seq)])
+        }
+    }
+
+    public mutating func callbackDeferred(_ conversation: ConversationID, seq: Int64, attempts: Int, nextAttemptAt: Instant) throws {
+        try checked {
+            try db.run("UPDATE conversation_outbox SET callback_attempts = ?, callback_next_at_ms = ? WHERE conversation = ? AND seq = ?",
+                       [.integer(Int64(attempts)), .integer(nextAttemptAt.millisecondsSince1970), .text(conversation.rawValue), .integer(seq)])
+        }
+    }
+
+    public mutating func deleteOutbox(before: Instant) throws {
+        try checked { try db.run("DELETE FROM conversation_outbox WHERE at_ms < ?", [.integer(before.millisecondsSince1970)]) }
+    }
+
+    public mutating func putTimer(_ timer: DurableTimer) throws {
+        try checked {
+            try db.run("""
+                INSERT INTO timers(conversation, timer, due_at_ms) VALUES (?, ?, ?)
+                ON CONFLICT(conversation, timer) DO UPDATE SET due_at_ms = excluded.due_at_ms
+                """, [.text(timer.conversation.rawValue), .text(timer.timer.rawValue), .integer(timer.due.millisecondsSince1970)])
+        }
+    }
+
+    @discardableResult
+    public mutating func deleteTimer(_ conversation: ConversationID, _ timer: TimerID) throws -> Bool {
+        try checked { try db.run("DELETE FROM timers WHERE conversation = ? AND timer = ?", [.text(conversation.rawValue), .text(timer.rawValue)]) == 1 }
+    }
+
+    public mutating func dueTimers(at: Instant, limit: Int) throws -> [DurableTimer] {
+        try checked {
+            try db.rows("SELECT conversation, timer, due_at_ms FROM timers WHERE due_at_ms <= ? ORDER BY due_at_ms, conversation, timer LIMIT ?",
+                        [.integer(at.millisecondsSince1970), .integer(Int64(max(0, limit)))]) { row in
+                DurableTimer(conversation: ConversationID(row.text(0) ?? ""), timer: TimerID(row.text(1) ?? ""),
+                             due: Instant(millisecondsSince1970: row.int64(2)))
+            }
+        }
+    }
+
+    public mutating func nextTimerDue() throws -> Instant? {
+        try checked { try db.scalarInt("SELECT MIN(due_at_ms) FROM timers").map { Instant(millisecondsSince1970: $0) } }
     }
 }
 
