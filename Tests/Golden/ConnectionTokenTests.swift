@@ -124,4 +124,17 @@ import Testing
         #expect(!other.contains { if case .notify(.grantRejected) = $0 { true } else { false } })
         w.transcript.verify()
     }
+
+    @Test func S02_unauthorizedAdminCallTellsTheConnection() {
+        var t = Transcript("an admin call (listing event types) refused with 401 fails as before and tells the agent's connection (grantRejected)")
+        let clock = VirtualClock()
+        var config = ActionConfig(agent: F.agent)
+        let list = t.config(&config, .opened(F.configAccount(F.connected()), at: clock.now))
+        let refused = t.config(&config, .calendlyReplied(F.requestID(list)!, .failed(.unauthorized), at: clock.now))
+        #expect(refused.contains(.notify(.grantRejected(F.agent, at: clock.now))))
+        #expect(config.status != .loaded)
+        let stale = t.config(&config, .calendlyReplied("agent-1/config/99", .failed(.unauthorized), at: clock.now))
+        #expect(stale.isEmpty, "a reply to nothing this config waits on says nothing")
+        t.verify()
+    }
 }

@@ -222,4 +222,24 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             #expect(try live.runtime.agentState(Self.agent).0 == connection)
         }
     }
+
+    /// The same through an admin call: opening the event types after the grant was revoked gets 401, and
+    /// the connection finds the grant dead.
+    @Test func anAdminCallsUnauthorizedReplyDisconnectsARevokedGrant() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            let connected = try await live.connect(state: "state-t3")
+            let account = try #require(connected.account)
+            await harness.model.revokeGrants()
+            let (config, _) = try await live.runtime.config(Self.agent, .opened(ActionConfig.Account(token: account.token, user: account.user),
+                                                                               at: LiveCalendly.wallClock()))
+            #expect(config.cache == nil)
+            var connection = try live.runtime.agentState(Self.agent).0
+            for _ in 0..<200 where connection.account != nil {
+                try await Task.sleep(for: .milliseconds(25))
+                connection = try live.runtime.agentState(Self.agent).0
+            }
+            #expect(connection.phase == .disconnected(reason: Connection.refreshRejected))
+        }
+    }
 }

@@ -3,10 +3,11 @@ import Effects
 import Foundation
 
 extension LiveRuntime {
-    /// Verifies, dedupes and applies one delivery; the verdict tells the host what to answer.
+    /// Verifies, dedupes and applies one delivery; the verdict tells the host what to answer. An accepted
+    /// delivery is answered only after the group-commit batch holding it committed (`groupTransaction`).
     public func webhook(_ delivery: WebhookIntake.Delivery, signature: WebhookSignature) async throws -> WebhookIntake.Verdict {
         let at = now()
-        let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
+        let verdict = WebhookIngest.judge(delivery, at: at, signature: signature)
         switch verdict {
         case .rejected:
             // Not shown to come from Calendly: nothing is written (issue 10); the host counts it in memory.
@@ -24,13 +25,11 @@ extension LiveRuntime {
         case .ignored, .duplicate:
             return verdict
         case .accepted(let notice):
-            let outcome = try await mailboxes.run("webhooks") { [self] in
-                Result {
-                    try self.store.transaction { tx -> LocalEffects.Outcome? in
-                        guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-                        return try Self.commitStep([.notify(.inviteeNotice(notice))], at: at, into: &tx)
-                    }
-                }
+            // Serial per invitee only (one invitee's deliveries apply in arrival order, never interleaved);
+            // different invitees go concurrently and share group-commit batches.
+            let store = self.store
+            let outcome = try await mailboxes.run("invitee:\(notice.invitee)") {
+                await Result { try await store.groupTransaction { tx in try WebhookIngest.step(notice, at: at, into: &tx) } }
             }.get()
             guard let outcome else { return .duplicate }
             for event in outcome.telemetry { await telemetry.observe(event) }

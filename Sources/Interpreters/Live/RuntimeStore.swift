@@ -57,4 +57,7 @@ public protocol AggregateTransaction: DurableState {
 public protocol TransactionalStore: Sendable {
     associatedtype Transaction: AggregateTransaction
     func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T
+    /// `body` in a transaction it may share with concurrent callers (group commit, StoreGroupTransaction.swift):
+    /// it returns only after that transaction committed, and a throwing `body` undoes only its own writes.
+    func groupTransaction<T: Sendable>(_ body: @escaping @Sendable (inout Transaction) throws -> T) async throws -> T
 }

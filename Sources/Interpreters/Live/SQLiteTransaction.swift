@@ -45,6 +45,16 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
+    /// A stored aggregate state: the value kept from the last read or write of these exact bytes, or
+    /// decoded (and then kept).
+    private func cachedState<T: Codable & Equatable & Sendable>(_ key: String, _ type: T.Type, _ row: Statement, table: String, id: String) throws -> T {
+        if let kept = session.states.value(key, T.self, ifRow: row) { return kept }
+        let text = row.text(0) ?? ""
+        let state = try decode(T.self, text, table: table, id: id)
+        session.states.keep(key, text: text, value: state, decoder: session.decoder)
+        return state
+    }
+
     // MARK: - Booking references
 
     /// The whole reference is kept as JSON in `state` (Core gives `BookingReference` no public memberwise
@@ -257,21 +267,24 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? {
         try checked {
-            guard let text = try db.row("SELECT state FROM conversations WHERE id = ?", [.text(id.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(BookingConversation.self, text, table: "conversations", id: id.rawValue)
+            try db.row("SELECT state FROM conversations WHERE id = ?", [.text(id.rawValue)]) { row in
+                try cachedState("conversation:\(id.rawValue)", BookingConversation.self, row, table: "conversations", id: id.rawValue)
+            }
         }
     }
 
     /// Also stores the phase (and whether it waits on Calendly) as columns, for recovery queries.
     public mutating func saveConversation(_ state: BookingConversation) throws {
         try checked {
+            let text = try json(state)
             try db.run("""
                 INSERT INTO conversations(id, state, phase, awaits_calendly, updated_at_ms)
                 VALUES (?, ?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, phase = excluded.phase, awaits_calendly = excluded.awaits_calendly,
                     updated_at_ms = excluded.updated_at_ms
-                """, [.text(state.id.rawValue), .text(try json(state)), .text(state.phase.name),
+                """, [.text(state.id.rawValue), .text(text), .text(state.phase.name),
                       .integer(state.phase.awaitsCalendly ? 1 : 0)])
+            session.states.keep("conversation:\(state.id.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 
@@ -284,15 +297,18 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConnection(_ agent: AgentID) throws -> Connection? {
         try checked {
-            guard let text = try db.row("SELECT state FROM connections WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(Connection.self, text, table: "connections", id: agent.rawValue)
+            try db.row("SELECT state FROM connections WHERE agent = ?", [.text(agent.rawValue)]) { row in
+                try cachedState("connection:\(agent.rawValue)", Connection.self, row, table: "connections", id: agent.rawValue)
+            }
         }
     }
 
     public mutating func saveConnection(_ state: Connection) throws {
         try checked {
+            let text = try json(state)
             try db.run("INSERT INTO connections(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
-                       [.text(state.agent.rawValue), .text(try json(state))])
+                       [.text(state.agent.rawValue), .text(text)])
+            session.states.keep("connection:\(state.agent.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 
@@ -308,15 +324,18 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig? {
         try checked {
-            guard let text = try db.row("SELECT state FROM action_configs WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(ActionConfig.self, text, table: "action_configs", id: agent.rawValue)
+            try db.row("SELECT state FROM action_configs WHERE agent = ?", [.text(agent.rawValue)]) { row in
+                try cachedState("config:\(agent.rawValue)", ActionConfig.self, row, table: "action_configs", id: agent.rawValue)
+            }
         }
     }
 
     public mutating func saveConfig(_ state: ActionConfig) throws {
         try checked {
+            let text = try json(state)
             try db.run("INSERT INTO action_configs(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
-                       [.text(state.agent.rawValue), .text(try json(state))])
+                       [.text(state.agent.rawValue), .text(text)])
+            session.states.keep("config:\(state.agent.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 
