@@ -3,7 +3,8 @@
 #   scripts/postgres.sh start   # initdb into a temp dir, start on a free loopback port, print DATABASE_URL
 #   scripts/postgres.sh url     # print the running server's DATABASE_URL
 #   scripts/postgres.sh stop    # stop it and delete its directory
-# Trust auth for a `calendly` role owning a `calendly` database, on 127.0.0.1 only. initdb refuses to run
+# Trust auth for a `calendly` role owning a `calendly` database (and allowed to create more: the multi-host
+# test gives each run a database of its own), on 127.0.0.1 only. initdb refuses to run
 # as root, so as root the server runs as the `postgres` user (present once postgresql is installed).
 set -euo pipefail
 BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -35,7 +36,7 @@ start)
         -o "-p $port -k $STATE -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null \
         || { cat "$STATE/server.log" >&2; exit 1; }
     as_owner "$BIN/psql" -h "$STATE" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-        -c "CREATE ROLE calendly LOGIN" -c "CREATE DATABASE calendly OWNER calendly" >&2
+        -c "CREATE ROLE calendly LOGIN CREATEDB" -c "CREATE DATABASE calendly OWNER calendly" >&2
     echo "postgres://calendly@127.0.0.1:$port/calendly?sslmode=disable" >"$STATE/url"
     cat "$STATE/url"
     ;;

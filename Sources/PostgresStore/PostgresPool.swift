@@ -16,6 +16,8 @@ final class PostgresPool: Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     let lockNamespace: String
+    /// This process's name among the hosts sharing the database (`PostgresStore.host`).
+    let host: String
 
     /// A session crosses threads only through the pool, which hands it to one caller at a time.
     final class SessionBox: @unchecked Sendable {
@@ -23,7 +25,8 @@ final class PostgresPool: Sendable {
         init(_ session: PostgresSession) { self.session = session }
     }
 
-    init(size: Int, configuration: PostgresConnection.Configuration, group: any EventLoopGroup, logger: Logger, lockNamespace: String) {
+    init(size: Int, configuration: PostgresConnection.Configuration, group: any EventLoopGroup, logger: Logger, lockNamespace: String, host: String) {
+        self.host = host
         self.size = max(1, size)
         slots = DispatchSemaphore(value: max(1, size))
         self.configuration = configuration
@@ -51,7 +54,7 @@ final class PostgresPool: Sendable {
         do {
             let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
             let connection = try PostgresBlocking.wait(PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger))
-            return PostgresSession(connection: connection, logger: logger, lockNamespace: lockNamespace)
+            return PostgresSession(connection: connection, logger: logger, lockNamespace: lockNamespace, host: host)
         } catch {
             slots.signal()
             throw PostgresStoreError.wrap(error, operation: "connect")

@@ -116,6 +116,46 @@ public enum PostgresSchema {
         "CREATE INDEX timers_due ON timers(due_at_ms)",
     ])
 
+    // MARK: The cluster's own tables (PostgreSQL only)
+
+    /// What several hosts on one database coordinate through (issue 13); one SQLite file serves one host
+    /// and has none of it, so these are versioned apart from the shared list above (in
+    /// `cluster_schema_version`), and the schema comparison with SQLite leaves them out. Append-only too.
+    /// - `host_leases`: one row per lease — `host:<name>` (a live host renews its own) and `jobs` (the one
+    ///   host running the background jobs); `expires_at_ms` is on the server's clock, so hosts' clocks never
+    ///   have to agree.
+    /// - `conversations.driver`: the host that last saved the conversation; one waiting on Calendly whose
+    ///   driver's lease expired is resumed by another host.
+    public static let clusterMigrations: [Migration] = [cluster1]
+    public static let clusterTables: Set<String> = ["cluster_schema_version", "host_leases"]
+
+    static let cluster1 = Migration(version: 1, statements: [
+        "CREATE TABLE host_leases(name TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, expires_at_ms BIGINT NOT NULL)",
+        "ALTER TABLE conversations ADD COLUMN driver TEXT",
+    ])
+
+    /// The cluster migrations, under the same lock and in the same way as `migrate` (after it: they alter its tables).
+    static func migrateCluster(_ session: PostgresSession) throws {
+        try inTransaction(session) {
+            try session.lock(migrationLockKey)
+            try session.run("CREATE TABLE IF NOT EXISTS cluster_schema_version(id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+                            operation: "cluster migration 0")
+            try session.run("INSERT INTO cluster_schema_version(id, version) VALUES (1, 0) ON CONFLICT(id) DO NOTHING", operation: "cluster migration 0")
+        }
+        for migration in clusterMigrations {
+            try inTransaction(session) {
+                try session.lock(migrationLockKey)
+                let found = try session.rows("SELECT version FROM cluster_schema_version WHERE id = 1", operation: "cluster schema version")
+                guard Int(try found.first?.int64(0) ?? 0) < migration.version else { return }
+                for statement in migration.statements {
+                    try session.run(statement, operation: "cluster migration \(migration.version)")
+                }
+                try session.run("UPDATE cluster_schema_version SET version = $1 WHERE id = 1", [.integer(Int64(migration.version))],
+                                operation: "cluster migration \(migration.version)")
+            }
+        }
+    }
+
     static func version(_ session: PostgresSession) throws -> Int {
         let rows = try session.rows("SELECT version FROM schema_version WHERE id = 1", operation: "schema version")
         return Int(try rows.first?.int64(0) ?? 0)

@@ -18,12 +18,15 @@ final class PostgresSession {
     let logger: Logger
     /// Prefixes advisory-lock keys: the store's schema, so stores on different schemas never contend.
     let lockNamespace: String
+    /// The host whose transactions this session runs: recorded as the driver of the conversations it saves.
+    let host: String
     let encoder: JSONEncoder
     let decoder = JSONDecoder()
     /// The first failure inside the current transaction (set by non-throwing `DurableState` methods).
     var failure: (any Error)?
 
-    init(connection: PostgresConnection, logger: Logger, lockNamespace: String) {
+    init(connection: PostgresConnection, logger: Logger, lockNamespace: String, host: String) {
+        self.host = host
         self.connection = connection
         self.logger = logger
         self.lockNamespace = lockNamespace

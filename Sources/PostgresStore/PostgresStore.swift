@@ -1,5 +1,6 @@
 import Core
 import Effects
+import Foundation
 import Interpreters
 import Logging
 import PostgresNIO
@@ -27,20 +28,25 @@ public final class PostgresStore: TransactionalStore, Sendable {
     public let url: DatabaseURL
     /// The schema every table lives in (`public` in production; a private one per test).
     public let schema: String
+    /// This process among the hosts on the database: unique per process (a restarted host is a new one, so
+    /// its predecessor's conversations wait for that one's lease to expire, like any dead host's).
+    public let host: String
     let pool: PostgresPool
     let group: MultiThreadedEventLoopGroup
     static let attempts = 3
 
     /// Connects, then migrates under the advisory lock. `poolSize` connections at most (README
     /// "Deployment": hosts × pool size must stay under the server's `max_connections`).
-    public convenience init(url: DatabaseURL, schema: String = "public", poolSize: Int = 4,
+    public convenience init(url: DatabaseURL, schema: String = "public", poolSize: Int = 4, host: String = PostgresStore.processHostName(),
                             logger: Logger = Logger(label: "calendly-action.postgres")) throws {
-        try self.init(url: url, schema: schema, poolSize: poolSize, logger: logger, migrations: PostgresSchema.migrations)
+        try self.init(url: url, schema: schema, poolSize: poolSize, host: host, logger: logger, migrations: PostgresSchema.migrations)
     }
 
-    init(url: DatabaseURL, schema: String, poolSize: Int, logger: Logger, migrations: [PostgresSchema.Migration]) throws {
+    init(url: DatabaseURL, schema: String, poolSize: Int, host: String = PostgresStore.processHostName(), logger: Logger,
+         migrations: [PostgresSchema.Migration]) throws {
         self.url = url
         self.schema = schema
+        self.host = host
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let tls: PostgresConnection.Configuration.TLS
         switch url.sslMode {
@@ -57,13 +63,14 @@ public final class PostgresStore: TransactionalStore, Sendable {
             // A startup parameter, so every pooled connection resolves tables in this schema.
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        pool = PostgresPool(size: poolSize, configuration: configuration, group: group, logger: logger, lockNamespace: schema)
+        pool = PostgresPool(size: poolSize, configuration: configuration, group: group, logger: logger, lockNamespace: schema, host: host)
         do {
             let session = try pool.checkout()
             var usable = true
             defer { pool.checkin(session, usable: usable) }
             do {
                 try PostgresSchema.migrate(session, migrations, creating: schema == "public" ? nil : schema)
+                try PostgresSchema.migrateCluster(session)
             } catch let error as PostgresStoreError {
                 usable = error.leavesConnectionUsable
                 throw error
@@ -75,6 +82,12 @@ public final class PostgresStore: TransactionalStore, Sendable {
     }
 
     deinit { close() }
+
+    /// `<hostname>-<pid>-<8 hex>`: readable in the leases table, never reused by a later process.
+    public static func processHostName() -> String {
+        let name = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
 
     private let closed = Atomic<Bool>(false)
 
@@ -143,11 +156,27 @@ public final class PostgresStore: TransactionalStore, Sendable {
         try transaction { try $0.conversationIDsAwaitingCalendly() }
     }
 
-    /// The tables of this store's schema, sorted (for the schema comparison with SQLite).
+    /// The tables of this store's schema, sorted (for the schema comparison with SQLite): the cluster's
+    /// own (`PostgresSchema.clusterTables`, which one SQLite file on one host has no use for) left out.
     public func tableNames() throws -> [String] {
         try transaction { tx in
             try tx.session.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-                                operation: "tables").map { try $0.text(0) }.sorted()
+                                operation: "tables").map { try $0.text(0) }.filter { !PostgresSchema.clusterTables.contains($0) }.sorted()
         }
+    }
+}
+
+extension PostgresStore {
+    /// Webhook deliveries kept (the bench checks that every accepted delivery was stored).
+    public func countWebhookDeliveries() throws -> Int {
+        try transaction { tx in Int(try tx.session.rows("SELECT count(*) FROM webhook_deliveries", operation: "count deliveries").first?.int64(0) ?? 0) }
+    }
+}
+
+extension PostgresStore {
+    /// Drops this store's own schema with everything in it (a bench's or a test's; never `public`).
+    public func dropSchema() throws {
+        guard schema != "public" else { return }
+        try transaction { tx in try tx.session.run("DROP SCHEMA \(Self.quoted(schema)) CASCADE", operation: "drop schema") }
     }
 }

@@ -91,8 +91,11 @@ extension PostgresTransaction {
     @discardableResult
     public mutating func deleteTimer(_ conversation: ConversationID, _ timer: TimerID) throws -> Bool {
         try checked {
-            try session.run("DELETE FROM timers WHERE conversation = $1 AND timer = $2", [.text(conversation.rawValue), .text(timer.rawValue)],
-                            operation: "delete timer") == 1
+            // The delete is the claim. `SKIP LOCKED`: while another host's transaction is deleting (firing) the
+            // same timer, this one does not wait to find it gone — it is not ours to fire either way.
+            try session.run("""
+                DELETE FROM timers WHERE ctid IN (SELECT ctid FROM timers WHERE conversation = $1 AND timer = $2 FOR UPDATE SKIP LOCKED)
+                """, [.text(conversation.rawValue), .text(timer.rawValue)], operation: "delete timer") == 1
         }
     }
 

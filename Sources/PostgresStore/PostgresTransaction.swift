@@ -281,12 +281,12 @@ public struct PostgresTransaction: AggregateTransaction {
         try checked {
             try session.lock("conversation:\(state.id.rawValue)")
             try run("""
-                INSERT INTO conversations(id, state, phase, awaits_calendly, updated_at_ms)
-                VALUES ($1, $2, $3, $4, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+                INSERT INTO conversations(id, state, phase, awaits_calendly, updated_at_ms, driver)
+                VALUES ($1, $2, $3, $4, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, $5)
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, phase = excluded.phase, awaits_calendly = excluded.awaits_calendly,
-                    updated_at_ms = excluded.updated_at_ms
+                    updated_at_ms = excluded.updated_at_ms, driver = excluded.driver
                 """, [.text(state.id.rawValue), .text(try session.json(state)), .text(state.phase.name),
-                      .integer(state.phase.awaitsCalendly ? 1 : 0)], "save conversation")
+                      .integer(state.phase.awaitsCalendly ? 1 : 0), .text(session.host)], "save conversation")
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresStore
 
 /// `calendly-action bench [--quick]`: every measurement of issue 5 in one process, side by side —
 /// a table for people and one JSON line for machines.
@@ -13,7 +14,9 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         var sizes = quick ? BenchSizes.quick : BenchSizes.full
         sizes.calendlyLatencyMs = calendlyLatencyMs
-        let report = try await Bench.run(sizes) { line in FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+        // DATABASE_URL: the runtime turns and webhook ingest run on PostgreSQL too (rows ending `_postgres`).
+        let postgres = try HostConfiguration.databaseURL(ProcessInfo.processInfo.environment)
+        let report = try await Bench.run(sizes, postgres: postgres) { line in FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
         print(report.table, terminator: "")
         print(report.jsonLine)
     }
@@ -87,7 +90,7 @@ struct BenchReport: Sendable {
 
 enum Bench {
     /// Runs every measurement in order; `progress` hears which one is running.
-    static func run(_ sizes: BenchSizes, wrk: Wrk? = Wrk.locate(), progress: (String) -> Void = { _ in }) async throws -> BenchReport {
+    static func run(_ sizes: BenchSizes, wrk: Wrk? = Wrk.locate(), postgres: DatabaseURL? = nil, progress: (String) -> Void = { _ in }) async throws -> BenchReport {
         let directory = NSTemporaryDirectory() + "calendly-action-bench-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -122,6 +125,10 @@ enum Bench {
             throw error
         }
         await host.stop()
+        if let postgres {
+            progress("host over HTTP on PostgreSQL: runtime turns and webhook ingest")
+            rows += try await onPostgres(postgres, sizes, wrk: wrk, directory: directory)
+        }
 
         let scaling = try await ScalingBench.run(sizes: sizes.scaleSizes, turns: sizes.scaleTurnConversations, directory: directory, progress: progress)
         rows += scaling.rows
@@ -135,5 +142,33 @@ enum Bench {
         progress("SQLite writes")
         rows += try SQLiteWriteBench.run(writes: sizes.sqliteWrites, directory: directory)
         return BenchReport(mode: sizes.name, rows: rows)
+    }
+}
+
+extension Bench {
+    /// The runtime turns and webhook ingest on a host whose store is PostgreSQL (a schema of its own, dropped
+    /// afterwards), keyed `…_postgres` beside SQLite's rows. No goals: the goals are SQLite's.
+    static func onPostgres(_ url: DatabaseURL, _ sizes: BenchSizes, wrk: Wrk?, directory: String) async throws -> [BenchRow] {
+        let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let host = try await BenchHost.startPostgres(url: url, schema: schema, directory: directory + "/postgres-host")
+        let client = BenchHTTPClient(connections: sizes.concurrency)
+        var rows: [BenchRow] = []
+        do {
+            try await host.connectAndConfigure(client)
+            rows += try await TurnRatioBench.run(host: host, client: client, conversations: sizes.turnConversations)
+            rows += try await WebhookIngestBench.run(host: host, wrk: wrk, connections: sizes.webhookConnections, seconds: sizes.wrkSeconds,
+                                                     deliveriesPerSecond: sizes.deliveriesPerSecond, directory: directory)
+        } catch {
+            await host.stop()
+            throw error
+        }
+        await host.stop()
+        return rows.map { row in
+            var row = row
+            row.key += "_postgres"
+            row.name += " [PostgreSQL]"
+            row.goal = nil
+            return row
+        }
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdCore
 import Interpreters
 import Logging
+import PostgresStore
 import Synchronization
 
 /// The host as the bench drives it: `buildRouter` over a `SQLiteStore` file, `LiveCalendly` talking
@@ -13,14 +14,22 @@ import Synchronization
 /// `serve` assembly can replace it.
 struct BenchHost {
     let baseURL: String
-    let assembly: HostAssembly
-    let emulator: HostAssembly.DemoCalendly
+    /// The SQLite assembly (nil when the bench runs this host on PostgreSQL: `DATABASE_URL`).
+    let sqlite: HostAssembly<SQLiteStore>?
+    let emulator: DemoCalendly
+    var assembly: HostAssembly<SQLiteStore> {
+        guard let sqlite else { preconditionFailure("a SQLite-only bench ran on the PostgreSQL host") }
+        return sqlite
+    }
     var store: SQLiteStore { assembly.store }
+    /// Webhook deliveries stored so far (the ingest bench's check that each accepted delivery was kept).
+    let storedDeliveries: @Sendable () throws -> Int
     /// Time spent inside Calendly calls (the emulator's own time, as LiveCalendly sees it).
     let calendly: TimedCalendly
     /// Time the server spent answering requests (router in, response out).
     let server: ServerTime
     let stopServer: @Sendable () async -> Void
+    let stopAssembly: @Sendable () async -> Void
 
     static let jwtSecret = Array("bench-platform-secret-0123456789".utf8)
     static let signingKey = Array("bench-webhook-signing-key-0123456789".utf8)
@@ -28,30 +37,58 @@ struct BenchHost {
     /// `serve`'s own assembly in demo mode (SQLite file, vault, LiveCalendly, in-process emulator) on a
     /// free port. The OAuth redirect URI need not be reachable: the bench follows the redirect itself.
     static func start(directory: String) async throws -> BenchHost {
+        let configuration = try self.configuration(directory: directory)
+        let timed = Mutex<TimedCalendly?>(nil)
+        let assembly = try await HostAssembly<SQLiteStore>.make(configuration: configuration, environment: [:], logger: quietLogger("host")) { live in
+            timed.withLock { $0 = TimedCalendly(live) }
+            return timed.withLock { $0! }
+        }
+        let store = assembly.store
+        return try await start(assembly, sqlite: assembly, timed: timed.withLock { $0 }) { try store.transaction { try $0.count(.webhookDeliveries) } }
+    }
+
+    /// The same host on PostgreSQL (issue 13): the bench's runtime turns and webhook ingest, side by side with SQLite.
+    static func startPostgres(url: DatabaseURL, schema: String, directory: String) async throws -> BenchHost {
+        let configuration = try self.configuration(directory: directory)
+        let timed = Mutex<TimedCalendly?>(nil)
+        let store = try PostgresStore(url: url, schema: schema, poolSize: 8, logger: quietLogger("postgres"))
+        let assembly = try await HostAssembly.make(configuration: configuration, environment: [:], store: store, logger: quietLogger("host")) { live in
+            timed.withLock { $0 = TimedCalendly(live) }
+            return timed.withLock { $0! }
+        }
+        let host = try await start(assembly, sqlite: nil, timed: timed.withLock { $0 }) { try store.countWebhookDeliveries() }
+        // The bench's schema goes when the host stops (the database is someone's: nothing of the bench stays in it).
+        return BenchHost(baseURL: host.baseURL, sqlite: nil, emulator: host.emulator, storedDeliveries: host.storedDeliveries, calendly: host.calendly,
+                         server: host.server, stopServer: host.stopServer, stopAssembly: {
+                             await host.stopAssembly()
+                             try? store.dropSchema()
+                         })
+    }
+
+    static func configuration(directory: String) throws -> HostConfiguration {
         var configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:0", webhookSigningKey: signingKey, jwtSecret: jwtSecret,
                                               tokenEncryptionKey: Array(repeating: 11, count: 32))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configuration.dataDirectory = directory
         // Hundreds of bookings a minute for one Calendly user: only the enterprise cap (500/min) allows that.
         configuration.planTier = .enterprise
-        let timed = Mutex<TimedCalendly?>(nil)
-        let assembly = try await HostAssembly.make(configuration: configuration, environment: [:], logger: quietLogger("host")) { live in
-            let wrapped = TimedCalendly(live)
-            timed.withLock { $0 = wrapped }
-            return wrapped
-        }
-        guard let emulator = assembly.emulator, let calendly = timed.withLock({ $0 }) else {
+        return configuration
+    }
+
+    static func start<Store>(_ assembly: HostAssembly<Store>, sqlite: HostAssembly<SQLiteStore>?, timed: TimedCalendly?,
+                             storedDeliveries: @escaping @Sendable () throws -> Int) async throws -> BenchHost {
+        guard let emulator = assembly.emulator, let calendly = timed else {
             throw BenchHTTPClient.Failure(description: "the bench needs demo mode (no Calendly credentials)")
         }
         let serverTime = ServerTime()
         let server = try await serve(assembly, timing: serverTime)
-        return BenchHost(baseURL: "http://127.0.0.1:\(server.port)", assembly: assembly, emulator: emulator, calendly: calendly,
-                         server: serverTime, stopServer: server.stop)
+        return BenchHost(baseURL: "http://127.0.0.1:\(server.port)", sqlite: sqlite, emulator: emulator, storedDeliveries: storedDeliveries,
+                         calendly: calendly, server: serverTime, stopServer: server.stop, stopAssembly: { await assembly.shutdown() })
     }
 
     /// `serve`'s application (same routes, same guarded HTTP/1 channel and connection cap) on a free
     /// loopback port, its router timed; returns once it listens.
-    static func serve(_ assembly: HostAssembly, timing: ServerTime) async throws -> (port: Int, stop: @Sendable () async -> Void) {
+    static func serve<Store>(_ assembly: HostAssembly<Store>, timing: ServerTime) async throws -> (port: Int, stop: @Sendable () async -> Void) {
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
         let limits = assembly.services.limits
         let app = Application(
@@ -77,7 +114,7 @@ struct BenchHost {
 
     func stop() async {
         await stopServer()
-        await assembly.shutdown()
+        await stopAssembly()
     }
 
     static func quietLogger(_ name: String) -> Logger {

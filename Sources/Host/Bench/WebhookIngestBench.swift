@@ -30,10 +30,10 @@ enum WebhookIngestBench {
             let ceilingPost = try await wrk.run(.init(url: "http://127.0.0.1:\(null.port)/v1/webhooks/calendly", connections: count, threads: threads,
                                                       seconds: seconds, script: script, scriptArguments: arguments))
             let health = try await wrk.run(.init(url: host.baseURL + "/health", connections: count, threads: threads, seconds: seconds))
-            let before = try host.store.transaction { try $0.count(.webhookDeliveries) }
+            let before = try host.storedDeliveries()
             let ingest = try await wrk.run(.init(url: host.baseURL + "/v1/webhooks/calendly", connections: count, threads: threads, seconds: seconds,
                                                  script: script, scriptArguments: arguments))
-            let stored = try host.store.transaction { try $0.count(.webhookDeliveries) } - before
+            let stored = try host.storedDeliveries() - before
             try? FileManager.default.removeItem(atPath: file)
             let wrapped = ingest.requests > lines ? " (file wrapped: \(ingest.requests - lines) repeats)" : ""
             rows += Self.rows(connections: count, ingest: ingest, health: health, ceilingGet: ceilingGet, ceilingPost: ceilingPost, stored: stored,

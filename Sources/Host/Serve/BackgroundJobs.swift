@@ -3,7 +3,9 @@ import Effects
 import Logging
 
 /// What `serve` runs besides requests, each loop on its own schedule, all stopped together. A failed
-/// run is logged and the loop goes on: the next run tries again.
+/// run is logged and the loop goes on: the next run tries again. With several hosts on one database only
+/// the holder of the jobs lease runs them (`HostCoordination`); the others look again each `renewEvery`
+/// and start at once when they take it over.
 struct BackgroundJobs {
     struct Schedule {
         var purgeEvery: Span
@@ -16,11 +18,16 @@ struct BackgroundJobs {
 
     let tasks: [Task<Void, Never>]
 
-    static func start(_ assembly: HostAssembly, logger: Logger, schedule: Schedule) -> BackgroundJobs {
+    static func start<Store>(_ assembly: HostAssembly<Store>, logger: Logger, schedule: Schedule) -> BackgroundJobs {
+        let coordination = assembly.coordination
         func every(_ span: Span, now first: Bool, _ work: @escaping @Sendable () async throws -> Void, failure: String) -> Task<Void, Never> {
             Task {
                 var due = first
                 while !Task.isCancelled {
+                    if due && !coordination.holdsJobs {
+                        try? await Task.sleep(for: .milliseconds(coordination.renewEvery.milliseconds))
+                        continue
+                    }
                     if due {
                         do { try await work() } catch { logger.error("\(failure)", metadata: ["error": "\(error)"]) }
                     }
@@ -30,6 +37,19 @@ struct BackgroundJobs {
             }
         }
         return BackgroundJobs(tasks: [
+            // The leases (issue 13): this host's own, and the jobs lease when it is free. The holder resumes
+            // the conversations whose host died while they waited on Calendly.
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(coordination.renewEvery.milliseconds))
+                    if Task.isCancelled { break }
+                    guard coordination.renew() else { continue }
+                    do {
+                        let resumed = try await assembly.recover(atStart: false)
+                        if resumed > 0 { logger.notice("resumed conversations of a host that stopped", metadata: ["count": "\(resumed)"]) }
+                    } catch { logger.error("resuming conversations failed", metadata: ["error": "\(error)"]) }
+                }
+            },
             // Retention (PRD §12): at start and then on schedule.
             every(schedule.purgeEvery, now: true, {
                 let report = try await assembly.purge()
@@ -51,11 +71,23 @@ struct BackgroundJobs {
 
     /// Issue 11: durable timers that fell due (after a restart, or one the in-process wake-up missed) fire
     /// within a second; with `MESSAGE_CALLBACK_URL`, the outbox's deliverer runs (it polls once a second too).
-    static func durableOutboxJobs(_ assembly: HostAssembly,
-                                  _ every: (Span, Bool, @escaping @Sendable () async throws -> Void, String) -> Task<Void, Never>) -> [Task<Void, Never>] {
+    static func durableOutboxJobs<Store>(_ assembly: HostAssembly<Store>,
+                                         _ every: (Span, Bool, @escaping @Sendable () async throws -> Void, String) -> Task<Void, Never>) -> [Task<Void, Never>] {
         var tasks = [every(.seconds(1), true, { _ = try await assembly.services.runtime.fireDueTimers() }, "firing due timers failed")]
-        if let callback = assembly.callback { tasks.append(Task { await callback.run() }) }
+        if let callback = assembly.callback { tasks.append(deliverWhileHoldingJobs(callback, assembly.coordination)) }
         return tasks
+    }
+
+    /// The deliverer starts on the host that takes the jobs lease (so one host POSTs the outbox, in order).
+    /// It is not stopped if that host later loses the lease while alive (its wake-up stream ends for good
+    /// once cancelled): two deliverers then may both POST a message, which at-least-once allows.
+    static func deliverWhileHoldingJobs<Store>(_ callback: MessageCallback<Store>, _ coordination: any HostCoordination) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled, !coordination.holdsJobs {
+                try? await Task.sleep(for: .milliseconds(coordination.renewEvery.milliseconds))
+            }
+            if !Task.isCancelled { await callback.run() }
+        }
     }
 
     func cancel() {

@@ -7,34 +7,36 @@ import HummingbirdCore
 import Interpreters
 import Logging
 
-/// The production process, assembled once: the SQLite store under the data directory, the token
-/// vault and keeper, Calendly (real, or the built-in emulator in demo mode), the runtime and the
-/// routes. `serve` runs it; tests and `bench` start the same assembly on a free port.
-public final class HostAssembly: Sendable {
+/// Demo mode only: the in-process Calendly emulator.
+public struct DemoCalendly: Sendable {
+    public let baseURL: String
+    public let model: EmulatorModel
+    let shutdown: @Sendable () async -> Void
+}
+
+/// The production process, assembled once: the store (the SQLite file under the data directory, or
+/// PostgreSQL with `DATABASE_URL`), the token vault and keeper, Calendly (real, or the built-in emulator
+/// in demo mode), the runtime and the routes. `serve` runs it; tests and `bench` start the same assembly on a free port.
+public final class HostAssembly<Store: HostStore>: Sendable {
     public let configuration: HostConfiguration
-    public let store: SQLiteStore
-    public let keeper: SQLiteTokenKeeper
-    public let services: HostServices<SQLiteStore>
+    public let store: Store
+    public let keeper: Store.Keeper
+    public let services: HostServices<Store>
     /// Demo mode only: the in-process Calendly emulator.
     public let emulator: DemoCalendly?
     /// The outbox's callback deliverer when `MESSAGE_CALLBACK_URL` is set (`serve` runs it in the background).
-    public let callback: MessageCallback<SQLiteStore>?
+    public let callback: MessageCallback<Store>?
+    /// Who runs the background jobs among the hosts on this store (with SQLite: this one).
+    public let coordination: any HostCoordination
     let logger: Logger
 
-    public struct DemoCalendly: Sendable {
-        public let baseURL: String
-        public let model: EmulatorModel
-        let shutdown: @Sendable () async -> Void
-    }
-
-    /// Opens (and migrates) the database and starts the emulator in demo mode. Nothing listens yet.
+    /// Migrates the database (already open) and starts the emulator in demo mode. Nothing listens yet.
     /// `observeCalendly` wraps the Calendly interpreter (the bench times it; `serve` does not).
-    public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger,
+    public static func make(configuration: HostConfiguration, environment: [String: String], store: Store, emulatorPort: Int = 0, logger: Logger,
                             limits: ConnectionLimits = .unlimited,
                             observeCalendly: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) async throws -> HostAssembly {
-        let store = try SQLiteStore(path: configuration.databasePath)
         let vault = try tokenVault(configuration, environment)
-        let keeper = SQLiteTokenKeeper(store: store, vault: vault, logger: logger)
+        let keeper = store.makeKeeper(vault: vault, logger: logger)
         var demo: DemoCalendly?
         var calendlyConfiguration: LiveCalendly.Configuration
         if configuration.demoMode {
@@ -74,10 +76,11 @@ public final class HostAssembly: Sendable {
                             callback: callback)
     }
 
-    init(configuration: HostConfiguration, store: SQLiteStore, keeper: SQLiteTokenKeeper, services: HostServices<SQLiteStore>,
-         emulator: DemoCalendly?, logger: Logger, callback: MessageCallback<SQLiteStore>? = nil) {
+    init(configuration: HostConfiguration, store: Store, keeper: Store.Keeper, services: HostServices<Store>,
+         emulator: DemoCalendly?, logger: Logger, callback: MessageCallback<Store>? = nil) {
         self.configuration = configuration; self.store = store; self.keeper = keeper; self.services = services
         self.emulator = emulator; self.logger = logger; self.callback = callback
+        coordination = store.makeCoordination()
     }
 
     /// With `TOKEN_ENCRYPTION_KEY` set, the environment decides (key id, old keys for rotation);
@@ -113,10 +116,12 @@ public final class HostAssembly: Sendable {
         try await services.runtime.reconcileAll(scope: scope)
     }
 
-    /// After a restart every conversation that was waiting on Calendly resumes (looked up, never resent blindly).
-    public func recover() async throws -> Int {
-        let waiting = try store.conversationIDsAwaitingCalendly()
-        await services.runtime.recover(waiting)
+    /// After a restart every conversation that was waiting on Calendly resumes (looked up, never resent
+    /// blindly) — with several hosts, those whose host died (`HostCoordination`); later, the jobs' holder
+    /// resumes the conversations of hosts that die while it runs.
+    public func recover(atStart: Bool = true) async throws -> Int {
+        let waiting = try coordination.conversationsToResume(atStart: atStart)
+        if atStart || !waiting.isEmpty { await services.runtime.recover(waiting) }
         return waiting.count
     }
 
@@ -126,7 +131,7 @@ public final class HostAssembly: Sendable {
         try await Self.purge(runtime: services.runtime, keeper: keeper)
     }
 
-    static func purge(runtime: LiveRuntime<SQLiteStore>, keeper: SQLiteTokenKeeper) async throws -> RetentionReport {
+    static func purge(runtime: LiveRuntime<Store>, keeper: Store.Keeper) async throws -> RetentionReport {
         let outcome = try runtime.purge()
         let verifiers = try await keeper.deleteVerifiers(createdBefore: LiveCalendly.wallClock() - Retention.oauthVerifierLifetime)
         return RetentionReport(telemetry: outcome.telemetry.count, staleVerifiers: verifiers)
@@ -150,3 +155,13 @@ public struct RetentionReport: Sendable, CustomStringConvertible {
 
 /// The keeper seals PKCE verifiers like tokens; it is the host's verifier store as it is.
 extension SQLiteTokenKeeper: VerifierStore {}
+
+extension HostAssembly where Store == SQLiteStore {
+    /// The default store: the SQLite file under the data directory.
+    public static func make(configuration: HostConfiguration, environment: [String: String], emulatorPort: Int = 0, logger: Logger,
+                            limits: ConnectionLimits = .unlimited,
+                            observeCalendly: (any CalendlyPerformer) -> any CalendlyPerformer = { $0 }) async throws -> HostAssembly {
+        try await make(configuration: configuration, environment: environment, store: try SQLiteStore(path: configuration.databasePath),
+                       emulatorPort: emulatorPort, logger: logger, limits: limits, observeCalendly: observeCalendly)
+    }
+}

@@ -15,10 +15,10 @@ struct PurgeCommand: AsyncParsableCommand {
         let configuration = try HostConfiguration.load(environment: environment, host: "127.0.0.1", port: 8080, dataDirectory: dataDir)
         let logger = Logger(label: "calendly-action.purge")
         let store = try SQLiteStore(path: configuration.databasePath)
-        let keeper = SQLiteTokenKeeper(store: store, vault: try HostAssembly.tokenVault(configuration, environment), logger: logger)
+        let keeper = SQLiteTokenKeeper(store: store, vault: try HostAssembly<SQLiteStore>.tokenVault(configuration, environment), logger: logger)
         let runtime = LiveRuntime(store: store, calendly: OfflineCalendly(), sink: OutboxSignal(metrics: Metrics()),
                                   telemetry: MetricsTelemetry(metrics: Metrics(), logger: logger), now: LiveCalendly.wallClock, logger: logger)
-        print(try await HostAssembly.purge(runtime: runtime, keeper: keeper))
+        print(try await HostAssembly<SQLiteStore>.purge(runtime: runtime, keeper: keeper))
     }
 }
 

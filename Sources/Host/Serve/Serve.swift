@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Interpreters
 import Logging
+import PostgresStore
 
 /// `calendly-action serve`: the service. With no environment it runs on embedded defaults — a SQLite
 /// file under the data directory and the built-in Calendly emulator in this process (demo mode) —
@@ -38,9 +39,11 @@ struct Serve: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let configuration: HostConfiguration
         let limits: ConnectionLimits
+        let database: (url: DatabaseURL, poolSize: Int)?
         do {
             configuration = try HostConfiguration.load(environment: environment, host: host, port: port, dataDirectory: dataDir)
             limits = try ConnectionLimits.load(environment: environment)
+            database = try HostConfiguration.databaseURL(environment).map { ($0, try HostConfiguration.databasePoolSize(environment)) }
         } catch {
             FileHandle.standardError.write(Data("calendly-action: \(error)\n".utf8))
             throw ExitCode(2)
@@ -54,8 +57,21 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "calendly-action")
         // Before the first journal row: emails in this deployment's journal are hashed under its own key.
         if !configuration.journalRedactionKey.isEmpty { Redaction.useKey(configuration.journalRedactionKey) }
-        let assembly = try await HostAssembly.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort, logger: logger,
-                                                  limits: limits)
+        // DATABASE_URL: PostgreSQL, shared with the other hosts (issue 13); otherwise the SQLite file, as ever.
+        if let database {
+            let store = try PostgresStore(url: database.url, poolSize: database.poolSize, logger: logger)
+            try await serve(try await HostAssembly.make(configuration: configuration, environment: environment, store: store, emulatorPort: emulatorPort,
+                                                        logger: logger, limits: limits),
+                            configuration, environment, logger, database: "\(database.url) (host \(store.host))")
+        } else {
+            try await serve(try await HostAssembly<SQLiteStore>.make(configuration: configuration, environment: environment, emulatorPort: emulatorPort,
+                                                                     logger: logger, limits: limits),
+                            configuration, environment, logger, database: configuration.databasePath)
+        }
+    }
+
+    func serve<Store>(_ assembly: HostAssembly<Store>, _ configuration: HostConfiguration, _ environment: [String: String], _ logger: Logger,
+                      database: String) async throws {
         if let emulator = assembly.emulator {
             logger.notice("demo mode: Calendly is the built-in emulator (no real Calendly account is used)", metadata: ["emulator": "\(emulator.baseURL)"])
         } else {
@@ -63,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         }
         // The URL is not printed: a callback URL often carries the platform's token.
         if assembly.callback != nil { logger.notice("late customer messages are POSTed to MESSAGE_CALLBACK_URL (signed)") }
+        assembly.coordination.renew()
         let resumed = try await assembly.recover()
         if resumed > 0 { logger.notice("resumed conversations that were waiting on Calendly", metadata: ["count": "\(resumed)"]) }
 
@@ -70,7 +87,7 @@ struct Serve: AsyncParsableCommand {
                                                                            subscriptionCheckEvery: .minutes(Int64(subscriptionCheckEvery)),
                                                                            reconcileEvery: .minutes(Int64(reconcileEvery))))
         // Tokens go to stdout (container logs) only in demo mode with the generated secret, never in Calendly mode.
-        let banner = self.banner(configuration, assembly, printTokens: configuration.demoMode && (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
+        let banner = self.banner(configuration, database: database, demo: assembly.emulator, printTokens: configuration.demoMode && (environment["PLATFORM_JWT_SECRET"] ?? "").isEmpty)
         let app = assembly.application { _ in
             // Unbuffered, so a script waiting for the tokens sees them at once.
             FileHandle.standardOutput.write(Data(banner.utf8))
@@ -79,21 +96,23 @@ struct Serve: AsyncParsableCommand {
             try await app.runService()   // SIGINT/SIGTERM: stop accepting, finish requests in flight, return
         } catch {
             jobs.cancel()
+            assembly.coordination.resign()
             await assembly.shutdown()
             throw error
         }
         jobs.cancel()
+        assembly.coordination.resign()
         await assembly.shutdown()
         logger.notice("stopped")
     }
 
-    func banner(_ configuration: HostConfiguration, _ assembly: HostAssembly, printTokens: Bool) -> String {
+    func banner(_ configuration: HostConfiguration, database: String, demo: DemoCalendly?, printTokens: Bool) -> String {
         var lines = [
             "calendly-action listening on http://\(configuration.host):\(configuration.port)",
-            "  database: \(configuration.databasePath)",
+            "  database: \(database)",
             "  console: \(configuration.publicBaseURL.hasSuffix("/") ? String(configuration.publicBaseURL.dropLast()) : configuration.publicBaseURL)/console",
         ]
-        if let emulator = assembly.emulator {
+        if let emulator = demo {
             lines.append("  demo mode: Calendly is the built-in emulator at \(emulator.baseURL)")
         }
         if printTokens {

@@ -99,6 +99,17 @@ extension LiveCalendly {
     /// so the rotated pair is saved under the same reference before the grant is reported. Nothing held
     /// (deleted, or never kept) is a refused refresh: there is no refresh token to offer.
     func refresh(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+        // Under the keeper's refresh lock, the tokens are read after it is granted: another host may have just rotated them.
+        let outcome: Result<CalendlyReply, CallError>
+        do {
+            outcome = try await tokens.withRefreshLock(reference) { () async -> Result<CalendlyReply, CallError> in
+                do throws(CallError) { return .success(try await refreshHoldingLock(reference, deadline)) } catch { return .failure(error) }
+            }
+        } catch { throw .failed(.unreachable) }
+        return try outcome.get()
+    }
+
+    func refreshHoldingLock(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         let loaded: CalendlyTokens?
         do { loaded = try await tokens.load(reference) } catch { throw .failed(.unreachable) }
         guard let current = loaded else { throw .failed(.invalidGrant) }

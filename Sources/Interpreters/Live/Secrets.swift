@@ -30,9 +30,17 @@ public protocol TokenKeeper: Sendable {
     func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws
     func load(_ reference: TokenReference) async throws -> CalendlyTokens?
     func delete(_ reference: TokenReference) async throws
+    /// Runs `body` (load the tokens, Calendly's refresh grant, save the rotated pair) as the only refresh of
+    /// `reference` in flight among every process on the store: Calendly's refresh tokens are single-use.
+    /// One process per store needs nothing more (the default); several hosts on one database lock the token.
+    func withRefreshLock<T: Sendable>(_ reference: TokenReference, _ body: () async throws -> T) async throws -> T
 }
 
 extension TokenKeeper {
+    public func withRefreshLock<T: Sendable>(_ reference: TokenReference, _ body: () async throws -> T) async throws -> T {
+        try await body()
+    }
+
     /// Replaces the tokens under `reference`, keeping their owner (a refresh).
     public func save(_ tokens: CalendlyTokens, as reference: TokenReference) async throws {
         try await save(tokens, as: reference, agent: nil)
