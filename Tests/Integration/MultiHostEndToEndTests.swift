@@ -37,7 +37,7 @@ import Glibc
         try await b.start()
         defer { Task { [b] in _ = await b.terminate() } }
         #expect(a.banner.contains { $0.contains("database: postgres://") }, "\(a.banner)")
-        balancer.hosts.withLock { $0 = [a.base, b.base] }
+        balancer.state.hosts.withLock { $0 = [a.base, b.base] }
 
         // Connected and configured on A (the OAuth redirect comes back through the balancer); B sees it at once.
         try await a.connectAndSave(Self.action.replacingOccurrences(of: "CALENDLY", with: calendly.base))
@@ -70,8 +70,12 @@ import Glibc
         // 3. Every webhook (three invitee.created so far, then a cancel) reached both hosts at once and was counted once.
         let first = try #require(bookings.first?["invitee"] as? String)
         #expect(try await http.send("POST", calendly.base + "/_emulator/bookings/cancel", json: #"{"invitee":"\#(first)"}"#).status == 204)
-        let expectedTotals = try await eventually { try await a.totals()["canceled"] == 1 && a.totals()["created"] == 2 }
-        #expect(expectedTotals, "\(try await a.totals())")
+        let expectedTotals = try await eventually {
+            let totals = try await a.totals()
+            return totals["canceled"] == 1 && totals["created"] == 2
+        }
+        let seenTotals = try await a.totals()
+        #expect(expectedTotals, "\(seenTotals)")
         let fanned = try await Self.settledWebhooks(balancer, atLeast: 3)
         #expect(fanned.count >= 3, "the balancer saw the webhooks: \(fanned)")
         for delivery in fanned {
@@ -84,6 +88,8 @@ import Glibc
 
         // 5. A dies (kill -9) while it waits on Calendly: the booking is made, its reply held back. B takes the
         //    jobs over once A's lease expires, resumes the conversation (a lookup, never a second booking).
+        //    Calendly's webhooks go nowhere from here: only B's resume can confirm this booking.
+        balancer.state.dropWebhooks.store(true, ordering: .releasing)
         let lateOffer = try await http.send("POST", a.base + "/v1/conversations/crash-1/booking/offer", token: runtime, json: contact("Cy"))
         #expect(lateOffer.object()["state"] as? String == "slotsShown", "\(lateOffer.text)")
         #expect(try await http.send("POST", calendly.base + "/_emulator/faults",
@@ -125,11 +131,11 @@ import Glibc
     /// The fanned-out webhook deliveries, once both hosts have answered each (bodies of both answers).
     static func settledWebhooks(_ balancer: FanOutBalancer, atLeast count: Int) async throws -> [[String]] {
         for _ in 0..<100 {
-            let seen = balancer.webhookAnswers.withLock { $0 }
+            let seen = balancer.state.webhookAnswers.withLock { $0 }
             if seen.count >= count, seen.allSatisfy({ $0.count == 2 }) { return seen }
             try await Task.sleep(for: .milliseconds(100))
         }
-        return balancer.webhookAnswers.withLock { $0 }
+        return balancer.state.webhookAnswers.withLock { $0 }
     }
 }
 
@@ -167,30 +173,40 @@ extension PostgresStore {
 
 /// The public URL of both hosts: requests go to the first host, except Calendly's webhooks, which go to
 /// every host at once — the same bytes and signature — the way a retried delivery may land on two
-/// replicas. What each host answered to each webhook is kept.
+/// replicas. What each host answered to each webhook is kept. `dropWebhooks`: answered 200, sent nowhere.
 final class FanOutBalancer: Sendable {
+    final class State: Sendable {
+        let hosts = Mutex<[String]>([])
+        let webhookAnswers = Mutex<[[String]]>([])
+        let dropWebhooks = Atomic<Bool>(false)
+    }
+
     let server: LoopbackHTTPServer
-    let hosts = Mutex<[String]>([])
-    let webhookAnswers = Mutex<[[String]]>([])
+    let state: State
     var base: String { server.base }
 
     init() throws {
-        let hosts = self.hosts, answers = webhookAnswers
+        let state = State()
+        self.state = state
         server = try LoopbackHTTPServer { request, connection in
-            let targets = hosts.withLock { $0 }
+            let targets = state.hosts.withLock { $0 }
             guard let primary = targets.first else { connection.write(LoopbackHTTPServer.reply(503)); return false }
             if request.path.hasPrefix("/v1/webhooks/calendly") {
-                let index = answers.withLock { all in all.append([]); return all.count - 1 }
+                if state.dropWebhooks.load(ordering: .acquiring) {
+                    connection.write(LoopbackHTTPServer.reply(200, headers: [("Content-Type", "application/json")], body: Array("{}".utf8)))
+                    return false
+                }
+                let index = state.webhookAnswers.withLock { all in all.append([]); return all.count - 1 }
                 let replies = Mutex<[(Int, [UInt8])]>([])
                 DispatchQueue.concurrentPerform(iterations: targets.count) { at in
-                    let reply = Self.forward(request, to: targets[at])
+                    let reply = FanOutBalancer.forward(request, to: targets[at])
                     replies.withLock { $0.append(reply) }
-                    answers.withLock { $0[index].append("\(reply.0) \(String(decoding: reply.1, as: UTF8.self))") }
+                    state.webhookAnswers.withLock { $0[index].append("\(reply.0) \(String(decoding: reply.1, as: UTF8.self))") }
                 }
                 let first = replies.withLock { $0.first } ?? (502, [])
                 connection.write(LoopbackHTTPServer.reply(first.0, headers: [("Content-Type", "application/json")], body: first.1))
             } else {
-                let reply = Self.forward(request, to: primary)
+                let reply = FanOutBalancer.forward(request, to: primary)
                 connection.write(LoopbackHTTPServer.reply(reply.0, headers: [("Content-Type", "application/json")], body: reply.1))
             }
             return false

@@ -1,5 +1,6 @@
 import Core
 import Effects
+import Interpreters
 import Logging
 
 /// What `serve` runs besides requests, each loop on its own schedule, all stopped together. A failed

@@ -60,7 +60,7 @@ public final class HostAssembly<Store: HostStore>: Sendable {
         let report = MessageCallbackReport(metrics: metrics, logger: logger)
         let callback = configuration.messageCallbackURL.map { url in
             MessageCallback(configuration: .init(url: url, secret: configuration.messageCallbackSecret), store: store, client: .shared,
-                            hmac: CryptoHMAC.sha256, body: MessageCallbackBody.encode, now: LiveCalendly.wallClock, observe: report.observe,
+                            hmac: CryptoHMAC.sha256, body: MessageCallbackBody.encode, now: LiveCalendly.wallClock, observe: { report.observe($0) },
                             failed: { error in logger.error("message callback bookkeeping failed", metadata: ["error": "\(error)"]) })
         }
         let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics),

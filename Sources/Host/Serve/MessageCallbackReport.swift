@@ -10,7 +10,7 @@ struct MessageCallbackReport: Sendable {
 
     static let help = "Callback POSTs of outbox messages to MESSAGE_CALLBACK_URL by outcome (delivered, retry, abandoned after 24 h)"
 
-    func observe(_ outcome: MessageCallback<SQLiteStore>.Outcome) {
+    func observe<Store>(_ outcome: MessageCallback<Store>.Outcome) {
         switch outcome {
         case .delivered(let conversation, let seq, let attempts):
             metrics.increment("calendly_message_callbacks_total", labels: ["outcome": "delivered"], help: Self.help)

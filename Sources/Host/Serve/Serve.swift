@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
         do {
             configuration = try HostConfiguration.load(environment: environment, host: host, port: port, dataDirectory: dataDir)
             limits = try ConnectionLimits.load(environment: environment)
-            database = try HostConfiguration.databaseURL(environment).map { ($0, try HostConfiguration.databasePoolSize(environment)) }
+            database = try HostConfiguration.databaseURL(environment).map { (url: $0, poolSize: try HostConfiguration.databasePoolSize(environment)) }
         } catch {
             FileHandle.standardError.write(Data("calendly-action: \(error)\n".utf8))
             throw ExitCode(2)
