@@ -21,6 +21,7 @@ import Glibc
 
     @Test func twoHostsOnOneDatabaseShareConversationsWebhooksJobsAndACrash() async throws {
         guard let database = try MultiHostDatabase.create() else { return }
+        let started = ContinuousClock.now
         defer { database.drop() }
         let calendly = try await EmulateProcess()
         defer { calendly.stop() }
@@ -82,6 +83,7 @@ import Glibc
             #expect(delivery.filter { $0.contains("duplicate") }.count == 1, "one host applied it, the other found it a duplicate: \(delivery)")
         }
 
+        print("multi-host: webhooks settled \(ContinuousClock.now - started) into the test")
         // 4. Analytics read the same on both hosts.
         let totalsA = try await a.totals(), totalsB = try await b.totals()
         #expect(totalsA == totalsB && totalsA["created"] == 2 && totalsA["canceled"] == 1, "A \(totalsA) B \(totalsB)")
@@ -111,6 +113,7 @@ import Glibc
             if state != "confirmed" { try await Task.sleep(for: .milliseconds(100)) }
         }
         let took = ContinuousClock.now - killedAt
+        print("multi-host: B resumed A's conversation \(took) after the kill (test so far \(ContinuousClock.now - started))")
         #expect(state == "confirmed", "B never resumed A's conversation: \(state ?? "nil") \(b.stderrText())")
         #expect(took < .seconds(40), "taken over within the lease (15 s) and a renewal (5 s), plus the lookup: \(took)")
         #expect(messages.filter { $0["type"] as? String == "confirmation_card" }.count == 1, "the customer is told once: \(messages)")
