@@ -95,7 +95,7 @@ import Glibc
         let lateOffer = try await http.send("POST", a.base + "/v1/conversations/crash-1/booking/offer", token: runtime, json: contact("Cy"))
         #expect(lateOffer.object()["state"] as? String == "slotsShown", "\(lateOffer.text)")
         #expect(try await http.send("POST", calendly.base + "/_emulator/faults",
-                                    json: #"{"path":"/invitees","method":"POST","after_commit":true,"delay_ms":120000}"#).status == 201)
+                                    json: #"{"path":"/invitees","method":"POST","after_commit":true,"delay_ms":60000}"#).status == 201)
         let hanging = Task { [http] in try? await http.send("POST", a.base + "/v1/conversations/crash-1/booking/reply", token: runtime, json: #"{"text":"1"}"#) }
         let committed = try await eventually { try await Self.bookings(calendly).contains { $0["email"] as? String == "cy@example.com" } }
         #expect(committed, "Calendly made the booking; A waits for its reply")
@@ -120,6 +120,9 @@ import Glibc
         let cy = try await Self.bookings(calendly).filter { $0["email"] as? String == "cy@example.com" }
         #expect(cy.count == 1, "exactly one booking for the conversation A was driving: \(cy)")
         #expect(await b.terminate() == 0)
+        // The emulator still holds A's booking reply back; a graceful stop would wait that out.
+        kill(calendly.process.processIdentifier, SIGKILL)
+        calendly.process.waitUntilExit()
     }
 
     static func firstSlot(_ reply: HTTPClient.Reply) -> String? {
