@@ -4,6 +4,7 @@ import Effects
 import Foundation
 import Synchronization
 import Testing
+@testable import Host
 @testable import Interpreters
 @testable import PostgresStore
 
@@ -70,5 +71,36 @@ import Testing
         #expect(flight.overlaps.load(ordering: .relaxed) == 0)
         #expect(flight.spent.withLock { $0 }.sorted() == (0..<12).map { "refresh-\($0)" }.sorted())
         #expect(try await keepers[1].load("grant") == Self.tokens(12))
+    }
+
+    /// The production refresh path (`LiveCalendly`'s `.refreshToken`) on two hosts at once, against the
+    /// emulator, whose refresh tokens are single-use like Calendly's: under the keeper's lock the second host
+    /// reads the pair the first just rotated, so both refreshes succeed and no refresh token is spent twice.
+    @Test func twoHostsRefreshingOneGrantThroughLiveCalendlyBothSucceed() async throws {
+        guard let url = try PostgresTestDatabase.url() else { return }
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let first = try PostgresStore(url: url, schema: schema, poolSize: 2, host: "host-a")
+        let second = try PostgresStore(url: url, schema: schema, poolSize: 2, host: "host-b")
+        defer { try? first.dropSchema() }
+        let emulator = try await startEmulator(seed: 7, faults: "none")
+        let keepers = [first, second].map { PostgresTokenKeeper(store: $0, vault: Self.vault) }
+        let pair = await emulator.model.issueTokens(scopes: EmulatorModel.knownScopes)
+        try await keepers[0].save(CalendlyTokens(accessToken: pair.access, refreshToken: pair.refresh, expiresAt: LiveCalendly.wallClock() + .hours(2),
+                                                 owner: CalendlyURI(emulator.baseURL + "/users/HOST"), organization: CalendlyURI(emulator.baseURL + "/organizations/ORG"),
+                                                 scopes: EmulatorModel.knownScopes), as: "grant", agent: SQLiteStoreTests.agent)
+        // Calendly answers slowly: without the lock both hosts would read the same refresh token before either saved.
+        await emulator.model.inject(EmulatorFault(path: "/oauth/token", count: 2, delayMs: 300))
+        let hosts = keepers.map { keeper in
+            LiveCalendly(configuration: .init(clientID: EmulatorModel.clientID, clientSecret: EmulatorModel.clientSecret, redirectURI: emulator.baseURL + "/_emulator/state",
+                                              apiBase: emulator.baseURL, authBase: emulator.baseURL), tokens: keeper, verifiers: keeper)
+        }
+        async let onA = hosts[0].perform(.refreshToken("grant"))
+        async let onB = hosts[1].perform(.refreshToken("grant"))
+        let replies = await [onA, onB]
+        await emulator.shutdown()
+        for reply in replies {
+            guard case .tokenGranted = reply else { Issue.record("a refresh failed: \(replies)"); return }
+        }
+        #expect(try await keepers[1].load("grant")?.refreshToken != pair.refresh)
     }
 }
