@@ -75,6 +75,16 @@ public struct PostgresTransaction: AggregateTransaction {
         }
     }
 
+    /// One Calendly user's booking-quota tracker, consulted in the step that books. Under an advisory lock on
+    /// the owner until the step commits: two hosts booking for one Calendly user count into it in turn.
+    public mutating func loadQuota(owner: String) throws -> BookingQuota? {
+        try checked {
+            try session.lock("quota:\(owner)")
+            guard let row = try rows("SELECT state FROM booking_quotas WHERE owner = $1", [.text(owner)], "load quota").first else { return nil }
+            return try session.decode(BookingQuota.self, try row.text(0), table: "booking_quotas", id: owner)
+        }
+    }
+
     public mutating func saveQuota(_ quota: BookingQuota, owner: String) throws {
         try checked {
             try run("INSERT INTO booking_quotas(owner, state) VALUES ($1, $2) ON CONFLICT(owner) DO UPDATE SET state = excluded.state",
