@@ -192,16 +192,18 @@ public struct ActionConfig: Codable, Sendable, Hashable {
             return [.calendly(request, .getEventType(account.token, uri))]
 
         case .calendlyReplied(let request, let reply, let now):
+            // A 401 also tells the agent's connection, which refreshes or disconnects (issue 11 defect 2).
+            let refused: [Effect] = reply == .failed(.unauthorized) ? [.notify(.grantRejected(state.agent, at: now))] : []
             if case .loading(let expected) = state.status, expected == request {
-                return state.listReplied(reply, now)
+                return state.listReplied(reply, now) + refused
             }
             if let pending = state.pendingSave, pending.request == request {
                 state.pendingSave = nil
-                return state.saveReplied(pending.draft, reply, now)
+                return state.saveReplied(pending.draft, reply, now) + refused
             }
             if state.rereading == request {
                 state.rereading = nil
-                return state.rereadReplied(reply, now)
+                return state.rereadReplied(reply, now) + refused
             }
             return []
 

@@ -7,7 +7,8 @@ import Effects
 ///                            ▼                              └──── conflict (re-offer) ◀─────────┤
 ///                        staticLink ◀──────────── booking error ────────────────────────────────┤
 ///                                                 outcome unknown ─▶ reconciling ─found─▶ confirmed
-///                                                                                  └─found canceled─▶ staticLink
+///                                                                                  ├─found canceled─▶ staticLink
+///                                                                                  └─lookups exhausted─▶ staticLink ─seen later─▶ confirmed
 ///
 /// Exactly-once (DESIGN §5): an intent is stored before `createInvitee`; a reply that may have been
 /// lost (timeout, 5xx, crash) is reconciled by looking the booking up before any retry.
@@ -112,6 +113,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public var details: InviteeDetails?
     /// Asks put to the customer in this conversation (numbers the row ids of each).
     public var asks: Int?
+    /// The attempt whose reconciliation gave up with its outcome still unknown (see `lateConfirmation`).
+    public var unconfirmed: Attempt?
 
     public init(id: ConversationID) {
         self.id = id; phase = .idle; channel = .text; timeZone = "UTC"
@@ -122,7 +125,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     public static func reduce(_ state: inout BookingConversation, _ input: Input) -> [Effect] {
         switch input {
         case .triggerMet(let trigger, let now): return state.triggerMet(trigger, now)
-        case .calendlyReplied(let request, let reply, let now): return state.calendlyReplied(request, reply, now)
+        case .calendlyReplied(let request, let reply, let now): return state.calendlyReplied(request, reply, now) + state.grantRejected(reply, now)
         case .customerReplied(let text, let now): return state.customerReplied(text, now)
         case .customerChoseRow(let id, let now): return state.customerChoseRow(id, now)
         case .timerFired(let timer, let now): return state.timerFired(timer, now)
@@ -262,6 +265,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         switch phase {
         case .booking(let attempt) where attempt.key == key: return confirm(invitee, attempt, now)
         case .reconciling(let attempt, _) where attempt.key == key: return confirm(invitee, attempt, now)
+        case _ where unconfirmed?.key == key: return lateConfirmation(key, invitee, now) ?? []
         case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling, .confirmed, .staticLink:
             return []
         }
@@ -339,16 +343,7 @@ public struct BookingConversation: Codable, Sendable, Hashable {
         case .inviteeFound(nil):
             return notFound(attempt, now)
         case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
-            // Still unknown. Never tell the customer it failed while a booking may exist: wait and ask again.
-            lookups += 1
-            phase = .reconciling(attempt, lookup: nil)
-            let delay = min(Span.seconds(1) * Int64(1 << min(lookups, 9)), BookingConversation.reconcileBackoffCap)
-            var effects: [Effect] = [.schedule(reconcileTimer, after: delay)]
-            if !toldStillConfirming {
-                toldStillConfirming = true
-                effects.insert(say(.text(Copy.stillConfirming)), at: 0)
-            }
-            return effects
+            return lookupFailed(attempt, now)
         }
     }
 

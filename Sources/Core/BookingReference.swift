@@ -163,11 +163,4 @@ public struct BookingReference: Codable, Sendable, Hashable {
             return [.store(.deleteReference(reference.key))]
         }
     }
-
-    /// Does this notice describe this reference's booking?
-    public func matches(_ notice: InviteeNotice) -> Bool {
-        if let invitee { return invitee == notice.invitee }
-        guard let email else { return false }
-        return eventType == notice.eventType && start == notice.start && email.lowercased() == notice.email.lowercased()
-    }
 }

@@ -52,17 +52,29 @@ public struct AccountEntitlements: Codable, Sendable, Hashable {
 }
 
 extension BookingSetup {
+    /// The one definition of "runnable" (issue 11 defect 6): why the agent would not offer booking now,
+    /// or nil when it would. The runtime (`resolve`, at every trigger) and the admin API (`runnable` and
+    /// `notRunnableReason` of the action) both ask this, so the admin never sees "runnable" for an agent
+    /// whose offers end in "not offered".
+    public static func notRunnableReason(entitlements: AccountEntitlements, connection: Connection, config: ActionConfig) -> NotOfferedReason? {
+        guard entitlements.calendlyFlagOn else { return .flagOff }
+        guard entitlements.hasAIAgent, entitlements.hasNativeIntegrations else { return .notEntitled }
+        guard let account = connection.account else { return .notConnected }
+        guard !account.planInsufficient else { return .planInsufficient }
+        guard let saved = config.saved else { return .notConfigured }
+        guard saved.draft.enabled else { return .actionDisabled }
+        // NEG-4: a type that became paid (or otherwise ineligible) after saving is never offered.
+        guard config.policy.isEligible(saved.eventType) else { return .eventTypeIneligible }
+        return nil
+    }
+
     public static func resolve(
         entitlements: AccountEntitlements, connection: Connection, config: ActionConfig, contactFields: [String: String]
     ) -> BookingReadiness {
-        guard entitlements.calendlyFlagOn else { return .notOffered(.flagOff) }
-        guard entitlements.hasAIAgent, entitlements.hasNativeIntegrations else { return .notOffered(.notEntitled) }
+        if let reason = notRunnableReason(entitlements: entitlements, connection: connection, config: config) { return .notOffered(reason) }
+        // Both hold once `notRunnableReason` found nothing; the guards only unwrap.
         guard let account = connection.account else { return .notOffered(.notConnected) }
-        guard !account.planInsufficient else { return .notOffered(.planInsufficient) }
         guard let saved = config.saved else { return .notOffered(.notConfigured) }
-        guard saved.draft.enabled else { return .notOffered(.actionDisabled) }
-        // NEG-4: a type that became paid (or otherwise ineligible) after saving is never offered.
-        guard config.policy.isEligible(saved.eventType) else { return .notOffered(.eventTypeIneligible) }
         let answers = saved.draft.questionMappings.compactMap { mapping -> QuestionAnswer? in
             guard let value = contactFields[mapping.field.rawValue], !value.trimmingWhitespace().isEmpty else { return nil }
             return QuestionAnswer(question: mapping.question, answer: value)

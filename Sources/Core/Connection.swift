@@ -41,8 +41,12 @@ public struct Connection: Codable, Sendable, Hashable {
         case authorizationGranted(OAuthState, code: String, at: Instant)
         case authorizationDenied(OAuthState, error: String, at: Instant)
         case calendlyReplied(RequestID, CalendlyReply, at: Instant)
-        /// The access token is near expiry or a call got 401.
+        /// A call made with the access token got 401 (a conversation's `grantRejected` notice): refresh now,
+        /// whatever the expiry says — only the refresh tells a lapsed token from a revoked grant.
         case refreshDue(at: Instant)
+        /// The periodic look at the token (every minute in `serve`): refreshed when it expires within
+        /// `refreshAhead`; nothing otherwise (see `Connection+Tokens`).
+        case tokenCheck(at: Instant)
         case disconnectRequested(at: Instant)
         /// A disconnect while another connected agent of the same Calendly organization receives its webhooks
         /// through the same subscription (one per organization and URL): the subscription stays.
@@ -80,13 +84,16 @@ public struct Connection: Codable, Sendable, Hashable {
     public var revoking: [PendingRevoke]
     public var teardown: Teardown?
     public var reconciling: ReconciliationRun?
+    /// When the refresh in flight (phase `refreshing`) was asked for: one whose reply never came (the
+    /// process stopped meanwhile) is asked again after `refreshReplyTimeout`.
+    public var refreshStartedAt: Instant?
 
     public init(agent: AgentID) {
         self.agent = agent; self.phase = .notConnected; self.requestsIssued = 0
         self.webhooks = WebhookSubscriptionCare(); self.revoking = []; self.teardown = nil
     }
 
-    enum CodingKeys: String, CodingKey { case agent, phase, replacing, lastError, requestsIssued, webhooks, revoking, teardown, reconciling }
+    enum CodingKeys: String, CodingKey { case agent, phase, replacing, lastError, requestsIssued, webhooks, revoking, teardown, reconciling, refreshStartedAt }
 
     /// States stored before subscription care existed decode with none of it.
     public init(from decoder: any Decoder) throws {
@@ -100,6 +107,7 @@ public struct Connection: Codable, Sendable, Hashable {
         revoking = try container.decodeIfPresent([PendingRevoke].self, forKey: .revoking) ?? []
         teardown = try container.decodeIfPresent(Teardown.self, forKey: .teardown)
         reconciling = try container.decodeIfPresent(ReconciliationRun.self, forKey: .reconciling)
+        refreshStartedAt = try container.decodeIfPresent(Instant.self, forKey: .refreshStartedAt)
     }
 
     public var account: Account? {
@@ -119,7 +127,7 @@ public struct Connection: Codable, Sendable, Hashable {
             if let lastError { return Copy.connectedAs(account.email) + " · " + (lastError == "access_denied" ? Copy.consentDenied : Copy.connectFailed) }
             return Copy.connectedAs(account.email)
         case .failed(let reason): return reason == "access_denied" ? Copy.consentDenied : Copy.connectFailed
-        case .disconnected: return Copy.disconnected
+        case .disconnected(let reason): return reason == Connection.refreshRejected ? Copy.grantRejected : Copy.disconnected
         }
     }
 
@@ -130,7 +138,10 @@ public struct Connection: Codable, Sendable, Hashable {
 
     public static func reduce(_ state: inout Connection, _ input: Input) -> [Effect] {
         let hadAccount = state.account != nil
+        // Decided before the step, which forgets what the request was for.
+        let tokenRefused = state.refusesAccountToken(input)
         var effects = step(&state, input)
+        if tokenRefused, case .calendlyReplied(_, _, let now) = input { effects += state.refreshNow(now) }
         if hadAccount, state.account == nil {
             // S01 AC-3/4: the cached event types go with the connection.
             effects.append(.notify(.connectionLost(state.agent)))
@@ -166,11 +177,11 @@ public struct Connection: Codable, Sendable, Hashable {
         case .calendlyReplied(let request, let reply, let now):
             return state.handleReply(request, reply, now)
 
-        case .refreshDue:
-            guard case .connected(let account) = state.phase else { return [] }
-            let request = state.nextRequest()
-            state.phase = .refreshing(account, request)
-            return [.calendly(request, .refreshToken(account.token))]
+        case .refreshDue(let now):
+            return state.refreshNow(now)
+
+        case .tokenCheck(let now):
+            return state.checkToken(now)
 
         case .disconnectRequested, .disconnectKeepingSubscription:
             var tokens: [TokenReference] = []
@@ -185,6 +196,7 @@ public struct Connection: Codable, Sendable, Hashable {
             for token in (state.teardown?.tokens ?? []) + state.revoking.map(\.token) where !tokens.contains(token) { tokens.append(token) }
             state.teardown = nil
             state.revoking = []
+            state.refreshStartedAt = nil
             state.phase = .notConnected
             state.replacing = nil
             state.lastError = nil
@@ -302,29 +314,8 @@ public struct Connection: Codable, Sendable, Hashable {
                 return failConnect("unexpected_reply", now, cleanup: grant.token)
             }
 
-        case .refreshing(var account, let expected) where expected == request:
-            switch reply {
-            case .tokenGranted(let grant):
-                account.token = grant.token
-                account.expiresAt = grant.expiresAt
-                phase = .connected(account)
-                return []
-            case .failed(.invalidGrant), .failed(.unauthorized):
-                // Refresh tokens are single-use; a rejected one never works again (PRD §6.7).
-                // The grant is dead at Calendly already: nothing to revoke, and the subscription cannot be
-                // reached with it (a reconnect subscribes again).
-                phase = .disconnected(reason: "refresh_rejected")
-                webhooks = WebhookSubscriptionCare(callbackURL: webhooks.callbackURL)
-                return [.store(.deleteToken(account.token)), .log(LogEntry(.warning, "calendly refresh rejected for \(agent); disconnected"))]
-            case .failed, .outcomeUnknown:
-                // Transient: keep the account; the next call or timer tries again.
-                phase = .connected(account)
-                return [.log(LogEntry(.warning, "calendly token refresh failed transiently for \(agent)"))]
-            case .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .inviteeFound, .webhookSubscription,
-                 .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
-                phase = .connected(account)
-                return [.log(LogEntry(.error, "unexpected reply to token refresh for \(agent)"))]
-            }
+        case .refreshing(let account, let expected) where expected == request:
+            return refreshReplied(account, reply)
 
         case .notConnected, .connecting, .exchangingCode, .loadingUser, .connected, .refreshing, .failed, .disconnected:
             // A reply to a request this state no longer waits for (revoke, or a superseded attempt).

@@ -28,6 +28,8 @@ public enum Copy {
     public static let metricsUnavailable = "Couldn't load booking metrics"
     /// Disconnected after a permanent token failure (PRD §6.7).
     public static let disconnected = "Disconnected"
+    /// Calendly refused the connection's refresh token (access revoked, or the grant ended): only a reconnect helps.
+    public static let grantRejected = "Disconnected: Calendly no longer accepts this connection (access was revoked or has ended). Connect Calendly again to keep booking in chat."
 
     // MARK: Action drawer row (S01 AC-1)
     public static let drawerGroup = "Other integration"

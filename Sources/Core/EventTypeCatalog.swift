@@ -27,6 +27,54 @@ public struct EligibilityPolicy: Codable, Sendable, Hashable {
     public func isEligible(_ eventType: EventType) -> Bool { ineligibility(eventType) == nil }
 }
 
+/// The eligibility defaults, decided once (issue 11 defect 6; the wire decoder used to decide them).
+/// What Calendly left out or sent unreadable lands where it is safe: a missing field takes Calendly's
+/// documented default (no `kind` is a one-on-one, no `pooling_type` is none, no `booking_method` is
+/// instant, no `is_paid` / `secret` is false), but an *unreadable* or unknown value lands on the
+/// ineligible side (a new pooling type is never taken for solo, an unreadable `is_paid` is paid). An
+/// event type whose `active` is missing or unreadable is not offered.
+extension EventType {
+    public var active: Bool {
+        get { facts.active ?? false }
+        set { facts.active = newValue; facts.unreadable.removeAll { $0 == .active } }
+    }
+
+    public var kind: EventTypeKind {
+        get {
+            if facts.isUnreadable(.kind) { return .group }
+            guard let kind = facts.kind else { return .solo }
+            return EventTypeKind(rawValue: kind) ?? .group
+        }
+        set { facts.kind = newValue.rawValue; facts.unreadable.removeAll { $0 == .kind } }
+    }
+
+    public var poolingType: PoolingType? {
+        get {
+            if facts.isUnreadable(.poolingType) { return .multiPool }
+            return facts.poolingType.map { PoolingType(rawValue: $0) ?? .multiPool }
+        }
+        set { facts.poolingType = newValue?.rawValue; facts.unreadable.removeAll { $0 == .poolingType } }
+    }
+
+    public var secret: Bool {
+        get { facts.isUnreadable(.secret) || facts.secret == true }
+        set { facts.secret = newValue; facts.unreadable.removeAll { $0 == .secret } }
+    }
+
+    public var bookingMethod: BookingMethod {
+        get {
+            if facts.isUnreadable(.bookingMethod) { return .poll }
+            return facts.bookingMethod.map { BookingMethod(rawValue: $0) ?? .poll } ?? .instant
+        }
+        set { facts.bookingMethod = newValue.rawValue; facts.unreadable.removeAll { $0 == .bookingMethod } }
+    }
+
+    public var isPaid: Bool {
+        get { facts.isUnreadable(.isPaid) || facts.isPaid == true }
+        set { facts.isPaid = newValue; facts.unreadable.removeAll { $0 == .isPaid } }
+    }
+}
+
 /// The eligible event types of a connected account, searchable, showing at most 25 at a time (S02 AC-4).
 public struct EventTypeCatalog: Codable, Sendable, Hashable {
     public static let visibleLimit = 25

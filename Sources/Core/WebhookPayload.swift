@@ -83,14 +83,12 @@ public enum WebhookPayload: Equatable, Sendable {
             guard let event = payload.text("event") ?? scheduled.text("uri") else { throw Problem(reason: "missing_field:payload.event") }
             let sentAt = root.text("created_at").flatMap(Instant.init(iso8601:)) ?? start
             let tracking = payload.object("tracking").value.map { BookingTracking(utmSource: $0.text("utm_source"), utmContent: $0.text("utm_content")) }
-            return InviteeNotice(
-                kind: kind, delivery: DeliveryID("\(kind.rawValue)|\(invitee)"), invitee: CalendlyURI(invitee), event: CalendlyURI(event),
-                eventType: CalendlyURI(eventType), email: email, start: start, cancelURL: payload.text("cancel_url") ?? "",
-                rescheduleURL: payload.text("reschedule_url") ?? "", rescheduled: payload.field("rescheduled", as: Bool.self).value ?? false,
-                sentAt: sentAt, newInvitee: payload.text("new_invitee").map(CalendlyURI.init(rawValue:)),
-                oldInvitee: payload.text("old_invitee").map(CalendlyURI.init(rawValue:)),
-                tracking: tracking.flatMap { $0.utmSource == nil && $0.utmContent == nil ? nil : $0 }
-            )
+            let subject = Invitee(uri: CalendlyURI(invitee), eventURI: CalendlyURI(event), email: email, start: start,
+                                  cancelURL: payload.text("cancel_url") ?? "", rescheduleURL: payload.text("reschedule_url") ?? "")
+            return InviteeNotice(kind, of: subject, eventType: CalendlyURI(eventType), sentAt: sentAt, source: .webhook,
+                                 rescheduled: payload.field("rescheduled", as: Bool.self).value ?? false,
+                                 newInvitee: payload.text("new_invitee").map(CalendlyURI.init(rawValue:)),
+                                 oldInvitee: payload.text("old_invitee").map(CalendlyURI.init(rawValue:)), tracking: tracking)
         }.mapError { ($0 as? Problem) ?? Problem(reason: "malformed_json") }
     }
 

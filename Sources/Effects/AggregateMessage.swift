@@ -53,4 +53,7 @@ public enum AggregateMessage: Codable, Sendable, Hashable {
     case connectionLost(AgentID)
     /// To the agent's action config: Calendly refused a booking for its answers, so the saved action needs review.
     case actionNeedsReview(AgentID, reason: String, at: Instant)
+    /// To the agent's connection: Calendly answered one of its calls with 401 (the access token was refused),
+    /// so the connection refreshes now — and a refused refresh disconnects it (issue 11 defect 2).
+    case grantRejected(AgentID, at: Instant)
 }

@@ -87,33 +87,69 @@ public struct EventLocation: Codable, Sendable, Hashable {
     }
 }
 
+/// What Calendly said about the fields eligibility rests on, exactly as it said it (issue 11 defect 6):
+/// a field it left out is nil, a field whose value had an unexpected type is nil and listed in
+/// `unreadable`, an unknown string is kept as sent. Nothing is decided here: the defaults (a missing
+/// `kind` is solo, an unreadable one a group…) are Core's, in one place (`EventType`'s eligibility
+/// fields in EventTypeCatalog.swift), next to the policy that uses them.
+public struct EligibilityFacts: Codable, Sendable, Hashable {
+    public enum Field: String, Codable, Sendable, Hashable, CaseIterable {
+        case active, kind, poolingType, secret, bookingMethod, isPaid
+    }
+
+    public var active: Bool?
+    public var kind: String?
+    public var poolingType: String?
+    public var secret: Bool?
+    public var bookingMethod: String?
+    public var isPaid: Bool?
+    /// Present with a value of an unexpected type, in `Field` order.
+    public var unreadable: [Field]
+
+    public init(active: Bool? = nil, kind: String? = nil, poolingType: String? = nil, secret: Bool? = nil, bookingMethod: String? = nil,
+                isPaid: Bool? = nil, unreadable: [Field] = []) {
+        self.active = active; self.kind = kind; self.poolingType = poolingType; self.secret = secret
+        self.bookingMethod = bookingMethod; self.isPaid = isPaid
+        self.unreadable = Field.allCases.filter(unreadable.contains)
+    }
+
+    public func isUnreadable(_ field: Field) -> Bool { unreadable.contains(field) }
+}
+
 public struct EventType: Codable, Sendable, Hashable {
     public var uri: CalendlyURI
     public var name: String
-    public var active: Bool
     public var durationMinutes: Int
-    public var kind: EventTypeKind
-    public var poolingType: PoolingType?
-    public var secret: Bool
-    public var bookingMethod: BookingMethod
-    public var isPaid: Bool
+    /// Whether it is active, its kind, pooling, booking method, payment and secrecy, as reported.
+    public var facts: EligibilityFacts
     public var schedulingURL: String
     public var customQuestions: [CustomQuestion]
     /// Where the meeting happens; empty when Calendly listed none (or it was stored before locations were kept).
     public var locations: [EventLocation]
 
+    /// An event type whose eligibility fields are all known (fixtures, the simulator, the emulator's seed).
     public init(
         uri: CalendlyURI, name: String, active: Bool = true, durationMinutes: Int = 30, kind: EventTypeKind = .solo,
         poolingType: PoolingType? = nil, secret: Bool = false, bookingMethod: BookingMethod = .instant,
         isPaid: Bool = false, schedulingURL: String, customQuestions: [CustomQuestion] = [], locations: [EventLocation] = []
     ) {
-        self.uri = uri; self.name = name; self.active = active; self.durationMinutes = durationMinutes; self.kind = kind
-        self.poolingType = poolingType; self.secret = secret; self.bookingMethod = bookingMethod; self.isPaid = isPaid
+        let facts = EligibilityFacts(active: active, kind: kind.rawValue, poolingType: poolingType?.rawValue, secret: secret,
+                                     bookingMethod: bookingMethod.rawValue, isPaid: isPaid)
+        self.init(uri: uri, name: name, durationMinutes: durationMinutes, facts: facts, schedulingURL: schedulingURL,
+                  customQuestions: customQuestions, locations: locations)
+    }
+
+    /// An event type as Calendly described it (the wire decoder): eligibility facts undecided.
+    public init(uri: CalendlyURI, name: String, durationMinutes: Int, facts: EligibilityFacts, schedulingURL: String,
+                customQuestions: [CustomQuestion], locations: [EventLocation]) {
+        self.uri = uri; self.name = name; self.durationMinutes = durationMinutes; self.facts = facts
         self.schedulingURL = schedulingURL; self.customQuestions = customQuestions; self.locations = locations
     }
 
+    /// The stored form keeps the facts flat under their old keys (a value stored before facts existed is a
+    /// fully known fact), plus `unreadable` when some were.
     enum CodingKeys: String, CodingKey {
-        case uri, name, active, durationMinutes, kind, poolingType, secret, bookingMethod, isPaid, schedulingURL, customQuestions, locations
+        case uri, name, active, durationMinutes, kind, poolingType, secret, bookingMethod, isPaid, unreadable, schedulingURL, customQuestions, locations
     }
 
     /// Event types stored before locations were kept decode with none.
@@ -121,16 +157,33 @@ public struct EventType: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         uri = try c.decode(CalendlyURI.self, forKey: .uri)
         name = try c.decode(String.self, forKey: .name)
-        active = try c.decode(Bool.self, forKey: .active)
         durationMinutes = try c.decode(Int.self, forKey: .durationMinutes)
-        kind = try c.decode(EventTypeKind.self, forKey: .kind)
-        poolingType = try c.decodeIfPresent(PoolingType.self, forKey: .poolingType)
-        secret = try c.decode(Bool.self, forKey: .secret)
-        bookingMethod = try c.decode(BookingMethod.self, forKey: .bookingMethod)
-        isPaid = try c.decode(Bool.self, forKey: .isPaid)
+        facts = EligibilityFacts(active: try c.decodeIfPresent(Bool.self, forKey: .active), kind: try c.decodeIfPresent(String.self, forKey: .kind),
+                                 poolingType: try c.decodeIfPresent(String.self, forKey: .poolingType),
+                                 secret: try c.decodeIfPresent(Bool.self, forKey: .secret),
+                                 bookingMethod: try c.decodeIfPresent(String.self, forKey: .bookingMethod),
+                                 isPaid: try c.decodeIfPresent(Bool.self, forKey: .isPaid),
+                                 unreadable: try c.decodeIfPresent([EligibilityFacts.Field].self, forKey: .unreadable) ?? [])
         schedulingURL = try c.decode(String.self, forKey: .schedulingURL)
         customQuestions = try c.decode([CustomQuestion].self, forKey: .customQuestions)
         locations = try c.decodeIfPresent([EventLocation].self, forKey: .locations) ?? []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uri, forKey: .uri)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(facts.active, forKey: .active)
+        try c.encode(durationMinutes, forKey: .durationMinutes)
+        try c.encodeIfPresent(facts.kind, forKey: .kind)
+        try c.encodeIfPresent(facts.poolingType, forKey: .poolingType)
+        try c.encodeIfPresent(facts.secret, forKey: .secret)
+        try c.encodeIfPresent(facts.bookingMethod, forKey: .bookingMethod)
+        try c.encodeIfPresent(facts.isPaid, forKey: .isPaid)
+        if !facts.unreadable.isEmpty { try c.encode(facts.unreadable, forKey: .unreadable) }
+        try c.encode(schedulingURL, forKey: .schedulingURL)
+        try c.encode(customQuestions, forKey: .customQuestions)
+        try c.encode(locations, forKey: .locations)
     }
 
     /// The questions Calendly shows the invitee, in its order (`position`, then as listed).

@@ -26,6 +26,11 @@ public struct HostConfiguration: Sendable {
     public var logLevel = "info"
     /// The Calendly plan whose `POST /invitees` caps apply (`CALENDLY_PLAN_TIER`: trial, standard, enterprise).
     public var planTier: BookingQuota.Tier = .standard
+    /// Where customer messages produced outside a request are POSTed (`MESSAGE_CALLBACK_URL`); nil: they are
+    /// only read with `GET …/booking/messages?after=SEQ`. May carry credentials, so it is never printed.
+    public var messageCallbackURL: String?
+    /// The HMAC key of the callback's `X-CalendlyAction-Signature` (`MESSAGE_CALLBACK_SECRET`, required with the URL).
+    public var messageCallbackSecret: [UInt8] = []
     /// No Calendly credentials: run the built-in emulator in-process.
     public var demoMode: Bool { clientID == nil }
 
@@ -38,7 +43,7 @@ public struct HostConfiguration: Sendable {
     public static let variables = [
         "CALENDLY_CLIENT_ID", "CALENDLY_CLIENT_SECRET", "CALENDLY_WEBHOOK_SIGNING_KEY", "CALENDLY_API_BASE", "CALENDLY_AUTH_BASE",
         "PUBLIC_BASE_URL", "PLATFORM_JWT_SECRET", "TOKEN_ENCRYPTION_KEY", "JOURNAL_REDACTION_KEY", "LOG_LEVEL", "CALENDLY_PLAN_TIER",
-        "PLATFORM_JWT_ISSUER", "PLATFORM_JWT_AUDIENCE", "PLATFORM_JWT_MAX_LIFETIME_HOURS",
+        "PLATFORM_JWT_ISSUER", "PLATFORM_JWT_AUDIENCE", "PLATFORM_JWT_MAX_LIFETIME_HOURS", "MESSAGE_CALLBACK_URL", "MESSAGE_CALLBACK_SECRET",
     ]
 
     /// Secrets that must come from the environment in Calendly mode (issue 10: production never falls back
@@ -100,6 +105,7 @@ public struct HostConfiguration: Sendable {
             config.clientID = id
             config.clientSecret = secret
         }
+        loadMessageCallback(environment, into: &config, problems: &problems)
         if let level = environment["LOG_LEVEL"] {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
                 problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
@@ -111,6 +117,27 @@ public struct HostConfiguration: Sendable {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         return config
+    }
+
+    /// The callback is signed, always: a platform must be able to tell our POSTs from anyone else's, so a URL
+    /// without a secret refuses to start (in either mode) rather than sending unsigned customer messages.
+    static func loadMessageCallback(_ environment: [String: String], into config: inout HostConfiguration, problems: inout [String]) {
+        let url = (environment["MESSAGE_CALLBACK_URL"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = environment["MESSAGE_CALLBACK_SECRET"] ?? ""
+        guard !url.isEmpty else { return }
+        // The value is never echoed: a callback URL often carries the platform's token.
+        if let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil {
+            config.messageCallbackURL = url
+        } else {
+            problems.append("MESSAGE_CALLBACK_URL must be an http(s) URL")
+        }
+        if secret.isEmpty {
+            problems.append("MESSAGE_CALLBACK_SECRET is required when MESSAGE_CALLBACK_URL is set (it signs every callback)")
+        } else if secret.utf8.count < 16 {
+            problems.append("MESSAGE_CALLBACK_SECRET must be at least 16 bytes")
+        } else {
+            config.messageCallbackSecret = Array(secret.utf8)
+        }
     }
 
     public var redirectURI: String { publicBaseURL + "/v1/oauth/calendly/callback" }

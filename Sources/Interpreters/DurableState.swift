@@ -31,6 +31,8 @@ public enum LocalEffects {
         case conversation(ConversationID, BookingConversation.Input)
         /// A step of the agent's action config (the caller applies it, in the same transaction when it can).
         case config(AgentID, ActionConfig.Input)
+        /// A step of the agent's connection (e.g. a refresh after Calendly refused its token).
+        case connection(AgentID, Connection.Input)
     }
 
     /// One booking-reference reducer step taken while applying effects (a webhook notice, an intent, a
@@ -94,19 +96,20 @@ public enum LocalEffects {
             }
         case .notify(let message):
             switch message {
-            case .inviteeNotice(let notice):
-                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
-                applyToReference(target.key, target.input, now, &state, &outcome)
-            case .reconciledNotice(let notice):
-                // Someone else's booking in the window is simply not ours: no unknown_event for it.
-                let target = FallbackLink.route(notice, at: now, matched: state.referenceKey(matching: notice)) { state.fallbackOffer($0) }
-                if target.key != nil { applyToReference(target.key, target.input, now, &state, &outcome) }
+            case .inviteeNotice(let notice), .reconciledNotice(let notice):
+                // Core decides where it goes (and that an unmatched reconciled notice goes nowhere).
+                let matched = state.referenceKey(matching: notice)
+                if let target = BookingReference.route(notice, reconciled: message.isReconciled, at: now, matched: matched, offer: { state.fallbackOffer($0) }) {
+                    applyToReference(target.key, target.input, now, &state, &outcome)
+                }
             case .bookingSeen(let conversation, let key, let invitee):
                 outcome.followUps.append(.conversation(conversation, .bookingSeen(key, invitee, at: now)))
             case .connectionLost(let agent):
                 outcome.followUps.append(.config(agent, .connectionLost))
             case .actionNeedsReview(let agent, let reason, let at):
                 outcome.followUps.append(.config(agent, .bookingRefused(reason: reason, at: at)))
+            case .grantRejected(let agent, let at):
+                outcome.followUps.append(.connection(agent, .refreshDue(at: at)))
             }
         }
     }

@@ -8,15 +8,13 @@ public struct InMemoryStore: DurableState, Sendable {
     private var referenceByInvitee: [CalendlyURI: BookingKey] = [:]
     /// Every reference still holding an email, per (event type, start, email): several intents can
     /// share a triple (the same customer in two conversations), and each must stay findable until it settles.
-    private var pendingByMatch: [MatchKey: Set<BookingKey>] = [:]
+    private var pendingByMatch: [BookingReference.MatchKey: Set<BookingKey>] = [:]
     public var failures: [FailureRecord] = []
     public var intake = WebhookIntake()
     public var analytics = Analytics()
     public var telemetryCount: [String: Int] = [:]
     public var deletedTokens: [String] = []
     public var fallbackOffers: [ConversationReference: FallbackOffer] = [:]
-
-    struct MatchKey: Hashable { var eventType: CalendlyURI; var start: Instant; var email: String }
 
     public init() {}
 
@@ -36,10 +34,8 @@ public struct InMemoryStore: DurableState, Sendable {
     public mutating func reference(_ key: BookingKey) -> BookingReference? { references[key] }
 
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
-        // Any invitee URI the booking has had first; then, of several pending matches, the smallest key —
-        // the same choices SQLite makes.
-        for invitee in notice.relatedInvitees { if let key = referenceByInvitee[invitee] { return key } }
-        return pendingByMatch[MatchKey(eventType: notice.eventType, start: notice.start, email: notice.email.lowercased())]?.min()
+        // The indexes only find candidates; Core decides (the same call SQLite makes).
+        BookingReference.match(notice, byInvitee: { referenceByInvitee[$0] }, pending: { Array(pendingByMatch[$0] ?? []) })
     }
 
     public mutating func putReference(_ reference: BookingReference) {
@@ -73,15 +69,12 @@ public struct InMemoryStore: DurableState, Sendable {
 
     mutating func index(_ reference: BookingReference) {
         for invitee in reference.knownInvitees { referenceByInvitee[invitee] = reference.key }
-        if let email = reference.email {
-            pendingByMatch[MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased()), default: []].insert(reference.key)
-        }
+        if let match = reference.matchKey { pendingByMatch[match, default: []].insert(reference.key) }
     }
 
     mutating func unindex(_ reference: BookingReference) {
         for invitee in reference.knownInvitees where referenceByInvitee[invitee] == reference.key { referenceByInvitee[invitee] = nil }
-        if let email = reference.email {
-            let match = MatchKey(eventType: reference.eventType, start: reference.start, email: email.lowercased())
+        if let match = reference.matchKey {
             pendingByMatch[match]?.remove(reference.key)
             if pendingByMatch[match]?.isEmpty == true { pendingByMatch[match] = nil }
         }

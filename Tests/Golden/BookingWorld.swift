@@ -135,28 +135,25 @@ struct BookingWorld {
                 }
             case .notify(let message):
                 switch message {
-                case .inviteeNotice(let notice):
-                    let target = FallbackLink.route(notice, at: now, matched: referenceKey(matching: notice)) { fallbackOffers[$0] }
-                    route(applyToReference(target.key, target.input), &followUps)
-                case .reconciledNotice(let notice):
-                    let target = FallbackLink.route(notice, at: now, matched: referenceKey(matching: notice)) { fallbackOffers[$0] }
-                    if target.key != nil { route(applyToReference(target.key, target.input), &followUps) }
+                case .inviteeNotice(let notice), .reconciledNotice(let notice):
+                    let matched = referenceKey(matching: notice)
+                    if let target = BookingReference.route(notice, reconciled: message.isReconciled, at: now, matched: matched, offer: { fallbackOffers[$0] }) {
+                        route(applyToReference(target.key, target.input), &followUps)
+                    }
                 case .bookingSeen(let conversation, let key, let invitee):
                     followUps.append((conversation, .bookingSeen(key, invitee, at: now)))
-                case .connectionLost, .actionNeedsReview:
-                    break // Conversations never lose a connection; the admin transcripts route these to the config.
+                case .connectionLost, .actionNeedsReview, .grantRejected:
+                    break // Conversations never lose a connection; the admin transcripts route these to the config and connection.
                 }
             }
         }
     }
 
-    /// By invitee URI first, else by (event type, start, email) of an open intent — as the stores do.
+    /// Candidates found by scanning every reference; Core's rule decides, as in the stores.
     func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
-        let keys = references.keys.sorted()
-        for invitee in notice.relatedInvitees {
-            if let key = keys.first(where: { references[$0]?.knownInvitees.contains(invitee) == true }) { return key }
-        }
-        return keys.first { references[$0]!.matches(notice) }
+        let all = references.values.sorted { $0.key < $1.key }
+        return BookingReference.match(notice, byInvitee: { invitee in all.first { $0.knownInvitees.contains(invitee) }?.key },
+                                      pending: { match in all.filter { $0.matchKey == match }.map(\.key) })
     }
 
     /// Runs the reference reducer and records the step; the caller routes the effects.

@@ -94,8 +94,8 @@ enum IncidentRecorder {
             let creates = run.calendly.calls.filter { if case .createInvitee = $0 { return true } else { return false } }
             guard creates.count == 1, run.calendly.model.bookings.count == 1 else { throw Failure.notAsExpected("resent or not booked") }
         case .tokenRefreshFailure:
-            // The access token expired during the conversation and the refresh was refused: LiveCalendly
-            // reports that as `unauthorized` for the booking call.
+            // Calendly refused the access token (expired, or the grant revoked) for the booking call: LiveCalendly
+            // reports the 401 as `unauthorized`; the conversation tells the connection (`grantRejected`).
             run.calendly.script([.failed(.unauthorized)])
             try await run.say(conversation, "1")
             guard run.calendly.model.bookings.isEmpty else { throw Failure.notAsExpected("booked anyway") }

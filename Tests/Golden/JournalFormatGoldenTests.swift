@@ -93,6 +93,7 @@ import Testing
         ("authorization_denied", .authorizationDenied("oauth-state-1", error: "access_denied", at: at)),
         ("calendly_replied", .calendlyReplied("acme:agent-1/1", .user(CalendlyUser(uri: user, email: "a@b.co", organization: organization, schedulingURL: "x")), at: at)),
         ("refresh_due", .refreshDue(at: at)),
+        ("token_check", .tokenCheck(at: at)),
         ("disconnect_requested", .disconnectRequested(at: at)),
         ("disconnect_keeping_subscription", .disconnectKeepingSubscription(at: at)),
         ("subscription_check", .subscriptionCheck(webhookURL: "https://bot.example/v1/webhooks/calendly", at: at)),
@@ -185,6 +186,7 @@ import Testing
         ("booking_seen", .bookingSeen(conversation, "acme:chat-1#1", invitee)),
         ("connection_lost", .connectionLost(agent)),
         ("action_needs_review", .actionNeedsReview(agent, reason: "answers_rejected", at: at)),
+        ("grant_rejected", .grantRejected(agent, at: at)),
     ]
 
     static let otherEffects: [(String, Effect)] = [

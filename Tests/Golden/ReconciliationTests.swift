@@ -30,9 +30,8 @@ import Testing
     /// What Calendly's listing says of one invitee: the notice one of its webhooks carried.
     static func listed(_ kind: InviteeNotice.Kind, _ invitee: Invitee, at sentAt: Instant, rescheduled: Bool = false,
                        newInvitee: CalendlyURI? = nil, oldInvitee: CalendlyURI? = nil) -> InviteeNotice {
-        InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(invitee.uri)"), invitee: invitee.uri, event: invitee.eventURI,
-                      eventType: F.intro.uri, email: invitee.email, start: invitee.start, cancelURL: invitee.cancelURL,
-                      rescheduleURL: invitee.rescheduleURL, rescheduled: rescheduled, sentAt: sentAt, newInvitee: newInvitee, oldInvitee: oldInvitee)
+        InviteeNotice(kind, of: invitee, eventType: F.intro.uri, sentAt: sentAt, source: .reconciliation, rescheduled: rescheduled,
+                      newInvitee: newInvitee, oldInvitee: oldInvitee)
     }
 
     /// One run as the runtime drives it: the window picked from the agent's open references (recorded),
@@ -64,6 +63,94 @@ import Testing
             if case .notify(.reconciledNotice) = effect { return true }
             return false
         }
+    }
+
+    /// Issue 11 defect 7: a conversation whose lookups keep failing gives up at Core's bound (apology +
+    /// link) instead of looking the booking up every five minutes forever; the intent stays open, so the
+    /// booking that did happen is confirmed to the customer when the webhook finally comes, and counted once.
+    @Test func RECON_boundedReconciliationGivesUpThenConfirmsLate() throws {
+        var w = BookingWorld(Transcript("the reply of a booking is lost and every lookup fails (the grant died): after \(BookingConversation.maxFailedLookups) failed lookups the customer gets the apology and the link, the reference stays pending; the invitee.created webhook later confirms it to the customer and counts it once"))
+        w.recordAnalytics = true
+        let id: ConversationID = "conv-b1"
+        w.trigger(id, F.setup(), channel: .whatsapp)
+        w.calendly(id, .availableTimes(F.slots(6)))
+        w.tap(id, "o1s1")
+        let slot = F.slots(6)[0]
+        w.calendly(id, .outcomeUnknown)
+        var failures = 0
+        var last: [Effect] = []
+        while case .reconciling(_, let lookup) = w.conversation(id).phase {
+            if lookup == nil {
+                w.clock.advance(.minutes(5))
+                w.send(id, .timerFired("conv-b1/reconcile", at: w.now))
+                continue
+            }
+            last = w.calendly(id, .failed(.unreachable))
+            failures += 1
+            if failures > BookingConversation.maxFailedLookups { break }
+        }
+        #expect(failures == BookingConversation.maxFailedLookups)
+        #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+        #expect(F.texts(last).count == 1 && F.texts(last).first?.hasPrefix(Copy.apology(link: F.setup().staticLink)) == true, "the apology and the link")
+        #expect(F.calls(last).isEmpty)
+        #expect(w.references["conv-b1#1"]?.status == .pending, "the intent stays open for webhooks and reconciliation")
+        #expect(Self.totals(w).failed == 1 && Self.totals(w).created == 0)
+
+        w.transcript.section("a timer left over fires: nothing happens")
+        #expect(w.send(id, .timerFired("conv-b1/reconcile", at: w.now)).isEmpty)
+
+        w.transcript.section("the booking did happen: its webhook confirms it to the customer, late")
+        w.clock.advance(.minutes(30))
+        let booked = F.invitee("b1", start: slot.start, email: Self.email)
+        Self.webhook(&w, "invitee.created", booked)
+        #expect(w.conversation(id).phase == .confirmed(booked))
+        #expect(w.references["conv-b1#1"]?.status == .confirmed)
+        #expect(Self.totals(w).created == 1)
+        #expect(w.conversation(id).unconfirmed == nil)
+
+        w.transcript.section("a repeated webhook changes nothing")
+        w.clock.advance(.minutes(1))
+        Self.webhook(&w, "invitee.created", booked)
+        #expect(Self.totals(w).created == 1)
+        w.transcript.verify()
+    }
+
+    /// The same give-up, but the invitee.created webhook is lost too: the agent's stale reconciliation run
+    /// still sees the open reference, reads Calendly back, and the customer is told — once.
+    @Test func RECON_boundedReconciliationThenAgentRunConfirms() throws {
+        var w = BookingWorld(Transcript("the conversation gave up reconciling (lookups kept failing) and the webhook was lost: the agent's stale reconciliation run reads the booking back and the customer gets the confirmation card, late; a second run changes nothing"))
+        w.recordAnalytics = true
+        var connection = F.connected()
+        let id: ConversationID = "conv-b2"
+        w.trigger(id, F.setup(), channel: .whatsapp)
+        w.calendly(id, .availableTimes(F.slots(6)))
+        w.tap(id, "o1s1")
+        let slot = F.slots(6)[0]
+        let requestedAt = w.now
+        w.calendly(id, .outcomeUnknown)
+        for _ in 0..<BookingConversation.maxFailedLookups {
+            w.calendly(id, .failed(.unauthorized))
+            guard case .reconciling = w.conversation(id).phase else { break }
+            w.clock.advance(.minutes(5))
+            w.send(id, .timerFired("conv-b2/reconcile", at: w.now))
+        }
+        #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+        #expect(w.references["conv-b2#1"]?.status == .pending)
+
+        w.transcript.section("the agent's periodic run finds the open reference and reads Calendly back")
+        let booked = F.invitee("b2", start: slot.start, email: Self.email)
+        let reply = try #require(Self.reconcile(&w, &connection, .stale) { _ in .scheduledInvitees([Self.listed(.created, booked, at: requestedAt)]) })
+        #expect(Self.notices(reply).map(\.invitee) == [booked.uri])
+        #expect(w.conversation(id).phase == .confirmed(booked))
+        #expect(w.messages.filter { if case .confirmationCard = $0.content { true } else { false } }.count == 1)
+        #expect(w.references["conv-b2#1"]?.status == .confirmed)
+        #expect(Self.totals(w).created == 1)
+
+        w.transcript.section("the next run has nothing left to look at")
+        w.clock.advance(.minutes(15))
+        #expect(Self.reconcile(&w, &connection, .stale) { _ in .scheduledInvitees([]) } == nil)
+        #expect(Self.totals(w).created == 1)
+        w.transcript.verify()
     }
 
     @Test func RECON1_lostCreatedWebhookConfirmedByReconciliation() throws {

@@ -321,7 +321,7 @@ import Testing
         let rejected = t.connection(&connection, .calendlyReplied(F.requestID(again)!, .failed(.invalidGrant), at: clock.now))
         #expect(F.stores(rejected) == [.deleteToken(F.token)])
         #expect(connection.phase == .disconnected(reason: "refresh_rejected"))
-        #expect(connection.statusLine == "Disconnected")
+        #expect(connection.statusLine == Copy.grantRejected)
         #expect(t.resolve("after permanent refresh failure", connection: connection, config: F.saved()) == .notOffered(.notConnected))
         t.verify()
     }

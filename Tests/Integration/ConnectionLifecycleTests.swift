@@ -157,4 +157,89 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             #expect(await harness.model.subscriptionStates.map(\.state) == ["active"])
         }
     }
+
+    // MARK: - The token lifecycle (issue 11 defect 2)
+
+    /// The periodic check refreshes a token within `Connection.refreshAhead` of its expiry — the reducer
+    /// decides, `LiveCalendly` performs the grant and rotates the vault — and a quiet check journals nothing.
+    @Test func theTokenCheckRefreshesAheadOfExpiryAndIsQuietOtherwise() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            await harness.model.setTokenLifetime(.minutes(5))
+            let connected = try await live.connect(state: "state-t1")
+            let account = try #require(connected.account)
+            let before = try #require(try await live.keeper.load(account.token))
+            await harness.model.setTokenLifetime(.hours(2))
+
+            try await live.runtime.checkTokens()
+            let (after, _) = try live.runtime.agentState(Self.agent)
+            guard case .connected(let refreshed) = after.phase else { Issue.record("not connected: \(after.phase)"); return }
+            #expect(refreshed.token == account.token, "rotated under the same vault reference")
+            #expect(refreshed.expiresAt - account.expiresAt > .hours(1))
+            let rotated = try #require(try await live.keeper.load(account.token))
+            #expect(rotated.accessToken != before.accessToken && rotated.refreshToken != before.refreshToken)
+            #expect(rotated.expiresAt == refreshed.expiresAt)
+
+            let rows = try live.store.transaction { tx in try tx.journal(stream: "agent:\(Self.agent)") }.count
+            try await live.runtime.checkTokens()
+            #expect(try live.store.transaction { tx in try tx.journal(stream: "agent:\(Self.agent)") }.count == rows, "nothing due: no step")
+            #expect(try live.runtime.agentState(Self.agent).0 == after)
+        }
+    }
+
+    /// The grant is revoked at Calendly: a conversation's call gets 401 and ends in the apology; its
+    /// notice makes the connection refresh, Calendly refuses, and the agent shows disconnected
+    /// (`refresh_rejected`) with its config told — all through `LiveRuntime`'s follow-up routing.
+    @Test func aConversationsUnauthorizedCallDisconnectsARevokedGrant() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            let connected = try await live.connect(state: "state-t2")
+            let account = try #require(connected.account)
+            guard case .eventType(let eventType) = await live.calendly.perform(.getEventType(account.token, harness.eventType("ET-INTRO"))) else {
+                Issue.record("no event type"); return
+            }
+            await harness.model.revokeGrants()
+
+            let setup = BookingSetup(agent: Self.agent, eventType: eventType, token: account.token, confirmationMessage: "Booked", knownEmail: "ana@example.com")
+            let trigger = BookingConversation.Trigger(setup: .ready(setup), channel: .text, timeZone: "UTC")
+            let result = try await live.runtime.conversation("acme:chat-401", .triggerMet(trigger, at: LiveCalendly.wallClock()))
+            #expect(result.messages.map(\.content).last == .text(Copy.apology(link: FallbackLink.attributed(setup.staticLink, reference: nil))))
+            #expect(try live.runtime.conversationState("acme:chat-401")?.phase == .staticLink(reason: "unauthorized"))
+
+            var connection = try live.runtime.agentState(Self.agent).0
+            for _ in 0..<200 where connection.account != nil {
+                try await Task.sleep(for: .milliseconds(25))
+                connection = try live.runtime.agentState(Self.agent).0
+            }
+            #expect(connection.phase == .disconnected(reason: Connection.refreshRejected))
+            #expect(try await live.keeper.load(account.token) == nil, "the dead grant's tokens are gone from the vault")
+            let records = try live.store.transaction { tx in try tx.journal(stream: "agent:\(Self.agent)") }.map { try JournalFormat.record(line: $0.payload) }
+            let steps = try Replayer.replay(records)
+            #expect(steps.allSatisfy { $0.matches })
+            #expect(steps.contains { $0.aggregate == .config && $0.input == .config(.connectionLost) }, "the config was told")
+            // Nothing is refreshed any more: the check finds no connected agent.
+            try await live.runtime.checkTokens()
+            #expect(try live.runtime.agentState(Self.agent).0 == connection)
+        }
+    }
+
+    /// The same through an admin call: opening the event types after the grant was revoked gets 401, and
+    /// the connection finds the grant dead.
+    @Test func anAdminCallsUnauthorizedReplyDisconnectsARevokedGrant() async throws {
+        try await LiveHarness.run { harness in
+            let live = try Live(harness)
+            let connected = try await live.connect(state: "state-t3")
+            let account = try #require(connected.account)
+            await harness.model.revokeGrants()
+            let (config, _) = try await live.runtime.config(Self.agent, .opened(ActionConfig.Account(token: account.token, user: account.user),
+                                                                               at: LiveCalendly.wallClock()))
+            #expect(config.cache == nil)
+            var connection = try live.runtime.agentState(Self.agent).0
+            for _ in 0..<200 where connection.account != nil {
+                try await Task.sleep(for: .milliseconds(25))
+                connection = try live.runtime.agentState(Self.agent).0
+            }
+            #expect(connection.phase == .disconnected(reason: Connection.refreshRejected))
+        }
+    }
 }

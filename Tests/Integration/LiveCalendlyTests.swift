@@ -11,6 +11,16 @@ import Testing
 
 // MARK: - In-memory secrets for these tests
 
+/// Reads through to `inner`; every save fails (a full disk, a locked database).
+struct UnsavableKeeper: TokenKeeper {
+    struct Refused: Error {}
+    let inner: LCTokenKeeper
+    init(_ inner: LCTokenKeeper) { self.inner = inner }
+    func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws { throw Refused() }
+    func load(_ reference: TokenReference) async throws -> CalendlyTokens? { try await inner.load(reference) }
+    func delete(_ reference: TokenReference) async throws { try await inner.delete(reference) }
+}
+
 final class LCTokenKeeper: TokenKeeper, Sendable {
     private let state = Mutex<(tokens: [TokenReference: CalendlyTokens], saves: Int)>(([:], 0))
     func save(_ tokens: CalendlyTokens, as reference: TokenReference, agent: AgentID?) async throws {
@@ -291,22 +301,27 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
         #expect(CalendlyPKCE.challenge(for: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
     }
 
-    @Test func expiredAccessTokenIsRefreshedOnceAndRetried() async throws {
+    /// Issue 11 defect 2: the interpreter reports a 401 and refreshes nothing on its own — deciding to
+    /// refresh is `Connection`'s (the reducer then asks for `.refreshToken`).
+    @Test func expiredAccessTokenIsReportedUnauthorizedAndNotRefreshed() async throws {
         try await LiveHarness.run { harness in
             let token = await harness.connect()
             let before = try #require(harness.keeper.peek(token))
             await harness.model.expireAccessTokens()
-            let reply = await harness.calendly.perform(.currentUser(token))
-            guard case .user = reply else { Issue.record("not retried: \(reply)"); return }
+            #expect(await harness.calendly.perform(.currentUser(token)) == .failed(.unauthorized))
+            #expect(harness.keeper.saves == 0, "no inline refresh")
+            #expect(harness.keeper.peek(token) == before)
+            // The refresh the reducer asks for: rotated, saved before it is reported, and the call works again.
+            guard case .tokenGranted(let grant) = await harness.calendly.perform(.refreshToken(token)) else { Issue.record("no refresh"); return }
             let after = try #require(harness.keeper.peek(token))
-            #expect(after.accessToken != before.accessToken)
-            #expect(after.refreshToken != before.refreshToken)
-            #expect(after.owner == before.owner)
             #expect(harness.keeper.saves == 1)
+            #expect(grant.token == token && grant.expiresAt == after.expiresAt)
+            #expect(after.accessToken != before.accessToken && after.refreshToken != before.refreshToken && after.owner == before.owner)
+            guard case .user = await harness.calendly.perform(.currentUser(token)) else { Issue.record("still refused after the refresh"); return }
         }
     }
 
-    @Test func concurrentUnauthorizedCallersShareOneRefresh() async throws {
+    @Test func concurrentUnauthorizedCallersAllReportAndNoneRefreshes() async throws {
         try await LiveHarness.run { harness in
             let token = await harness.connect()
             await harness.model.expireAccessTokens()
@@ -317,9 +332,36 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
                 for await reply in group { all.append(reply) }
                 return all
             }
-            #expect(replies.allSatisfy { if case .user = $0 { return true } else { return false } })
-            // Single-use refresh tokens: a second refresh with the same token would have failed.
-            #expect(harness.keeper.saves == 1)
+            #expect(replies == Array(repeating: .failed(.unauthorized), count: 6))
+            #expect(harness.keeper.saves == 0)
+            // The single-use refresh token was not spent by any of them: the connection's one refresh works.
+            guard case .tokenGranted = await calendly.perform(.refreshToken(token)) else { Issue.record("the refresh token was spent"); return }
+        }
+    }
+
+    /// The user removed the app in Calendly (`/_emulator/tokens/revoke`): calls get 401 and the refresh
+    /// grant `invalid_grant` — what `Connection` turns into `disconnected(refresh_rejected)`.
+    @Test func aRevokedGrantIsUnauthorizedThenInvalidGrant() async throws {
+        try await LiveHarness.run { harness in
+            let token = await harness.connect()
+            let other = await harness.connect(as: "ref-other")
+            let held = try #require(harness.keeper.peek(token))
+            await harness.model.revokeGrants(ofAccessToken: held.accessToken)
+            #expect(await harness.calendly.perform(.currentUser(token)) == .failed(.unauthorized))
+            #expect(await harness.calendly.perform(.refreshToken(token)) == .failed(.invalidGrant))
+            #expect(harness.keeper.peek(token) == held, "nothing saved for a refused refresh")
+            guard case .user = await harness.calendly.perform(.currentUser(other)) else { Issue.record("another grant was revoked too"); return }
+            await harness.model.revokeGrants()
+            #expect(await harness.calendly.perform(.currentUser(other)) == .failed(.unauthorized))
+        }
+    }
+
+    /// Single-use refresh tokens: a rotated pair that cannot be kept is not reported as granted.
+    @Test func aRotatedPairThatCannotBeSavedIsOutcomeUnknown() async throws {
+        try await LiveHarness.run { harness in
+            let token = await harness.connect()
+            let failing = LiveCalendly(configuration: harness.calendly.configuration, tokens: UnsavableKeeper(harness.keeper), verifiers: harness.verifiers)
+            #expect(await failing.perform(.refreshToken(token)) == .outcomeUnknown)
         }
     }
 

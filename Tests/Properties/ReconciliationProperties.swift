@@ -258,4 +258,62 @@ import Testing
         #expect(BookingReconciliation.scope(.stale, subscribed: false) == .all)
         #expect(BookingReconciliation.scope(.all, subscribed: true) == .all)
     }
+
+    // MARK: - (c) Bounded reconciliation (issue 11 defect 7)
+
+    /// A booking whose reply was lost, then whatever the lookups do: each step is (what happens 0…5, seconds
+    /// until then). 0–3 a failed lookup (unreachable, 503, timeout, an unexpected reply), 4 a restart, 5 a
+    /// stray timer. The clock starts at an ordinary time, at 0, or just below `Int64.max`.
+    static let failingLookups = zip(Gen.int(in: 0...5), Gen.int(in: 0...7_200)).array(of: 0...80)
+    static let starts = [ConversationScript.base, Instant(millisecondsSince1970: 0), Instant(millisecondsSince1970: .max - 1_000)]
+
+    @Test func anyRunOfFailingLookupsEndsWithinTheBound() async {
+        await propertyCheck(count: 200, input: zip(Gen.int(in: 0...2), Self.failingLookups)) { startIndex, script in
+            var now = Self.starts[startIndex]
+            var conversation = BookingConversation(id: "conv-p")
+            var effects: [Effect] = []
+            func step(_ input: BookingConversation.Input) { effects = BookingConversation.reduce(&conversation, input) }
+            func request() -> RequestID? {
+                if case .calendly(let id, _) = effects.last(where: { if case .calendly = $0 { true } else { false } }) { return id }
+                return nil
+            }
+            step(.triggerMet(.init(setup: .ready(ConversationScript.setup(knownEmail: "guest@example.com")), channel: .webchat, timeZone: "UTC"), at: now))
+            step(.calendlyReplied(request()!, .availableTimes(ConversationScript.slots(count: 3, from: now)), at: now))
+            step(.customerChoseRow("o1s1", at: now))
+            guard let create = request() else { Issue.record("no booking request"); return }
+            step(.calendlyReplied(create, .outcomeUnknown, at: now))
+            let requestedAt = now
+            var failed = 0
+            var all: [Effect] = effects
+            let failures: [CalendlyReply] = [.failed(.unreachable), .failed(.serverError(status: 503)), .outcomeUnknown, .availableTimes([])]
+            // The generated steps, then failures only: the conversation must end within the bound either way.
+            var steps = script[...]
+            var guardrail = 0
+            while case .reconciling(_, let lookup) = conversation.phase {
+                guardrail += 1
+                if guardrail > script.count + 4 * BookingConversation.maxFailedLookups {
+                    Issue.record("still reconciling after \(failed) failed lookups"); return
+                }
+                let (what, seconds) = steps.popFirst() ?? (0, 300)
+                now = now + .seconds(Int64(seconds))
+                switch (what, lookup) {
+                case (4, _): step(.recovered(at: now))
+                case (5, _), (_, nil): step(.timerFired(TimerID("conv-p/reconcile"), at: now))
+                case (_, let lookup?):
+                    step(.calendlyReplied(lookup, failures[what], at: now))
+                    failed += 1
+                }
+                all += effects
+            }
+            #expect(failed <= BookingConversation.maxFailedLookups, "looked up \(failed) times")
+            #expect(conversation.phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+            if failed < BookingConversation.maxFailedLookups {
+                #expect(now >= requestedAt + BookingConversation.reconcileGiveUpAfter, "gave up early after \(failed) lookups")
+            }
+            let apologies = all.filter { if case .send(let message) = $0, case .text(let text) = message.content { text.hasPrefix("Sorry") } else { false } }
+            #expect(apologies.count == 1)
+            #expect(!all.contains { if case .store(.settleIntent) = $0 { true } else { false } }, "the intent stays open")
+            #expect(conversation.unconfirmed?.key == "conv-p#1")
+        }
+    }
 }

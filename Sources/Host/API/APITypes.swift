@@ -84,6 +84,8 @@ struct ConnectionView: Encodable, Sendable {
     var accountEmail: String?
     var organization: String?
     var lastError: String?
+    /// Why the connection is `error` or `disconnected` (e.g. `refresh_rejected`: Calendly refused the grant).
+    var reason: String?
 }
 
 struct EventTypeView: Encodable, Sendable {
@@ -106,6 +108,8 @@ struct ActionView: Encodable, Sendable {
     var eventType: EventTypeView
     var savedAt: String
     var runnable: Bool
+    /// Why the agent does not offer booking (a `NotOfferedReason`, e.g. `plan_insufficient`); absent when runnable.
+    var notRunnableReason: String?
     /// The required questions the chat asks the customer (issue 12 "save is honest").
     var askedInChat: [AskedQuestion]
     /// Set when Calendly refused a booking for its answers: the admin should review the action.
@@ -113,11 +117,12 @@ struct ActionView: Encodable, Sendable {
 
     struct ReviewView: Encodable, Sendable { var reason: String; var since: String }
 
-    init(_ saved: SavedAction, runnable: Bool) {
+    init(_ saved: SavedAction, notRunnable reason: NotOfferedReason?) {
         draft = saved.draft
         eventType = EventTypeView(saved.eventType)
         savedAt = saved.savedAt.iso8601
-        self.runnable = runnable
+        runnable = reason == nil
+        notRunnableReason = reason?.rawValue
         askedInChat = saved.askedInChat
         needsReview = saved.needsReview.map { ReviewView(reason: $0.reason, since: $0.at.iso8601) }
     }
@@ -132,15 +137,16 @@ struct AgentCalendlyView: Encodable, Sendable {
 extension ConnectionView {
     init(_ connection: Connection) {
         let status: String
+        var reason: String?
         switch connection.phase {
         case .notConnected: status = "not_connected"
         case .connecting, .exchangingCode, .loadingUser: status = "connecting"
         case .connected, .refreshing: status = "connected"
-        case .failed: status = "error"
-        case .disconnected: status = "disconnected"
+        case .failed(let why): status = "error"; reason = why
+        case .disconnected(let why): status = "disconnected"; reason = why
         }
         self.init(status: status, message: connection.statusLine, accountEmail: connection.account?.email,
-                  organization: connection.account?.organization.rawValue, lastError: connection.lastError)
+                  organization: connection.account?.organization.rawValue, lastError: connection.lastError, reason: reason)
     }
 }
 

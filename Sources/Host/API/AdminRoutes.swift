@@ -14,7 +14,7 @@ enum AdminRoutes {
             try await withAgent(request, context, services, .configure) { principal, agent in
                 let (connection, config) = try services.runtime.agentState(agent)
                 let query = request.uri.queryParameters.get("q") ?? ""
-                return APIResponse.json(view(connection, config, query: query))
+                return APIResponse.json(view(connection, config, entitlements: Gate.entitlements(principal), query: query))
             }
         }
 
@@ -69,7 +69,8 @@ enum AdminRoutes {
                     }
                 }
                 guard let saved = config.saved else { return APIResponse.error(.serviceUnavailable, "not_saved", "The action was not saved. Try again.") }
-                return APIResponse.json(ActionView(saved, runnable: saved.draft.enabled))
+                let blocker = BookingSetup.notRunnableReason(entitlements: Gate.entitlements(principal), connection: connection, config: config)
+                return APIResponse.json(ActionView(saved, notRunnable: blocker))
             }
         }
 
@@ -134,8 +135,10 @@ enum AdminRoutes {
         connection.account.map { ActionConfig.Account(token: $0.token, user: $0.user, planInsufficient: $0.planInsufficient) }
     }
 
-    static func view(_ connection: Connection, _ config: ActionConfig, query: String) -> AgentCalendlyView {
-        let action = config.saved.map { ActionView($0, runnable: $0.draft.enabled && connection.account != nil) }
+    /// `runnable` is Core's (`BookingSetup.notRunnableReason`), the same answer the offer route acts on.
+    static func view(_ connection: Connection, _ config: ActionConfig, entitlements: AccountEntitlements, query: String) -> AgentCalendlyView {
+        let blocker = BookingSetup.notRunnableReason(entitlements: entitlements, connection: connection, config: config)
+        let action = config.saved.map { ActionView($0, notRunnable: blocker) }
         return AgentCalendlyView(connection: ConnectionView(connection), action: action, eventTypes: EventTypeListView(config, query: query))
     }
 }

@@ -14,9 +14,12 @@ public protocol VerifierStore: PKCEVerifiers {
 /// timer or recovery produced it). Counts them; the callback deliverer wakes on it when one is configured.
 public final class OutboxSignal: MessageSink, Sendable {
     let metrics: Metrics
-    public init(metrics: Metrics) { self.metrics = metrics }
+    /// The callback deliverer's wake-up (`MessageCallback.wake`); without a callback nothing waits on it.
+    let wake: @Sendable () -> Void
+    public init(metrics: Metrics, wake: @escaping @Sendable () -> Void = {}) { self.metrics = metrics; self.wake = wake }
     public func deliver(_ message: ChannelMessage) async {
         metrics.increment("calendly_outbox_messages_total", help: "Customer messages written to the durable outbox (produced outside a request)")
+        wake()
     }
 }
 

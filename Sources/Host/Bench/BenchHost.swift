@@ -2,6 +2,8 @@ import Core
 import Crypto
 import Effects
 import Foundation
+import Hummingbird
+import HummingbirdCore
 import Interpreters
 import Logging
 import Synchronization
@@ -16,6 +18,8 @@ struct BenchHost {
     var store: SQLiteStore { assembly.store }
     /// Time spent inside Calendly calls (the emulator's own time, as LiveCalendly sees it).
     let calendly: TimedCalendly
+    /// Time the server spent answering requests (router in, response out).
+    let server: ServerTime
     let stopServer: @Sendable () async -> Void
 
     static let jwtSecret = Array("bench-platform-secret-0123456789".utf8)
@@ -26,6 +30,7 @@ struct BenchHost {
     static func start(directory: String) async throws -> BenchHost {
         var configuration = HostConfiguration(publicBaseURL: "http://127.0.0.1:0", webhookSigningKey: signingKey, jwtSecret: jwtSecret,
                                               tokenEncryptionKey: Array(repeating: 11, count: 32))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configuration.dataDirectory = directory
         // Hundreds of bookings a minute for one Calendly user: only the enterprise cap (500/min) allows that.
         configuration.planTier = .enterprise
@@ -38,9 +43,36 @@ struct BenchHost {
         guard let emulator = assembly.emulator, let calendly = timed.withLock({ $0 }) else {
             throw BenchHTTPClient.Failure(description: "the bench needs demo mode (no Calendly credentials)")
         }
-        let server = try await assembly.serveInBackground()
+        let serverTime = ServerTime()
+        let server = try await serve(assembly, timing: serverTime)
         return BenchHost(baseURL: "http://127.0.0.1:\(server.port)", assembly: assembly, emulator: emulator, calendly: calendly,
-                         stopServer: server.stop)
+                         server: serverTime, stopServer: server.stop)
+    }
+
+    /// `serve`'s application (same routes, same guarded HTTP/1 channel and connection cap) on a free
+    /// loopback port, its router timed; returns once it listens.
+    static func serve(_ assembly: HostAssembly, timing: ServerTime) async throws -> (port: Int, stop: @Sendable () async -> Void) {
+        let (started, continuation) = AsyncStream.makeStream(of: Int.self)
+        let limits = assembly.services.limits
+        let app = Application(
+            router: TimedRouter(router: buildRouter(assembly.services), spent: timing),
+            server: .guardedHTTP1(limits: limits, metrics: assembly.services.metrics),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "calendly-action",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: quietLogger("http"))),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0); continuation.finish() },
+            logger: quietLogger("http")
+        )
+        let task = Task {
+            do { try await app.run() } catch {}
+            continuation.finish()
+        }
+        var bound: Int?
+        for await port in started { bound = port; break }
+        guard let bound, bound > 0 else {
+            task.cancel()
+            throw BenchHTTPClient.Failure(description: "the bench host could not listen on loopback")
+        }
+        return (bound, { task.cancel(); _ = await task.result })
     }
 
     func stop() async {

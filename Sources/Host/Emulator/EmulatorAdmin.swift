@@ -31,6 +31,23 @@ extension EmulatorModel {
         return .noContent
     }
 
+    /// `{"access_token": T?}` — the user revokes the app's access in Calendly: the grant of one access
+    /// token, or every grant, ends. Afterwards its API calls get 401 and its refresh token `invalid_grant`.
+    func adminRevokeGrants(_ request: EmulatorRequest) -> EmulatorReply {
+        revokeGrants(ofAccessToken: request.jsonObject?["access_token"] as? String)
+        return .noContent
+    }
+
+    /// `{"expires_in": seconds}` — the lifetime of tokens issued from now on (code exchanges and refreshes),
+    /// e.g. a few minutes so a client's refresh-ahead is due at once. Calendly's is two hours.
+    func adminTokenLifetime(_ request: EmulatorRequest) -> EmulatorReply {
+        guard let seconds = JSONNumber.clamped(request.jsonObject?["expires_in"], to: -Self.tenYears...Self.tenYears) else {
+            return .invalid("expires_in", "must be a number of seconds")
+        }
+        tokenLifetime = .seconds(seconds)
+        return .json(200, .object(["expires_in": .int(Int(seconds))]))
+    }
+
     /// `{"advance_seconds": N}` — move the emulator's clock forward.
     func adminClock(_ request: EmulatorRequest) -> EmulatorReply {
         let seconds = JSONNumber.clamped(request.jsonObject?["advance_seconds"], to: -Self.tenYears...Self.tenYears) ?? 0

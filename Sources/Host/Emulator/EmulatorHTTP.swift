@@ -21,18 +21,10 @@ indirect enum JSONValue: Sendable, Equatable {
     static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     static func time(_ value: Instant?) -> JSONValue { value.map { .string(EmulatorTime.calendly($0)) } ?? .null }
 
-    var bytes: [UInt8] { Array(rendered.utf8) }
+    /// The body bytes, rendered in one pass into one buffer (`EmulatorJSONWriter`).
+    var bytes: [UInt8] { EmulatorJSONWriter.render(self) }
 
-    var rendered: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .int(let value): return String(value)
-        case .string(let value): return "\"" + JSONText.escape(value) + "\""
-        case .array(let items): return "[" + items.map(\.rendered).joined(separator: ",") + "]"
-        case .fields(let fields): return "{" + fields.map { "\"\(JSONText.escape($0.key))\":\($0.value.rendered)" }.joined(separator: ",") + "}"
-        }
-    }
+    var rendered: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 /// Calendly prints times with microseconds: `2026-11-25T09:30:00.000000Z`.

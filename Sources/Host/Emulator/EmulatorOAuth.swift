@@ -97,6 +97,17 @@ extension EmulatorModel {
         return .json(200, .object([:]))
     }
 
+    /// Ends the grant (access and refresh tokens, every rotation of it) that `accessToken` belongs to, or
+    /// every grant when nil — as when the user removes the app in Calendly.
+    public func revokeGrants(ofAccessToken accessToken: String? = nil) {
+        guard let accessToken else {
+            for key in accessTokens.keys { accessTokens[key]?.revoked = true }
+            for key in refreshTokens.keys { refreshTokens[key]?.revoked = true }
+            return
+        }
+        if let family = accessTokens[accessToken]?.family { revokeFamily(family) }
+    }
+
     /// `POST /oauth/introspect` {client_id, client_secret, token} → `{active, scope, client_id, token_type,
     /// exp, iat, owner, organization}`, or `{active: false}` for a token that is unknown, revoked, used or
     /// expired (RFC 7662; Calendly's introspect page, research notes §1.7).

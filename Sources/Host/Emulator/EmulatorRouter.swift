@@ -14,6 +14,8 @@ public func buildEmulatorRouter(model: EmulatorModel) -> Router<BasicRequestCont
     router.post("/_emulator/reset") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminReset($0) } }
     router.post("/_emulator/tokens") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminIssueTokens($0) } }
     router.post("/_emulator/tokens/expire") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminExpireTokens($0) } }
+    router.post("/_emulator/tokens/revoke") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminRevokeGrants($0) } }
+    router.post("/_emulator/tokens/lifetime") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminTokenLifetime($0) } }
     router.post("/_emulator/clock") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminClock($0) } }
     router.post("/_emulator/slots/take") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminTakeSlot($0) } }
     router.post("/_emulator/bookings/cancel") { request, context in try await EmulatorHTTP.serve(request, context) { await model.adminCancel($0) } }

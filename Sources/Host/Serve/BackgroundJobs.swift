@@ -9,6 +9,9 @@ struct BackgroundJobs {
         var purgeEvery: Span
         var subscriptionCheckEvery: Span
         var reconcileEvery: Span
+        /// Token refresh-ahead (`Connection.tokenCheck`): often enough that a token is refreshed well inside
+        /// `Connection.refreshAhead` of its expiry.
+        var tokenCheckEvery = Span.minutes(1)
     }
 
     let tasks: [Task<Void, Never>]
@@ -40,7 +43,19 @@ struct BackgroundJobs {
             }, failure: "reconciliation failed"),
             // Bookings still unconfirmed after `BookingReconciliation.staleAfter` are looked up in between.
             every(schedule.reconcileEvery, now: false, { try await assembly.reconcile(.stale) }, failure: "reconciliation failed"),
-        ])
+            // Every connected agent's token is refreshed ahead of its expiry (the core decides which are due;
+            // a quiet run writes nothing). At start too: the process may have been down past an expiry.
+            every(schedule.tokenCheckEvery, now: true, { try await assembly.services.runtime.checkTokens() }, failure: "token check failed"),
+        ] + durableOutboxJobs(assembly, every))
+    }
+
+    /// Issue 11: durable timers that fell due (after a restart, or one the in-process wake-up missed) fire
+    /// within a second; with `MESSAGE_CALLBACK_URL`, the outbox's deliverer runs (it polls once a second too).
+    static func durableOutboxJobs(_ assembly: HostAssembly,
+                                  _ every: (Span, Bool, @escaping @Sendable () async throws -> Void, String) -> Task<Void, Never>) -> [Task<Void, Never>] {
+        var tasks = [every(.seconds(1), true, { _ = try await assembly.services.runtime.fireDueTimers() }, "firing due timers failed")]
+        if let callback = assembly.callback { tasks.append(Task { await callback.run() }) }
+        return tasks
     }
 
     func cancel() {

@@ -17,6 +17,8 @@ public final class HostAssembly: Sendable {
     public let services: HostServices<SQLiteStore>
     /// Demo mode only: the in-process Calendly emulator.
     public let emulator: DemoCalendly?
+    /// The outbox's callback deliverer when `MESSAGE_CALLBACK_URL` is set (`serve` runs it in the background).
+    public let callback: MessageCallback<SQLiteStore>?
     let logger: Logger
 
     public struct DemoCalendly: Sendable {
@@ -51,7 +53,15 @@ public final class HostAssembly: Sendable {
         // durable outbox in the step's transaction; `GET …/booking/messages?after=SEQ` reads it there.
         // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5): the step engine
         // consults `BookingQuota` in the step that books, and a hold falls back to the link.
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: observeCalendly(live), metrics: metrics), sink: OutboxSignal(metrics: metrics),
+        // With `MESSAGE_CALLBACK_URL` the outbox is also POSTed to the chat platform: signed, in order, retried (issue 11).
+        let report = MessageCallbackReport(metrics: metrics, logger: logger)
+        let callback = configuration.messageCallbackURL.map { url in
+            MessageCallback(configuration: .init(url: url, secret: configuration.messageCallbackSecret), store: store, client: .shared,
+                            hmac: CryptoHMAC.sha256, body: MessageCallbackBody.encode, now: LiveCalendly.wallClock, observe: report.observe,
+                            failed: { error in logger.error("message callback bookkeeping failed", metadata: ["error": "\(error)"]) })
+        }
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: observeCalendly(live), metrics: metrics),
+                                  sink: OutboxSignal(metrics: metrics, wake: { callback?.wake() }),
                                   telemetry: telemetry, now: LiveCalendly.wallClock, quotaTier: configuration.planTier, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
@@ -59,13 +69,14 @@ public final class HostAssembly: Sendable {
                                     signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
                                     verifiers: keeper, metrics: metrics, now: LiveCalendly.wallClock,
                                     newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger, limits: limits)
-        return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger)
+        return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger,
+                            callback: callback)
     }
 
     init(configuration: HostConfiguration, store: SQLiteStore, keeper: SQLiteTokenKeeper, services: HostServices<SQLiteStore>,
-         emulator: DemoCalendly?, logger: Logger) {
+         emulator: DemoCalendly?, logger: Logger, callback: MessageCallback<SQLiteStore>? = nil) {
         self.configuration = configuration; self.store = store; self.keeper = keeper; self.services = services
-        self.emulator = emulator; self.logger = logger
+        self.emulator = emulator; self.logger = logger; self.callback = callback
     }
 
     /// With `TOKEN_ENCRYPTION_KEY` set, the environment decides (key id, old keys for rotation);

@@ -61,6 +61,8 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.notice("Calendly mode", metadata: ["api": "\(configuration.calendlyAPIBase)", "auth": "\(configuration.calendlyAuthBase)"])
         }
+        // The URL is not printed: a callback URL often carries the platform's token.
+        if assembly.callback != nil { logger.notice("late customer messages are POSTed to MESSAGE_CALLBACK_URL (signed)") }
         let resumed = try await assembly.recover()
         if resumed > 0 { logger.notice("resumed conversations that were waiting on Calendly", metadata: ["count": "\(resumed)"]) }
 

@@ -68,7 +68,9 @@ final class CurlTransfer: @unchecked Sendable {
         long(CURLOPT_NOSIGNAL, 1) // a multi-threaded process: no SIGALRM-based DNS timeouts
         long(CURLOPT_FOLLOWLOCATION, 0) // the redirect itself is the reply (and a bearer token stays put)
         long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)) // HTTP/2 over TLS when offered (ALPN)
-        long(CURLOPT_PIPEWAIT, 1) // prefer multiplexing on an HTTP/2 connection to opening another
+        // Over TLS, prefer multiplexing on an HTTP/2 connection to opening another. Plain http:// is HTTP/1.1 here
+        // (no h2c), where waiting would queue a request behind a hanging one on the same host until its timeout.
+        if request.url.lowercased().hasPrefix("https://") { long(CURLOPT_PIPEWAIT, 1) }
         long(CURLOPT_SSL_VERIFYPEER, 1) // system CA bundle (libcurl's default), never switched off
         long(CURLOPT_SSL_VERIFYHOST, 2)
         long(CURLOPT_TIMEOUT_MS, timeout)

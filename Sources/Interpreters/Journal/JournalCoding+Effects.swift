@@ -287,6 +287,7 @@ extension AggregateMessage: JournalCodable {
         case .connectionLost(let agent): return .object(["kind": "connection_lost", "agent": agent.journal])
         case .actionNeedsReview(let agent, let reason, let at):
             return .object(["kind": "action_needs_review", "agent": agent.journal, "reason": reason.journal, "at": at.journal])
+        case .grantRejected(let agent, let at): return .object(["kind": "grant_rejected", "agent": agent.journal, "at": at.journal])
         }
     }
     public init(journal r: JournalReader) throws {
@@ -296,6 +297,7 @@ extension AggregateMessage: JournalCodable {
         case "booking_seen": self = .bookingSeen(try r("conversation"), try r("key"), try r("invitee"))
         case "connection_lost": self = .connectionLost(try r("agent"))
         case "action_needs_review": self = .actionNeedsReview(try r("agent"), reason: try r("reason"), at: try r("at"))
+        case "grant_rejected": self = .grantRejected(try r("agent"), at: try r("at"))
         case let other: throw r.unknownKind(other)
         }
     }

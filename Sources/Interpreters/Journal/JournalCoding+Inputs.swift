@@ -80,6 +80,7 @@ extension Connection.Input: JournalCodable {
         case .calendlyReplied(let request, let reply, let at):
             return .object(["kind": "calendly_replied", "at": at.journal, "request": request.journal, "reply": reply.journal])
         case .refreshDue(let at): return .object(["kind": "refresh_due", "at": at.journal])
+        case .tokenCheck(let at): return .object(["kind": "token_check", "at": at.journal])
         case .disconnectRequested(let at): return .object(["kind": "disconnect_requested", "at": at.journal])
         case .disconnectKeepingSubscription(let at): return .object(["kind": "disconnect_keeping_subscription", "at": at.journal])
         case .subscriptionCheck(let webhookURL, let at): return .object(["kind": "subscription_check", "at": at.journal, "webhook_url": webhookURL.journal])
@@ -96,6 +97,7 @@ extension Connection.Input: JournalCodable {
         case "authorization_denied": self = .authorizationDenied(try r("oauth_state"), error: try r("error"), at: try r("at"))
         case "calendly_replied": self = .calendlyReplied(try r("request"), try r("reply"), at: try r("at"))
         case "refresh_due": self = .refreshDue(at: try r("at"))
+        case "token_check": self = .tokenCheck(at: try r("at"))
         case "disconnect_requested": self = .disconnectRequested(at: try r("at"))
         case "disconnect_keeping_subscription": self = .disconnectKeepingSubscription(at: try r("at"))
         case "subscription_check": self = .subscriptionCheck(webhookURL: try r("webhook_url"), at: try r("at"))

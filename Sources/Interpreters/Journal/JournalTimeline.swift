@@ -76,7 +76,8 @@ public enum JournalTimeline {
             case .authorizationGranted(let state, _, _): return "OAuth code arrived (state \(state))"
             case .authorizationDenied(let state, let error, _): return "OAuth denied: \(quote(error)) (state \(state))"
             case .calendlyReplied(let request, let reply, _): return "Calendly answered \(request): \(describe(reply, zone: nil))"
-            case .refreshDue: return "token refresh due"
+            case .refreshDue: return "Calendly refused the access token (401): refresh now"
+            case .tokenCheck: return "token check (refreshed when it expires within \(Connection.refreshAhead.milliseconds / 60_000) minutes)"
             case .disconnectRequested: return "admin clicked Disconnect"
             case .disconnectKeepingSubscription: return "admin clicked Disconnect (webhook subscription shared, kept)"
             case .subscriptionCheck(let url, _): return "webhook subscription check for \(url)"
@@ -158,6 +159,7 @@ public enum JournalTimeline {
             case .bookingSeen(let conversation, let key, let invitee): return ["→ conversation \(conversation): booking \(key) seen (\(short(invitee.uri)))"]
             case .connectionLost(let agent): return ["→ action config of \(agent): connection lost"]
             case .actionNeedsReview(let agent, let reason, _): return ["→ action config of \(agent): needs review (\(reason))"]
+            case .grantRejected(let agent, _): return ["→ connection of \(agent): Calendly refused its token, refresh"]
             }
         case .schedule(let timer, let after): return ["→ timer \(timer) in \(seconds(after))"]
         case .log(let entry): return ["→ log \(entry.level.rawValue): \(entry.message)"]

@@ -62,8 +62,8 @@ extension LiveCalendly {
     }
 }
 
-/// The OAuth half of `LiveCalendly`: code exchange (PKCE), single-flight refresh with rotation,
-/// revoke, and the token endpoint itself.
+/// The OAuth half of `LiveCalendly`: code exchange (PKCE), the refresh grant with rotation (saved
+/// before it is reported), revoke, and the token endpoint itself.
 extension LiveCalendly {
     func exchangeCode(_ code: String, state: String, agent: AgentID, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         // The core hands in the OAuth state; the verifier minted for it never leaves the interpreters.
@@ -95,25 +95,16 @@ extension LiveCalendly {
         )
     }
 
-    /// One refresh per token reference at a time: concurrent callers await the same refresh, and a
-    /// caller whose 401'd access token was already replaced just takes the new one. Calendly's refresh
-    /// tokens are single-use, so the rotated pair is saved before anyone uses it.
-    func refresh(_ reference: TokenReference, stale: String?, _ deadline: Deadline) async -> RefreshOutcome {
-        await refreshes.run(reference) { [self] in
-            let current: CalendlyTokens
-            do {
-                guard let loaded = try await tokens.load(reference) else { return .failed(.invalidGrant) }
-                current = loaded
-            } catch {
-                return .failed(.unreachable)
-            }
-            if let stale, current.accessToken != stale { return .granted(current) }
-            do throws(CallError) {
-                return .granted(try await rotate(reference, current, deadline))
-            } catch {
-                return error.refreshOutcome
-            }
-        }
+    /// The refresh grant for the tokens held under `reference`. Calendly's refresh tokens are single-use,
+    /// so the rotated pair is saved under the same reference before the grant is reported. Nothing held
+    /// (deleted, or never kept) is a refused refresh: there is no refresh token to offer.
+    func refresh(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
+        let loaded: CalendlyTokens?
+        do { loaded = try await tokens.load(reference) } catch { throw .failed(.unreachable) }
+        guard let current = loaded else { throw .failed(.invalidGrant) }
+        let rotated = try await rotate(reference, current, deadline)
+        return .tokenGranted(TokenGrant(token: reference, owner: rotated.owner, organization: rotated.organization,
+                                        scopes: rotated.scopes, expiresAt: rotated.expiresAt))
     }
 
     func rotate(_ reference: TokenReference, _ current: CalendlyTokens, _ deadline: Deadline) async throws(CallError) -> CalendlyTokens {
@@ -180,25 +171,5 @@ extension LiveCalendly {
                 throw .failed(classify(response))
             }
         }
-    }
-}
-
-enum RefreshOutcome: Sendable {
-    case granted(CalendlyTokens)
-    case failed(CalendlyFailure)
-    case unknown
-}
-
-/// Single-flight refreshes, keyed by token reference.
-actor RefreshFlights {
-    private var running: [TokenReference: Task<RefreshOutcome, Never>] = [:]
-
-    func run(_ reference: TokenReference, _ work: @escaping @Sendable () async -> RefreshOutcome) async -> RefreshOutcome {
-        if let inFlight = running[reference] { return await inFlight.value }
-        let task = Task { await work() }
-        running[reference] = task
-        let outcome = await task.value
-        running[reference] = nil
-        return outcome
     }
 }

@@ -100,19 +100,14 @@ enum CalendlyWire {
         }
     }
 
-    /// Unknown or unreadable values of the fields that decide eligibility land on the *ineligible* side
-    /// (a new pooling type is never taken for solo, an unreadable `is_paid` is paid). `locations` are read
+    /// The fields that decide eligibility are read as Calendly sent them (`EligibilityFacts`: absent,
+    /// unreadable, or the value, unknown strings kept); Core decides what each means. `locations` are read
     /// leniently: a new kind is kept as a string and only `outbound_call` / `ask_invitee` ask the invitee anything.
     struct EventType: Decodable {
         var uri: String
         var name: String?
-        var active: Bool?
         var duration: Int?
-        var kind: String?
-        var poolingType: String?
-        var secret: Bool?
-        var bookingMethod: String?
-        var isPaid: Bool?
+        var facts: EligibilityFacts
         var schedulingURL: String?
         var customQuestions: [CustomQuestion]?
         var locations: [Location]?
@@ -127,32 +122,35 @@ enum CalendlyWire {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             uri = try c.decode(String.self, forKey: .uri)
             name = c.lenient(String.self, .name).value
-            active = c.lenient(Bool.self, .active).or(invalid: false)
             duration = c.lenient(Int.self, .duration).value
-            kind = c.lenient(String.self, .kind).or(invalid: EventTypeKind.group.rawValue)
-            poolingType = c.lenient(String.self, .poolingType).or(invalid: PoolingType.multiPool.rawValue)
-            secret = c.lenient(Bool.self, .secret).or(invalid: true)
-            bookingMethod = c.lenient(String.self, .bookingMethod).or(invalid: BookingMethod.poll.rawValue)
-            isPaid = c.lenient(Bool.self, .isPaid).or(invalid: true)
+            var unreadable: [EligibilityFacts.Field] = []
+            func fact<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ field: EligibilityFacts.Field) -> T? {
+                let read = c.lenient(type, key)
+                if case .invalid = read { unreadable.append(field) }
+                return read.value
+            }
+            let active = fact(Bool.self, .active, .active)
+            let kind = fact(String.self, .kind, .kind)
+            let pooling = fact(String.self, .poolingType, .poolingType)
+            let secret = fact(Bool.self, .secret, .secret)
+            let method = fact(String.self, .bookingMethod, .bookingMethod)
+            let paid = fact(Bool.self, .isPaid, .isPaid)
+            facts = EligibilityFacts(active: active, kind: kind, poolingType: pooling, secret: secret, bookingMethod: method, isPaid: paid,
+                                     unreadable: unreadable)
             schedulingURL = c.lenient(String.self, .schedulingURL).value
             customQuestions = c.lenient([CustomQuestion].self, .customQuestions).value
             locations = c.lenient([Location].self, .locations).value
         }
 
         var model: Effects.EventType {
-            let pooling: PoolingType? = poolingType.map { PoolingType(rawValue: $0) ?? .multiPool }
             let questions = (customQuestions ?? []).enumerated().map { index, question in
                 Effects.CustomQuestion(name: question.name, type: question.type ?? "string", position: question.position ?? index,
                                        enabled: question.enabled ?? true, required: question.required ?? false,
                                        answerChoices: question.answerChoices ?? [], includeOther: question.includeOther ?? false)
             }
             let places = (locations ?? []).compactMap { place in place.kind.map { EventLocation(kind: $0, location: place.location) } }
-            return Effects.EventType(
-                uri: CalendlyURI(uri), name: name ?? "", active: active ?? false, durationMinutes: duration ?? 30,
-                kind: kind.map { EventTypeKind(rawValue: $0) ?? .group } ?? .solo, poolingType: pooling, secret: secret ?? false,
-                bookingMethod: bookingMethod.map { BookingMethod(rawValue: $0) ?? .poll } ?? .instant, isPaid: isPaid ?? false,
-                schedulingURL: schedulingURL ?? "", customQuestions: questions, locations: places
-            )
+            return Effects.EventType(uri: CalendlyURI(uri), name: name ?? "", durationMinutes: duration ?? 30, facts: facts,
+                                     schedulingURL: schedulingURL ?? "", customQuestions: questions, locations: places)
         }
     }
 
@@ -245,17 +243,11 @@ enum CalendlyWire {
         /// This invitee as the webhooks about it said it (reconciliation): `invitee.created`, then
         /// `invitee.canceled` when it was canceled (at the cancellation's time).
         func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
-            func notice(_ kind: InviteeNotice.Kind, sentAt: Instant) -> InviteeNotice {
-                InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(uri)"), invitee: CalendlyURI(uri), event: CalendlyURI(event),
-                              eventType: eventType, email: email, start: start, cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "",
-                              rescheduled: kind == .canceled && (rescheduled ?? false), sentAt: sentAt,
-                              newInvitee: kind == .canceled ? newInvitee.map(CalendlyURI.init) : nil,
-                              oldInvitee: kind == .created ? oldInvitee.map(CalendlyURI.init) : nil,
-                              tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
-            }
-            let created = notice(.created, sentAt: createdAt ?? start)
-            guard status == "canceled" else { return [created] }
-            return [created, notice(.canceled, sentAt: canceledAt ?? createdAt ?? start)]
+            InviteeNotice.reconciled(model(start: start), eventType: eventType, createdAt: createdAt ?? start,
+                                     canceledAt: status == "canceled" ? canceledAt ?? createdAt ?? start : nil,
+                                     rescheduled: rescheduled ?? false, newInvitee: newInvitee.map(CalendlyURI.init(rawValue:)),
+                                     oldInvitee: oldInvitee.map(CalendlyURI.init(rawValue:)),
+                                     tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
         }
     }
 

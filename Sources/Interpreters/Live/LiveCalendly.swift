@@ -5,12 +5,15 @@ import Logging
 
 /// Performs every `CalendlyCall` against Calendly's API v2 over HTTP (calendly-api.md).
 ///
-/// It decides nothing: it sends the request, classifies what came back (`CalendlyErrorClassifier`)
-/// and reports it. What it does take care of is the plumbing every call needs: one shared
-/// `CurlHTTPClient` (connection reuse, HTTP/2), the per-call latency budget of PRD §6, a single token refresh on
-/// 401 (single-flight per token, rotated refresh token persisted before use), one bounded wait on
-/// 429, response size and content-type limits, and the distinction between "failed" and "may have
-/// happened" (`outcomeUnknown`) for calls that change Calendly. Tokens never appear in errors or logs.
+/// It decides nothing: it performs exactly the call it is given, classifies what came back
+/// (`CalendlyErrorClassifier`) and reports it. A 401 is reported as `.failed(.unauthorized)` — never
+/// refreshed and retried here: when to refresh, and what a refused refresh means, is `Connection`'s to
+/// decide (issue 11 defect 2). `.refreshToken` performs the refresh grant and saves the rotated pair in
+/// the vault before reporting it (Calendly refresh tokens are single-use). What it does take care of is
+/// the plumbing every call needs: one shared `CurlHTTPClient` (connection reuse, HTTP/2), the per-call
+/// latency budget of PRD §6, one bounded wait on 429, response size and content-type limits, and the
+/// distinction between "failed" and "may have happened" (`outcomeUnknown`) for calls that change
+/// Calendly. Tokens never appear in errors or logs.
 public final class LiveCalendly: CalendlyPerformer, Sendable {
     public struct Configuration: Sendable, CustomStringConvertible {
         public var apiBase: String
@@ -46,7 +49,6 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
     let tokens: any TokenKeeper
     let verifiers: any PKCEVerifiers
     let transport: CurlHTTPClient
-    let refreshes = RefreshFlights()
     let logger: Logger
 
     public init(configuration: Configuration, tokens: any TokenKeeper, verifiers: any PKCEVerifiers,
@@ -83,13 +85,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         case .exchangeCode(let code, let state, let agent):
             return try await exchangeCode(code, state: state, agent: agent, deadline)
         case .refreshToken(let reference):
-            switch await refresh(reference, stale: nil, deadline) {
-            case .granted(let tokens):
-                return .tokenGranted(TokenGrant(token: reference, owner: tokens.owner, organization: tokens.organization,
-                                                scopes: tokens.scopes, expiresAt: tokens.expiresAt))
-            case .failed(let failure): return .failed(failure)
-            case .unknown: return .outcomeUnknown
-            }
+            return try await refresh(reference, deadline)
         case .revokeToken(let reference):
             return try await revoke(reference, deadline)
         case .currentUser(let reference):
@@ -247,7 +243,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
         let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
         let events = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response).collection
             .filter { $0.startTime == start && ($0.eventType.map { $0 == eventType.rawValue } ?? true) }
-        var lastCanceled: Invitee?
+        var candidates: [Invitee] = []
         // Active events first: their active invitee ends the search without reading the canceled ones.
         for event in events.filter({ ($0.status ?? "active") == "active" }) + events.filter({ ($0.status ?? "active") != "active" }) {
             let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
@@ -255,14 +251,10 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
                                          query: [("email", email), ("count", String(configuration.pageSize))], token: reference, deadline)
             let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees).collection
                 .filter { $0.email.lowercased() == email.lowercased() }
-            if let active = list.first(where: { ($0.status ?? "active") == "active" }) { return active.model(start: start) }
-            for canceled in list {
-                let found = canceled.canceledModel(start: start)
-                if let last = lastCanceled?.canceledAt, let this = found.canceledAt, this < last { continue }
-                lastCanceled = found
-            }
+            candidates += list.map { ($0.status ?? "active") == "active" ? $0.model(start: start) : $0.canceledModel(start: start) }
+            if candidates.contains(where: InviteeSelection.isActive) { break }
         }
-        return lastCanceled
+        return InviteeSelection.select(candidates)
     }
 }
 
@@ -278,13 +270,13 @@ extension LiveCalendly {
         return loaded
     }
 
-    /// One API request with the connection's bearer token. A 401 refreshes the token once and retries
-    /// once (the 401'd request changed nothing); a 429 waits once when Calendly's wait fits the budget.
+    /// One API request with the connection's bearer token. A 401 is the call's answer (`unauthorized`:
+    /// the connection decides whether to refresh); a 429 waits once when Calendly's wait fits the budget.
     func api(_ method: Method, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
              token reference: TokenReference, _ deadline: Deadline, expectJSON: Bool = true) async throws(CallError) -> WireResponse {
-        var access = try await heldTokens(reference).accessToken
+        let access = try await heldTokens(reference).accessToken
         let url = try url(configuration.apiBase, path, query)
-        var refreshed = false, waited = false
+        var waited = false
         while true {
             var request = HTTPRequest(method.rawValue, url, headers: [
                 ("Authorization", "Bearer \(access)"), ("Accept", "application/json"), ("User-Agent", configuration.userAgent),
@@ -299,14 +291,6 @@ extension LiveCalendly {
                 // A DELETE answers 204 with no body at all.
                 guard !expectJSON || response.isJSON else { throw .failed(.malformedResponse) }
                 return response
-            case 401 where !refreshed:
-                refreshed = true
-                switch await refresh(reference, stale: access, deadline) {
-                case .granted(let rotated): access = rotated.accessToken
-                case .failed(.invalidGrant), .failed(.unauthorized): throw .failed(.unauthorized)
-                case .failed(let failure): throw .failed(failure)
-                case .unknown: throw .failed(.unreachable)
-                }
             case 429 where !waited:
                 waited = true
                 try await waitOut(response, deadline)
@@ -388,13 +372,6 @@ enum CallError: Error, Sendable {
         switch self {
         case .failed(let failure): return .failed(failure)
         case .unknown: return .outcomeUnknown
-        }
-    }
-
-    var refreshOutcome: RefreshOutcome {
-        switch self {
-        case .failed(let failure): return .failed(failure)
-        case .unknown: return .unknown
         }
     }
 }

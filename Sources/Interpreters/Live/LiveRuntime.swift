@@ -85,6 +85,8 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
                     if target == id { queue.append(next) } else { spawnConversation(target, next) }
                 case .config(let agent, let next):
                     spawnConfig(agent, next)
+                case .connection(let agent, let next):
+                    spawnConnection(agent, next)
                 }
             }
             for effect in outcome.external {
@@ -216,6 +218,7 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
             switch followUp {
             case .conversation(let id, let input): spawnConversation(id, input)
             case .config(let agent, let input): spawnConfig(agent, input)
+            case .connection(let agent, let input): spawnConnection(agent, input)
             }
         }
         var replies: [(RequestID, CalendlyReply)] = []
@@ -289,49 +292,6 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }
     }
 
-    // MARK: - Webhooks
-
-    /// Verifies, dedupes and applies one delivery; the verdict tells the host what to answer.
-    public func webhook(_ delivery: WebhookIntake.Delivery, signature: WebhookSignature) async throws -> WebhookIntake.Verdict {
-        let at = now()
-        let verdict = WebhookIntake.judge(delivery, at: at, signature: signature, processed: [:])
-        switch verdict {
-        case .rejected:
-            // Not shown to come from Calendly: nothing is written (issue 10); the host counts it in memory.
-            return verdict
-        case .deadLettered(let reason):
-            // Signed but unreadable: kept (bounded, emails redacted like the journal) and counted; the host acknowledges it.
-            let letter = WebhookDeadLetter(reason: reason, receivedAt: at,
-                                           body: Array(Redaction.redactEmails(String(decoding: delivery.body, as: UTF8.self)).utf8))
-            await telemetry.observe(.webhookRejected(reason: reason, at: at))
-            try store.transaction { tx in
-                _ = LocalEffects.commit([.emit(.webhookRejected(reason: reason, at: at))], at: at, into: &tx)
-                try tx.keepDeadLetter(letter, cap: Retention.deadLetterCap)
-            }
-            return verdict
-        case .ignored, .duplicate:
-            return verdict
-        case .accepted(let notice):
-            let outcome = try await mailboxes.run("webhooks") { [self] in
-                Result {
-                    try self.store.transaction { tx -> LocalEffects.Outcome? in
-                        guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-                        return try Self.commitStep([.notify(.inviteeNotice(notice))], at: at, into: &tx)
-                    }
-                }
-            }.get()
-            guard let outcome else { return .duplicate }
-            for event in outcome.telemetry { await telemetry.observe(event) }
-            for followUp in outcome.followUps {
-                switch followUp {
-                case .conversation(let id, let input): spawnConversation(id, input)
-                case .config(let agent, let input): spawnConfig(agent, input)
-                }
-            }
-            return verdict
-        }
-    }
-
     // MARK: - Retention
 
     /// The retention sweep of PRD §6.7 plus the journal's own 90 days, in one transaction.
@@ -373,8 +333,8 @@ extension Connection.Input {
     public var redactedForJournal: Connection.Input {
         switch self {
         case .authorizationGranted(let state, _, let at): return .authorizationGranted(state, code: "<redacted>", at: at)
-        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .disconnectRequested, .disconnectKeepingSubscription, .subscriptionCheck,
-             .reconcileDue:
+        case .connectRequested, .authorizationDenied, .calendlyReplied, .refreshDue, .tokenCheck, .disconnectRequested, .disconnectKeepingSubscription,
+             .subscriptionCheck, .reconcileDue:
             return self
         }
     }

@@ -63,4 +63,7 @@ public protocol TransactionalStore: Sendable {
     /// False only for a simulator store that skips the journal (see `JournalPolicy.swift`).
     var keepsJournal: Bool { get }
     func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T
+    /// `body` in a transaction it may share with concurrent callers (group commit, StoreGroupTransaction.swift):
+    /// it returns only after that transaction committed, and a throwing `body` undoes only its own writes.
+    func groupTransaction<T: Sendable>(_ body: @escaping @Sendable (inout Transaction) throws -> T) async throws -> T
 }

@@ -268,6 +268,14 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// Whether the column's text is exactly `other`'s UTF-8 bytes, compared in place (no String is made).
+    public func textEquals(_ column: Int32, _ other: String) -> Bool {
+        guard let pointer = sqlite3_column_text(handle, column) else { return false }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        var other = other
+        return other.withUTF8 { bytes in bytes.count == count && (count == 0 || memcmp(bytes.baseAddress!, pointer, count) == 0) }
+    }
+
     public func blob(_ column: Int32) -> Data? {
         guard !isNull(column) else { return nil }
         let pointer = sqlite3_column_blob(handle, column)  // first the pointer, then its size (SQLite's rule)

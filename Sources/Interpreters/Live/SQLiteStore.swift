@@ -16,7 +16,10 @@ public final class SQLiteStore: TransactionalStore, Sendable {
     public typealias Transaction = SQLiteTransaction
 
     public let path: String
-    private let session: Mutex<SQLiteSession>
+    let session: Mutex<SQLiteSession>
+    /// Callers waiting for the next group-commit batch (SQLiteGroupCommit.swift).
+    let groupQueue = Mutex(SQLiteGroupQueue())
+    public let counters = SQLiteStoreCounters()
 
     /// Opens (creating if needed) and migrates the database at `path`; ":memory:" for a private one.
     public convenience init(path: String) throws {
@@ -45,10 +48,12 @@ public final class SQLiteStore: TransactionalStore, Sendable {
                 // A DurableState method cannot throw; its failure is kept and fails the whole step here.
                 if let failure = session.failure { throw failure }
                 try session.db.commit()
-                if session.syncRequested {
+                let synced = session.syncRequested
+                if synced {
                     session.syncRequested = false
                     try SQLiteSchema.syncBarrier(session.db)
                 }
+                counters.committed(fsynced: synced)
                 return value
             } catch {
                 session.failure = nil
@@ -94,6 +99,8 @@ final class SQLiteSession {
     var failure: (any Error)?
     /// The current step must reach the disk before its effects run (see `SQLiteStore`).
     var syncRequested = false
+    /// Aggregate states as last read or written here, to skip decoding an unchanged row.
+    var states = SQLiteDecodedStates()
 
     init(db: Database) {
         self.db = db

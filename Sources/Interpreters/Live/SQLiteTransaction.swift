@@ -45,6 +45,16 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
+    /// A stored aggregate state: the value kept from the last read or write of these exact bytes, or
+    /// decoded (and then kept).
+    private func cachedState<T: Codable & Equatable & Sendable>(_ key: String, _ type: T.Type, _ row: Statement, table: String, id: String) throws -> T {
+        if let kept = session.states.value(key, T.self, ifRow: row) { return kept }
+        let text = row.text(0) ?? ""
+        let state = try decode(T.self, text, table: table, id: id)
+        session.states.keep(key, text: text, value: state, decoder: session.decoder)
+        return state
+    }
+
     // MARK: - Booking references
 
     /// The whole reference is kept as JSON in `state` (Core gives `BookingReference` no public memberwise
@@ -92,19 +102,17 @@ public struct SQLiteTransaction: AggregateTransaction {
         }
     }
 
-    /// By invitee URI, else by (event type, start, lowercased email) — through the same two indexes
-    /// `InMemoryStore` keeps (see `index`/`unindex`).
+    /// The indexes only find candidates (`InMemoryStore` keeps the same two, see `index`/`unindex`);
+    /// `BookingReference.match` decides which one the notice is about.
     public mutating func referenceKey(matching notice: InviteeNotice) -> BookingKey? {
         attempt(nil) {
-            for invitee in notice.relatedInvitees {
-                if let key = try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) }) ?? nil {
-                    return BookingKey(key)
-                }
-            }
-            // Of several pending matches the smallest key wins, compared in Swift exactly as InMemoryStore does.
-            return try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
-                               [.text(notice.eventType.rawValue), .integer(notice.start.millisecondsSince1970), .text(notice.email.lowercased())],
-                               { BookingKey($0.text(0) ?? "") }).min()
+            try BookingReference.match(notice, byInvitee: { invitee in
+                try db.row("SELECT key FROM reference_invitees WHERE invitee = ?", [.text(invitee.rawValue)], { $0.text(0) })?.map(BookingKey.init(rawValue:))
+            }, pending: { match in
+                try db.rows("SELECT key FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ?",
+                            [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email)],
+                            { BookingKey($0.text(0) ?? "") })
+            })
         }
     }
 
@@ -138,9 +146,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("INSERT OR REPLACE INTO reference_invitees(invitee, key) VALUES (?, ?)", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("INSERT OR IGNORE INTO reference_matches(event_type, start_ms, email_key, key) VALUES (?, ?, ?, ?)",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }
@@ -150,9 +158,9 @@ public struct SQLiteTransaction: AggregateTransaction {
         for invitee in reference.knownInvitees {
             try db.run("DELETE FROM reference_invitees WHERE invitee = ? AND key = ?", [.text(invitee.rawValue), .text(reference.key.rawValue)])
         }
-        if let email = reference.email {
+        if let match = reference.matchKey {
             try db.run("DELETE FROM reference_matches WHERE event_type = ? AND start_ms = ? AND email_key = ? AND key = ?",
-                       [.text(reference.eventType.rawValue), .integer(reference.start.millisecondsSince1970), .text(email.lowercased()),
+                       [.text(match.eventType.rawValue), .integer(match.start.millisecondsSince1970), .text(match.email),
                         .text(reference.key.rawValue)])
         }
     }
@@ -259,21 +267,24 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConversation(_ id: ConversationID) throws -> BookingConversation? {
         try checked {
-            guard let text = try db.row("SELECT state FROM conversations WHERE id = ?", [.text(id.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(BookingConversation.self, text, table: "conversations", id: id.rawValue)
+            try db.row("SELECT state FROM conversations WHERE id = ?", [.text(id.rawValue)]) { row in
+                try cachedState("conversation:\(id.rawValue)", BookingConversation.self, row, table: "conversations", id: id.rawValue)
+            }
         }
     }
 
     /// Also stores the phase (and whether it waits on Calendly) as columns, for recovery queries.
     public mutating func saveConversation(_ state: BookingConversation) throws {
         try checked {
+            let text = try json(state)
             try db.run("""
                 INSERT INTO conversations(id, state, phase, awaits_calendly, updated_at_ms)
                 VALUES (?, ?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, phase = excluded.phase, awaits_calendly = excluded.awaits_calendly,
                     updated_at_ms = excluded.updated_at_ms
-                """, [.text(state.id.rawValue), .text(try json(state)), .text(state.phase.name),
+                """, [.text(state.id.rawValue), .text(text), .text(state.phase.name),
                       .integer(state.phase.awaitsCalendly ? 1 : 0)])
+            session.states.keep("conversation:\(state.id.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 
@@ -286,15 +297,18 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConnection(_ agent: AgentID) throws -> Connection? {
         try checked {
-            guard let text = try db.row("SELECT state FROM connections WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(Connection.self, text, table: "connections", id: agent.rawValue)
+            try db.row("SELECT state FROM connections WHERE agent = ?", [.text(agent.rawValue)]) { row in
+                try cachedState("connection:\(agent.rawValue)", Connection.self, row, table: "connections", id: agent.rawValue)
+            }
         }
     }
 
     public mutating func saveConnection(_ state: Connection) throws {
         try checked {
+            let text = try json(state)
             try db.run("INSERT INTO connections(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
-                       [.text(state.agent.rawValue), .text(try json(state))])
+                       [.text(state.agent.rawValue), .text(text)])
+            session.states.keep("connection:\(state.agent.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 
@@ -310,15 +324,18 @@ public struct SQLiteTransaction: AggregateTransaction {
 
     public mutating func loadConfig(_ agent: AgentID) throws -> ActionConfig? {
         try checked {
-            guard let text = try db.row("SELECT state FROM action_configs WHERE agent = ?", [.text(agent.rawValue)], { $0.text(0) }) ?? nil else { return nil }
-            return try decode(ActionConfig.self, text, table: "action_configs", id: agent.rawValue)
+            try db.row("SELECT state FROM action_configs WHERE agent = ?", [.text(agent.rawValue)]) { row in
+                try cachedState("config:\(agent.rawValue)", ActionConfig.self, row, table: "action_configs", id: agent.rawValue)
+            }
         }
     }
 
     public mutating func saveConfig(_ state: ActionConfig) throws {
         try checked {
+            let text = try json(state)
             try db.run("INSERT INTO action_configs(agent, state) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET state = excluded.state",
-                       [.text(state.agent.rawValue), .text(try json(state))])
+                       [.text(state.agent.rawValue), .text(text)])
+            session.states.keep("config:\(state.agent.rawValue)", text: text, value: state, decoder: session.decoder)
         }
     }
 

@@ -168,7 +168,7 @@ public struct StepEngine<Store: TransactionalStore>: Sendable {
                 switch followUp {
                 case .config(let target, let configInput) where target == agent:
                     outcome.merge(try Self.configStep(agent, configInput, at: at, journals: journals, into: &tx))
-                case .config, .conversation:
+                case .config, .conversation, .connection:
                     outcome.followUps.append(followUp)
                 }
             }
@@ -204,10 +204,7 @@ public struct StepEngine<Store: TransactionalStore>: Sendable {
     /// Applies one accepted webhook notice unless its delivery was seen before (nil then: a duplicate).
     public func notice(_ notice: InviteeNotice, at: Instant) throws -> LocalEffects.Outcome? {
         let journals = store.keepsJournal
-        return try store.transaction { tx -> LocalEffects.Outcome? in
-            guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-            return try Self.commitStep([.notify(.inviteeNotice(notice))], at: at, journals: journals, into: &tx)
-        }
+        return try store.transaction { tx in try WebhookIngest.step(notice, at: at, journals: journals, into: &tx) }
     }
 
     // MARK: - Timers and outbox

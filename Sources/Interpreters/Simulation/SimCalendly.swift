@@ -93,17 +93,14 @@ public struct SimCalendly: Sendable {
 
     /// Calendly's answer to a lookup (see `CalendlyCall.findInvitee`): the active booking, else the one canceled last.
     public func findInvitee(eventType: CalendlyURI, email: String, start: Instant) -> Invitee? {
-        var lastCanceled: Invitee?
-        for index in byEmail[email.lowercased()] ?? [] {
-            let booking = bookings[index]
-            guard booking.eventType == eventType, booking.invitee.start == start else { continue }
-            guard booking.canceled else { return booking.invitee }
-            var canceled = booking.invitee
-            canceled.canceledAt = booking.canceledAt ?? booking.createdAt
-            if let last = lastCanceled?.canceledAt, let this = canceled.canceledAt, this < last { continue }
-            lastCanceled = canceled
-        }
-        return lastCanceled
+        let candidates = (byEmail[email.lowercased()] ?? []).map { bookings[$0] }
+            .filter { $0.eventType == eventType && $0.invitee.start == start }
+            .map { booking -> Invitee in
+                var invitee = booking.invitee
+                if booking.canceled { invitee.canceledAt = booking.canceledAt ?? booking.createdAt }
+                return invitee
+            }
+        return InviteeSelection.select(candidates)
     }
 
     public func isValidStart(_ start: Instant, eventType: CalendlyURI) -> Bool {

@@ -1,3 +1,4 @@
+import Core
 import Effects
 
 extension SimCalendly {
@@ -20,17 +21,10 @@ extension SimCalendly {
     }
 
     static func notices(_ booking: Booking) -> [InviteeNotice] {
-        let invitee = booking.invitee
-        func notice(_ kind: InviteeNotice.Kind, sentAt: Instant) -> InviteeNotice {
-            InviteeNotice(kind: kind, delivery: DeliveryID("reconcile:\(kind.rawValue):\(invitee.uri)"), invitee: invitee.uri, event: invitee.eventURI,
-                          eventType: booking.eventType, email: invitee.email, start: invitee.start, cancelURL: invitee.cancelURL,
-                          rescheduleURL: invitee.rescheduleURL, rescheduled: kind == .canceled && booking.rescheduledTo != nil, sentAt: sentAt,
-                          newInvitee: kind == .canceled ? booking.rescheduledTo : nil, oldInvitee: kind == .created ? booking.rescheduledFrom : nil,
-                          tracking: booking.tracking)
-        }
-        let created = notice(.created, sentAt: booking.createdAt)
-        guard booking.canceled else { return [created] }
-        return [created, notice(.canceled, sentAt: booking.canceledAt ?? booking.createdAt)]
+        InviteeNotice.reconciled(booking.invitee, eventType: booking.eventType, createdAt: booking.createdAt,
+                                 canceledAt: booking.canceled ? booking.canceledAt ?? booking.createdAt : nil,
+                                 rescheduled: booking.rescheduledTo != nil, newInvitee: booking.rescheduledTo,
+                                 oldInvitee: booking.rescheduledFrom, tracking: booking.tracking)
     }
 }
 

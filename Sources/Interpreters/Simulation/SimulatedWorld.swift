@@ -50,8 +50,9 @@ final class SimulationShell<Store: TransactionalStore> {
         /// A customer sent to the static link books through it (its tracking names the conversation).
         case linkBooking(Int)
         case restart(epoch: Int)
-        /// Agent n's access token is about to expire (`Connection.refreshDue`).
-        case refreshDue(Int)
+        /// The periodic token check of agent n, when its access token is about to expire (`Connection.tokenCheck`,
+        /// as `serve`'s minute loop sends it; checks in between would find nothing to do).
+        case tokenCheck(Int)
         /// Agent n's Calendly user revokes the grant.
         case revokeGrant(Int)
     }
@@ -112,7 +113,7 @@ final class SimulationShell<Store: TransactionalStore> {
     var bookingCalls: [TokenReference: [Instant]] = [:]
     /// The wake-up pending for the earliest durable timer, if any.
     var nextWake: Instant?
-    /// Calendly's grants by token; `refreshDue` events in the queue.
+    /// Calendly's grants by token; `tokenCheck` events in the queue.
     var grants: [TokenReference: SimGrant] = [:]
     var pendingRefreshes = 0
     var workload: SeededGenerator
@@ -239,8 +240,8 @@ final class SimulationShell<Store: TransactionalStore> {
             }
         case .poll(let index):
             poll(index)
-        case .refreshDue(let agent):
-            refreshDue(agent)
+        case .tokenCheck(let agent):
+            tokenCheck(agent)
         case .revokeGrant(let agent):
             revokeGrant(agent)
         case .wake(let due, let wakeEpoch):
@@ -306,6 +307,8 @@ final class SimulationShell<Store: TransactionalStore> {
                 queue.push(.input(target, next, target == index ? origin.continuation : .background, epoch: epoch), at: now)
             case .config(let agent, let next):
                 runConfig(agent, next)
+            case .connection(let agent, let next):
+                runConnection(agent, next)
             }
         }
         for effect in outcome.external {
@@ -328,7 +331,12 @@ final class SimulationShell<Store: TransactionalStore> {
             queue.push(.input(index, .calendlyReplied(request, reply, at: now + delay), origin, epoch: epoch), at: now + delay)
             flushWebhooks()
         case .send(let message):
-            customerSees(message.content, index)
+            // Only a request's response carries a message to the customer (as in `LiveRuntime`, whose
+            // background drives hand theirs to nobody): one left here by a step no request waits on is lost.
+            if origin == .request { customerSees(message.content, index) } else {
+                summary.messagesLost += 1
+                violate("\(ids[index]): a message no request waited on reached neither the outbox nor the customer")
+            }
         case .schedule, .emit, .store, .notify, .log, .reject:
             break // timers are durable rows (the engine wrote them); the rest stayed inside the step
         }
@@ -486,7 +494,7 @@ final class SimulationShell<Store: TransactionalStore> {
     func deliver(_ webhook: SimCalendly.OutgoingWebhook) {
         summary.webhooksDelivered += 1
         let delivery = WebhookIntake.Delivery(signatureHeader: signature.header(for: webhook.body, at: now), body: webhook.body)
-        switch WebhookIntake.judge(delivery, at: now, signature: signature, processed: [:]) {
+        switch WebhookIngest.judge(delivery, at: now, signature: signature) {
         case .rejected(let reason), .deadLettered(let reason):
             summary.webhooksRejected += 1
             digest.mix("webhook-rejected:\(reason)")
@@ -508,6 +516,8 @@ final class SimulationShell<Store: TransactionalStore> {
                     if let index = index(of: id) { step(index, input, .background) }
                 case .config(let agent, let input):
                     runConfig(agent, input)
+                case .connection(let agent, let input):
+                    runConnection(agent, input)
                 }
             }
         }
@@ -648,6 +658,7 @@ final class SimulationShell<Store: TransactionalStore> {
                 if reason == "no_slots" { summary.noSlots += 1 }
                 if reason == "reply_not_understood" || reason == "invalid_email" || reason == "question_not_answered" { summary.notUnderstood += 1 }
                 if reason == QuestionRefusal.reason { violate("\(conversation.id): Calendly refused answers the conversation collected") }
+                if reason == BookingConversation.bookingUnconfirmed { summary.reconciliationsGivenUp += 1 }
                 if reason == BookingConversation.canceledBeforeConfirmation {
                     // Booked once, canceled by the customer before the lost reply was reconciled, never booked again.
                     summary.canceledBeforeConfirmation += 1

@@ -61,6 +61,12 @@ public struct SimulationSummary: Sendable, Hashable {
     /// fired, restarts after a crash.
     public var quotaHolds = 0
     public var outboxMessages = 0
+    /// Customer messages of steps no request waited on that were not written to the outbox (always 0 unless
+    /// the engine regresses to defect 1 of issue 11; the invariants then name the conversations).
+    public var messagesLost = 0
+    /// Conversations whose lookups kept failing (e.g. the grant died meanwhile) and that reached the
+    /// reconciliation bound: the apology + link, the booking reference left open.
+    public var reconciliationsGivenUp = 0
     public var timersFired = 0
     public var restarts = 0
     /// Agents connected and configured through the engine at set-up.
@@ -98,7 +104,7 @@ public struct SimulationSummary: Sendable, Hashable {
             "booked through the attributed fallback link: \(linkBookings)",
             "calendly calls: \(calendlyCalls), reducer steps: \(steps)",
             "store: \(store)",
-            "workloads: quota holds \(quotaHolds), outbox messages \(outboxMessages), timers fired \(timersFired), restarts \(restarts), agents connected \(connects), token refreshes \(tokenRefreshes) (replies lost: \(lostRefreshReplies)), grants revoked \(revokedGrants) (agents disconnected: \(disconnected), triggers not offered: \(notOffered))",
+            "workloads: quota holds \(quotaHolds), outbox messages \(outboxMessages) (lost: \(messagesLost)), timers fired \(timersFired), restarts \(restarts), agents connected \(connects), token refreshes \(tokenRefreshes) (replies lost: \(lostRefreshReplies)), grants revoked \(revokedGrants) (agents disconnected: \(disconnected), triggers not offered: \(notOffered)), reconciliations given up \(reconciliationsGivenUp)",
             "invariant violations: \(violations.count)",
             "virtual time: \(virtualDuration.milliseconds / 1000) s",
             "trace digest: \(digest)",

@@ -116,6 +116,8 @@ extension SimulationShell {
                 if let index = index(of: id) { queue.push(.input(index, input, .background, epoch: epoch), at: now) }
             case .config(let agent, let input):
                 runConfig(agent, input)
+            case .connection(let agent, let input):
+                runConnection(agent, input)
             }
         }
     }

@@ -9,12 +9,11 @@ struct SimGrant: Sendable, Hashable {
 }
 
 /// Token expiry, refresh and revoked grants in the simulated world (issue 11), through the `Connection`
-/// inputs that exist: a refresh is due ten minutes before expiry (`.refreshDue`); a revoked grant makes
-/// every call fail `unauthorized` and its next refresh `invalid_grant` (→ `disconnected`); later triggers
-/// of that agent resolve to "not offered". Refreshes stop once nothing but refreshes is left to run.
+/// inputs production sends: the periodic `.tokenCheck` (refreshes within `Connection.refreshAhead` of
+/// expiry) and, from a conversation or admin call that got 401, `grantRejected` → `.refreshDue`. A revoked
+/// grant makes every call fail `unauthorized` and its next refresh `invalid_grant` (→ `disconnected`);
+/// later triggers of that agent resolve to "not offered". Checks stop once nothing but checks is left.
 extension SimulationShell {
-    static var refreshLead: Span { .minutes(10) }
-
     /// Calendly granted `token` to agent `agent`: remember it and plan its refresh.
     func granted(_ token: TokenReference, agent: Int, expiresAt: Instant) {
         grants[token] = SimGrant(expiresAt: expiresAt)
@@ -23,7 +22,8 @@ extension SimulationShell {
 
     func scheduleRefresh(_ agent: Int, expiresAt: Instant) {
         pendingRefreshes += 1
-        queue.push(.refreshDue(agent), at: max(now + .minutes(1), expiresAt - Self.refreshLead))
+        // `serve` checks every minute; the first check inside the refresh window is the one that acts.
+        queue.push(.tokenCheck(agent), at: max(now + .minutes(1), expiresAt - Connection.refreshAhead + .minutes(1)))
     }
 
     /// A call Calendly would refuse with 401: the grant is unknown, revoked or expired.
@@ -44,10 +44,10 @@ extension SimulationShell {
                                         scopes: Connection.requiredScopes, expiresAt: grant.expiresAt))
     }
 
-    func refreshDue(_ agent: Int) {
+    func tokenCheck(_ agent: Int) {
         pendingRefreshes -= 1
         let id = Self.agentID(agent)
-        runConnection(id, .refreshDue(at: now))
+        runConnection(id, .tokenCheck(at: now))
         // Nothing but refreshes left: the world is done; this was the agent's last one.
         guard queue.count > pendingRefreshes, let account = agentState(id)?.0.account else { return }
         scheduleRefresh(agent, expiresAt: account.expiresAt)

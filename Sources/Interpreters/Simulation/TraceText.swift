@@ -35,6 +35,7 @@ enum TraceText {
             case .bookingSeen(let conversation, let key, _): return "notify seen \(conversation) \(key)"
             case .connectionLost(let agent): return "notify connectionLost \(agent)"
             case .actionNeedsReview(let agent, let reason, _): return "notify actionNeedsReview \(agent) \(reason)"
+            case .grantRejected(let agent, _): return "notify grantRejected \(agent)"
             }
         case .schedule(let timer, let after): return "schedule \(timer) \(after.milliseconds)"
         case .log(let entry): return "log \(entry.level.rawValue)"
