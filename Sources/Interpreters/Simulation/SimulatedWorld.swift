@@ -425,10 +425,11 @@ final class SimulationShell<Store: TransactionalStore> {
                     queue.push(.cancel(invitee.uri), at: now + after)
                 }
                 if faultStream.chance(faults.cancellation) { queue.push(.reschedule(invitee.uri), at: now + .minutes(workload.int64(in: 1...120))) }
-                if tookTooLong || faultStream.chance(faults.lostResponse) { return (budget, .outcomeUnknown) }
-                if faultStream.chance(faults.serverErrorAfterBooking) { return (delay, .failed(.serverError(status: 502))) }
+                if tookTooLong || faultStream.chance(faults.lostResponse) { revokeWhileInDoubt(token); return (budget, .outcomeUnknown) }
+                if faultStream.chance(faults.serverErrorAfterBooking) { revokeWhileInDoubt(token); return (delay, .failed(.serverError(status: 502))) }
                 return (delay, .inviteeCreated(invitee))
             case .failure(let failure):
+                if tookTooLong { revokeWhileInDoubt(token) }
                 return (delay, tookTooLong ? .outcomeUnknown : .failed(failure))
             }
         case .findInvitee(_, let eventType, let email, let start):
@@ -442,6 +443,13 @@ final class SimulationShell<Store: TransactionalStore> {
              .listWebhookSubscriptions, .deleteWebhookSubscription:
             return (delay, .failed(.notFound))
         }
+    }
+
+    /// Sometimes the grant dies while a booking's outcome is in doubt: every lookup then gets 401, and only
+    /// the reconciliation bound ends the wait (issue 11 defect 7 — without it, a lookup every five minutes forever).
+    func revokeWhileInDoubt(_ token: TokenReference) {
+        guard faultStream.chance(faults.revokedGrants), let agent = agentNumber(token.rawValue) else { return }
+        queue.push(.revokeGrant(agent), at: now + .milliseconds(faultStream.int64(in: 1...500)))
     }
 
     func bookExternally() {
