@@ -48,7 +48,7 @@ import Testing
     @Test func harshRunsCrashWithTimersPendingAndReadTheOutbox() {
         // Guards the "every conversation ends" and outbox invariants against passing vacuously: crashes
         // happen, durable timers fire (some after a restart), and messages go through the outbox.
-        let summary = SimulatedWorld.run(SimulationConfig(seed: 11, conversations: 400, faults: .harsh))
+        let summary = SimulatedWorld.run(SimulationConfig(seed: 12, conversations: 400, faults: .harsh))
         #expect(summary.restarts > 0)
         #expect(summary.timersFired > 0)
         #expect(summary.outboxMessages > 0)
