@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Interpreters
 
 /// `calendly-action simulate`: the deterministic simulator from the command line. Exits non-zero on
@@ -12,6 +13,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "Comma-separated fault kinds to switch off (\(FaultProfile.Kind.allCases.map(\.rawValue).joined(separator: ", "))).")
     var without = ""
     @Option(help: "Conversations per agent (fewer = more slot races).") var perAgent = 40
+    @Option(help: "Store under the step engine: memory, or sqlite on a temporary file (dedupe, matching, migrations simulated too).")
+    var store = "memory"
+    @Option(help: "Calendly plan whose booking cap is enforced: trial, standard, enterprise or none.") var tier = "standard"
     @Flag(help: "Run twice and require identical trace digests.") var checkDeterminism = false
     @Flag(help: "Skip shrinking a failing run.") var noShrink = false
 
@@ -19,6 +23,8 @@ struct Simulate: ParsableCommand {
         guard FaultProfile.named(faults) != nil else { throw ValidationError("--faults must be none, default or harsh (got \(faults))") }
         guard conversations >= 1 else { throw ValidationError("--conversations must be at least 1") }
         guard perAgent >= 1 else { throw ValidationError("--per-agent must be at least 1") }
+        guard SimulationStoreKind(rawValue: store) != nil else { throw ValidationError("--store must be memory or sqlite (got \(store))") }
+        guard tier == "none" || BookingQuota.Tier(rawValue: tier) != nil else { throw ValidationError("--tier must be trial, standard, enterprise or none") }
         for name in without.split(separator: ",") where FaultProfile.Kind(rawValue: String(name)) == nil {
             throw ValidationError("unknown fault kind in --without: \(name)")
         }
@@ -27,7 +33,8 @@ struct Simulate: ParsableCommand {
     func run() throws {
         var profile = FaultProfile.named(faults)!
         for name in without.split(separator: ",") { profile = profile.without(FaultProfile.Kind(rawValue: String(name))!) }
-        let config = SimulationConfig(seed: seed, conversations: conversations, faults: profile, conversationsPerAgent: perAgent)
+        let config = SimulationConfig(seed: seed, conversations: conversations, faults: profile, conversationsPerAgent: perAgent,
+                                      store: SimulationStoreKind(rawValue: store) ?? .memory, quotaTier: BookingQuota.Tier(rawValue: tier))
         print("SEED=\(seed)")
         let summary = SimulatedWorld.run(config)
         for line in summary.lines.dropFirst() { print(line) }

@@ -198,6 +198,9 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             guard case .eventType(let eventType) = await live.calendly.perform(.getEventType(account.token, harness.eventType("ET-INTRO"))) else {
                 Issue.record("no event type"); return
             }
+            // The admin opened the config: the event types are cached, so losing the connection changes it
+            // (the engine writes no row for a step that changes nothing).
+            _ = try await live.runtime.config(Self.agent, .opened(ActionConfig.Account(token: account.token, user: account.user), at: LiveCalendly.wallClock()))
             await harness.model.revokeGrants()
 
             let setup = BookingSetup(agent: Self.agent, eventType: eventType, token: account.token, confirmationMessage: "Booked", knownEmail: "ana@example.com")

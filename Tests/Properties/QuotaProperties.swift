@@ -58,44 +58,5 @@ import Testing
             if tier.dailyCap == nil { #expect(alerts.isEmpty) }
         }
     }
-
-    /// The guard in front of the live interpreter: held calls never reach Calendly, a 429 stops the
-    /// next ones, and the 80 % alert is reported once.
-    @Test func theGuardKeepsCallsFromCalendly() async {
-        final class Fake: CalendlyPerformer, TelemetrySink, Sendable {
-            let calls = Mutex(0)
-            let events = Mutex<[TelemetryEvent]>([])
-            let answer429 = Mutex(false)
-            func perform(_ call: CalendlyCall) async -> CalendlyReply {
-                calls.withLock { $0 += 1 }
-                return answer429.withLock { $0 } ? .failed(.rateLimited(retryAfter: .hours(1))) : .outcomeUnknown
-            }
-            func observe(_ event: TelemetryEvent) async { events.withLock { $0.append(event) } }
-        }
-        let fake = Fake()
-        let clock = Mutex(Self.start)
-        let owner: CalendlyURI = "https://api.calendly.com/users/HOST"
-        let guarded = QuotaGuardedCalendly(fake, tier: .trial, telemetry: fake, owner: { _ in owner }, now: { clock.withLock { $0 } })
-        let request = InviteeRequest(eventType: "https://api.calendly.com/event_types/ET", start: Self.start + .days(1), email: "a@example.com",
-                                     name: nil, timeZone: "UTC")
-        var replies: [CalendlyReply] = []
-        for index in 0..<7 {
-            clock.withLock { $0 = $0 + .minutes(1) }
-            replies.append(await guarded.perform(.createInvitee("tok", key: BookingKey("c#\(index)"), request)))
-        }
-        #expect(fake.calls.withLock { $0 } == 5, "trial: five a day reach Calendly")
-        #expect(replies.suffix(2).allSatisfy { if case .failed(.rateLimited) = $0 { true } else { false } })
-        #expect(fake.events.withLock { $0 } == [.bookingQuotaHigh(owner: owner, used: 5, cap: 5, at: Self.start + .minutes(5))])
-        // Other calls pass untouched.
-        _ = await guarded.perform(.findInvitee("tok", eventType: "https://api.calendly.com/event_types/ET", email: "a@example.com", start: Self.start))
-        #expect(fake.calls.withLock { $0 } == 6)
-
-        // A day later the window has room again, but Calendly answers 429: the next attempt is held here.
-        clock.withLock { $0 = $0 + .days(1) }
-        fake.answer429.withLock { $0 = true }
-        _ = await guarded.perform(.createInvitee("tok", key: "c#8", request))
-        clock.withLock { $0 = $0 + .minutes(1) }
-        _ = await guarded.perform(.createInvitee("tok", key: "c#9", request))
-        #expect(fake.calls.withLock { $0 } == 7)
-    }
+    // The guard's behaviour in front of Calendly is the step engine's now: BookingQuotaEngineTests.
 }

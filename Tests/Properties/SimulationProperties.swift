@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func noDuplicateBookingPerKeyUnderAnyFaultSchedule() async {
-        await propertyCheck(count: 60, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...60), Self.faultRates) { seed, conversations, rates in
+        await propertyCheck(count: 100, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...60), Self.faultRates) { seed, conversations, rates in
             let faults = Self.profile(rates)
             let summary = SimulatedWorld.run(SimulationConfig(seed: seed, conversations: conversations, faults: faults, conversationsPerAgent: 10))
             #expect(summary.duplicates == 0, "seed \(seed): \(summary.violations)")
@@ -29,9 +29,9 @@ import Testing
     }
 
     @Test func racingForFewSlotsNeverDoubleBooksAndLosersAreReoffered() async {
-        await propertyCheck(count: 40, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 10...80), Gen.int(in: 1...3)) { seed, conversations, slotsPerDay in
+        await propertyCheck(count: 100, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 10...80), Gen.int(in: 1...3)) { seed, conversations, slotsPerDay in
             let config = SimulationConfig(seed: seed, conversations: conversations, faults: .default, conversationsPerAgent: conversations,
-                                          triggerSpacing: .milliseconds(100), slotsPerDay: slotsPerDay)
+                                          triggerSpacing: .milliseconds(100), slotsPerDay: slotsPerDay, quotaTier: nil)
             let summary = SimulatedWorld.run(config)
             // The world checks: no slot or key booked twice; each conflict told to the customer and followed by a fresh offer or the link.
             #expect(summary.violations.isEmpty, "seed \(seed): \(summary.violations)")
@@ -43,22 +43,22 @@ import Testing
     @Test func scarcityReallyProducesRaces() {
         // Guards the property above against passing vacuously: this workload must race.
         let summary = SimulatedWorld.run(SimulationConfig(seed: 42, conversations: 80, faults: .quiet, conversationsPerAgent: 80,
-                                                          triggerSpacing: .milliseconds(100), slotsPerDay: 2))
+                                                          triggerSpacing: .milliseconds(100), slotsPerDay: 2, quotaTier: nil))
         #expect(summary.conflicts > 0)
         #expect(summary.noSlots > 0)
         #expect(summary.violations.isEmpty, "\(summary.violations)")
     }
 
     @Test func everyConversationEndsConfirmedOrAtTheStaticLink() async {
-        await propertyCheck(count: 40, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...80), Gen.element(of: ["none", "default", "harsh"])) { seed, conversations, profile in
+        await propertyCheck(count: 100, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...80), Gen.element(of: ["none", "default", "harsh"])) { seed, conversations, profile in
             let summary = SimulatedWorld.run(SimulationConfig(seed: seed, conversations: conversations, faults: FaultProfile.named(profile!)!))
             #expect(summary.stuck == 0, "seed \(seed) \(profile!): \(summary.violations)")
-            #expect(summary.bookings + summary.fallbacks + summary.abandoned == conversations)
+            #expect(summary.bookings + summary.fallbacks + summary.abandoned + summary.notOffered == conversations)
         }
     }
 
     @Test func sameSeedGivesByteIdenticalRun() async {
-        await propertyCheck(count: 20, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...60)) { seed, conversations in
+        await propertyCheck(count: 100, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...60)) { seed, conversations in
             let config = SimulationConfig(seed: seed, conversations: conversations, faults: .harsh)
             let first = SimulatedWorld.run(config), second = SimulatedWorld.run(config)
             #expect(first.digest == second.digest)

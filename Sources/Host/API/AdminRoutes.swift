@@ -96,10 +96,9 @@ enum AdminRoutes {
         let unauthenticated = UnauthenticatedRequests(route: "/v1/oauth/calendly/callback", metrics: services.metrics, logger: services.logger)
         router.get("v1/oauth/calendly/callback") { request, _ in
             let parameters = request.uri.queryParameters
-            // Only a state this agent is still waiting for reaches the runtime: the reducer would refuse any
-            // other too, but only after journaling the step — a row per forged request (issue 10).
-            guard let raw = parameters.get("state"), let (state, agent) = OAuthStateCodec.decode(raw),
-                  try OAuthStateCodec.isAwaited(state, by: services.runtime.agentState(agent).0) else {
+            // The reducer refuses a state its agent is not waiting for; the engine writes nothing for a step
+            // that only refuses, so a forged request leaves no row (issue 10).
+            guard let raw = parameters.get("state"), let (state, agent) = OAuthStateCodec.decode(raw) else {
                 unauthenticated.record(reason: "unknown_oauth_state", at: services.now())
                 return APIResponse.error(.badRequest, "unknown_oauth_state", "This Calendly sign-in link is not valid any more. Start the connection again.")
             }
@@ -109,10 +108,14 @@ enum AdminRoutes {
             } else if let code = parameters.get("code"), !code.isEmpty {
                 input = .authorizationGranted(state, code: code, at: services.now())
             } else {
+                unauthenticated.record(reason: "missing_code", at: services.now())
                 return APIResponse.error(.badRequest, "missing_code", "The callback has neither a code nor an error.")
             }
             let (connection, rejections) = try await services.runtime.connection(agent, input)
-            if let rejection = rejections.first { return APIResponse.error(.badRequest, rejection.code, rejection.message) }
+            if let rejection = rejections.first {
+                if rejection.code == "unknown_oauth_state" { unauthenticated.record(reason: "unknown_oauth_state", at: services.now()) }
+                return APIResponse.error(.badRequest, rejection.code, rejection.message)
+            }
             let view = ConnectionView(connection)
             return APIResponse.json(view, status: view.status == "connected" ? .ok : .badRequest)
         }
@@ -174,15 +177,5 @@ enum OAuthStateCodec {
         guard parts.count == 2, raw.count <= 512, let data = PlatformToken.decodeBase64URL(String(parts[0])),
               let agent = String(data: data, encoding: .utf8), !agent.isEmpty else { return nil }
         return (OAuthState(raw), AgentID(agent))
-    }
-
-    /// True when `connection` is waiting for exactly this state (compared in constant time: it is a secret).
-    static func isAwaited(_ state: OAuthState, by connection: Connection) -> Bool {
-        switch connection.phase {
-        case .connecting(let expected, _):
-            return WebhookSignature.constantTimeEquals(Array(expected.rawValue.utf8), Array(state.rawValue.utf8))
-        case .notConnected, .exchangingCode, .loadingUser, .connected, .refreshing, .failed, .disconnected:
-            return false
-        }
     }
 }

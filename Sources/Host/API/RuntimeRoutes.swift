@@ -26,12 +26,9 @@ enum RuntimeRoutes {
                 let agent = services.agentID(principal, rawAgent)
                 // Issue 12: a saved event type older than the 15-minute cache is read again first (one call per
                 // agent per 15 minutes), so a question added in Calendly since is asked rather than refused.
-                // The rule is Core's (`isStale`); asking only when it holds keeps a journaled no-op step off every offer.
-                var (connection, config) = try services.runtime.agentState(agent)
-                if let saved = config.saved, saved.isStale(at: services.now()) {
-                    _ = try await services.runtime.config(agent, .runtimeCheck(AdminRoutes.configAccount(connection), at: services.now()))
-                    (connection, config) = try services.runtime.agentState(agent)
-                }
+                // The rule is Core's (`isStale`, in the reducer); a check that finds nothing to do writes nothing.
+                let connection = try services.runtime.agentState(agent).0
+                let config = try await services.runtime.config(agent, .runtimeCheck(AdminRoutes.configAccount(connection), at: services.now())).0
                 let readiness = BookingSetup.resolve(entitlements: Gate.entitlements(principal), connection: connection, config: config, contactFields: offer.contact ?? [:])
                 let trigger = BookingConversation.Trigger(setup: readiness, channel: offer.channel, timeZone: offer.timeZone,
                                                           attribution: services.conversationReferences.reference(for: conversation))
@@ -105,13 +102,14 @@ enum RuntimeRoutes {
 enum WebhookRoutes {
     static func add<Store>(to router: Router<BasicRequestContext>, _ services: HostServices<Store>) {
         let unauthenticated = UnauthenticatedRequests(route: "/v1/webhooks/calendly", metrics: services.metrics, logger: services.logger)
+        let accepted = APIResponse.Fixed(["status": "accepted"]), duplicate = APIResponse.Fixed(["status": "duplicate"])
         router.post("v1/webhooks/calendly") { request, _ in
             let body = try await RequestBody.bytes(request, limit: WebhookIntake.maxBodyBytes)
             let header = request.headers[HTTPField.Name(WebhookSignature.headerName)!]
             let verdict = try await services.runtime.webhook(WebhookIntake.Delivery(signatureHeader: header, body: body), signature: services.signature)
             switch verdict {
-            case .accepted: return APIResponse.json(["status": "accepted"])
-            case .duplicate: return APIResponse.json(["status": "duplicate"])
+            case .accepted: return accepted.response
+            case .duplicate: return duplicate.response
             case .ignored(let reason): return APIResponse.json(["status": "ignored", "reason": reason])
             case .deadLettered(let reason):
                 services.metrics.increment("calendly_webhook_dead_letters_total", help: "Signed webhooks that could not be read (kept in webhook_dead_letters)")

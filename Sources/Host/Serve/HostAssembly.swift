@@ -51,11 +51,10 @@ public final class HostAssembly<Store: HostStore>: Sendable {
         let metrics = Metrics()
         let telemetry = MetricsTelemetry(metrics: metrics, logger: logger)
         let live = LiveCalendly(configuration: calendlyConfiguration, tokens: keeper, verifiers: keeper, logger: logger)
-        // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5) and fall back to the link.
-        let guarded = QuotaGuardedCalendly(observeCalendly(live), tier: configuration.planTier, telemetry: telemetry, tokens: keeper,
-                                           now: LiveCalendly.wallClock, ledger: store)
         // What the runtime produces outside a request (webhooks, timers, recovery) is written to the store's
         // durable outbox in the step's transaction; `GET …/booking/messages?after=SEQ` reads it there.
+        // Booking calls stop short of the connected user's Calendly cap (issue 6 item 5): the step engine
+        // consults `BookingQuota` in the step that books, and a hold falls back to the link.
         // With `MESSAGE_CALLBACK_URL` the outbox is also POSTed to the chat platform: signed, in order, retried (issue 11).
         let report = MessageCallbackReport(metrics: metrics, logger: logger)
         let callback = configuration.messageCallbackURL.map { url in
@@ -63,9 +62,9 @@ public final class HostAssembly<Store: HostStore>: Sendable {
                             hmac: CryptoHMAC.sha256, body: MessageCallbackBody.encode, now: LiveCalendly.wallClock, observe: { report.observe($0) },
                             failed: { error in logger.error("message callback bookkeeping failed", metadata: ["error": "\(error)"]) })
         }
-        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: guarded, metrics: metrics),
+        let runtime = LiveRuntime(store: store, calendly: MeasuredCalendly(calendly: observeCalendly(live), metrics: metrics),
                                   sink: OutboxSignal(metrics: metrics, wake: { callback?.wake() }),
-                                  telemetry: telemetry, now: LiveCalendly.wallClock, logger: logger)
+                                  telemetry: telemetry, now: LiveCalendly.wallClock, quotaTier: configuration.planTier, logger: logger)
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,

@@ -24,6 +24,8 @@ public protocol TelemetrySink: Sendable {
 /// One serial mailbox per aggregate; the clock is read here, never in the core.
 public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     public let store: Store
+    /// The synchronous step engine this shell drives (the simulator drives the same one).
+    public let engine: StepEngine<Store>
     let calendly: any CalendlyPerformer
     let sink: any MessageSink
     let telemetry: any TelemetrySink
@@ -31,9 +33,12 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
     let mailboxes = KeyedSerializer()
     let logger: Logger
 
+    /// `quotaTier` is the Calendly plan whose booking cap the engine enforces before each `POST /invitees`
+    /// (nil: no cap, for tests that count calls themselves).
     public init(store: Store, calendly: any CalendlyPerformer, sink: any MessageSink, telemetry: any TelemetrySink,
-                now: @escaping @Sendable () -> Instant, logger: Logger = Logger(label: "calendly-action.runtime")) {
+                now: @escaping @Sendable () -> Instant, quotaTier: BookingQuota.Tier? = nil, logger: Logger = Logger(label: "calendly-action.runtime")) {
         self.store = store; self.calendly = calendly; self.sink = sink; self.telemetry = telemetry; self.now = now; self.logger = logger
+        engine = StepEngine(store: store, quotaTier: quotaTier)
     }
 
     public struct StepResult: Sendable {
@@ -57,54 +62,20 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }.get()
     }
 
-    /// Who receives a drive's customer messages: the request that caused it (in its response), or — for
-    /// steps no request waits on (webhooks, timers, recovery) — the conversation's durable outbox, written
-    /// in the step's transaction. `.timer` is a background drive started by a due durable timer: it runs
-    /// only if the timer is still pending (so two wake-ups for one timer fire it once).
-    enum Origin: Equatable { case request, background, timer(TimerID) }
+    typealias Origin = StepOrigin
 
     func driveConversation(_ id: ConversationID, _ first: BookingConversation.Input, origin: Origin) async throws -> StepResult {
         var result = StepResult()
         var queue: [BookingConversation.Input] = [first]
-        var firstStep = true
+        var stepOrigin = origin
         while !queue.isEmpty {
             let input = queue.removeFirst()
-            let at = now()
-            let timerToClaim: TimerID? = if firstStep, case .timer(let timer) = origin { timer } else { nil }
-            firstStep = false
-            let committed = try store.transaction { tx -> (LocalEffects.Outcome, [ChannelMessage], Instant?)? in
-                if let timerToClaim, try !tx.deleteTimer(id, timerToClaim) { return nil }
-                if timerToClaim == nil, case .timerFired(let timer, _) = input { try tx.deleteTimer(id, timer) }
-                var state = try tx.loadConversation(id) ?? BookingConversation(id: id)
-                let before = state
-                let effects = BookingConversation.reduce(&state, input)
-                try tx.saveConversation(state)
-                try tx.appendJournal(stream: "conversation:\(id)", at: at, kind: "conversation",
-                                     payload: Self.record("conversation:\(id)", at, .conversation, id.rawValue, input, effects, before))
-                var outcome = try Self.commitStep(effects, at: at, into: &tx)
-                // Timers and messages no request waits on are durable, in this same transaction (issue 11).
-                var outboxed: [ChannelMessage] = []
-                var earliestTimer: Instant?
-                outcome.external = try outcome.external.filter { effect in
-                    switch effect {
-                    case .schedule(let timer, let after):
-                        let due = at + after
-                        try tx.putTimer(DurableTimer(conversation: id, timer: timer, due: due))
-                        earliestTimer = min(earliestTimer ?? due, due)
-                        return false
-                    case .send(let message) where origin != .request:
-                        _ = try tx.appendOutbox(message, at: at)
-                        outboxed.append(message)
-                        return false
-                    case .send, .calendly, .emit, .store, .notify, .log, .reject:
-                        return true
-                    }
-                }
-                return (outcome, outboxed, earliestTimer)
-            }
-            guard let (outcome, outboxed, earliestTimer) = committed else { return result }
-            for message in outboxed { await sink.deliver(message) }
-            if let earliestTimer { wakeForTimers(at: earliestTimer) }
+            let step = try engine.conversation(id, input, origin: stepOrigin, at: now())
+            stepOrigin = origin.continuation
+            guard let step else { return result }
+            for message in step.outboxed { await sink.deliver(message.message) }
+            if let earliestTimer = step.earliestTimer { wakeForTimers(at: earliestTimer) }
+            let outcome = step.outcome
             result.rejections += outcome.rejections
             for entry in outcome.logs { log(entry, conversation: id) }
             for event in outcome.telemetry { await telemetry.observe(event) }
@@ -217,32 +188,10 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         var rejections: [Rejection] = []
         var last = Connection(agent: agent)
         while !queue.isEmpty {
-            let input = queue.removeFirst()
-            let at = now()
-            let (state, outcome) = try store.transaction { tx -> (Connection, LocalEffects.Outcome) in
-                var state = try tx.loadConnection(agent) ?? Connection(agent: agent)
-                let before = state
-                let effects = Connection.reduce(&state, input)
-                try tx.saveConnection(state)
-                try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "connection",
-                                     payload: Self.record("agent:\(agent)", at, .connection, agent.rawValue, input.redactedForJournal, effects.map(\.redactedForJournal), before))
-                var outcome = try Self.commitStep(effects, at: at, into: &tx)
-                // The connection told its config (e.g. `connectionLost`): same agent, same transaction.
-                let followUps = outcome.followUps
-                outcome.followUps = []
-                for followUp in followUps {
-                    switch followUp {
-                    case .config(let target, let configInput) where target == agent:
-                        outcome.merge(try Self.configStep(agent, configInput, at: at, into: &tx))
-                    case .config, .conversation, .connection:
-                        outcome.followUps.append(followUp)
-                    }
-                }
-                return (state, outcome)
-            }
-            last = state
-            rejections += outcome.rejections
-            for (request, reply) in await settleAgentStep(outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
+            let step = try engine.connection(agent, queue.removeFirst(), at: now())
+            last = step.state
+            rejections += step.outcome.rejections
+            for (request, reply) in await settleAgentStep(step.outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
         }
         return (last, rejections)
     }
@@ -252,28 +201,12 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         var rejections: [Rejection] = []
         var last = ActionConfig(agent: agent)
         while !queue.isEmpty {
-            let input = queue.removeFirst()
-            let at = now()
-            let (state, outcome) = try store.transaction { tx -> (ActionConfig, LocalEffects.Outcome) in
-                let outcome = try Self.configStep(agent, input, at: at, into: &tx)
-                return (try tx.loadConfig(agent) ?? ActionConfig(agent: agent), outcome)
-            }
-            last = state
-            rejections += outcome.rejections
-            for (request, reply) in await settleAgentStep(outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
+            let step = try engine.config(agent, queue.removeFirst(), at: now())
+            last = step.state
+            rejections += step.outcome.rejections
+            for (request, reply) in await settleAgentStep(step.outcome) { queue.append(.calendlyReplied(request, reply, at: now())) }
         }
         return (last, rejections)
-    }
-
-    /// One journaled `ActionConfig` step inside the caller's transaction.
-    static func configStep(_ agent: AgentID, _ input: ActionConfig.Input, at: Instant, into tx: inout Store.Transaction) throws -> LocalEffects.Outcome {
-        var state = try tx.loadConfig(agent) ?? ActionConfig(agent: agent)
-        let before = state
-        let effects = ActionConfig.reduce(&state, input)
-        try tx.saveConfig(state)
-        try tx.appendJournal(stream: "agent:\(agent)", at: at, kind: "config",
-                             payload: record("agent:\(agent)", at, .config, agent.rawValue, input, effects, before))
-        return try Self.commitStep(effects, at: at, into: &tx)
     }
 
     /// Observes an admin step's telemetry and logs and performs its Calendly calls, in order; the
@@ -372,34 +305,9 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         }
     }
 
-    /// Applies a step's local effects in its transaction; a step followed by a call that changes
-    /// Calendly (booking, token refresh or revoke, subscriptions) must be on disk before that call.
+    /// Applies a step's local effects in its transaction (the engine's commit, with the journal).
     static func commitStep<Transaction: AggregateTransaction>(_ effects: [Effect], at: Instant, into tx: inout Transaction) throws -> LocalEffects.Outcome {
-        var outcome = LocalEffects.commit(effects, at: at, into: &tx)
-        if outcome.external.contains(where: { if case .calendly(_, let call) = $0 { call.changesCalendly } else { false } }) {
-            tx.requireSyncedCommit()
-        }
-        try journalReferenceSteps(outcome.referenceSteps, at: at, into: &tx)
-        outcome.referenceSteps = []
-        return outcome
-    }
-
-    /// Booking-reference steps go to their conversation's stream (an export of the conversation then shows
-    /// what webhooks did to its booking); a notice about no booking of ours goes to "webhooks".
-    static func journalReferenceSteps<Transaction: AggregateTransaction>(_ steps: [LocalEffects.ReferenceStep], at: Instant,
-                                                                        into tx: inout Transaction) throws {
-        for step in steps {
-            let stream = (step.after ?? step.before).map { "conversation:\($0.conversation)" } ?? "webhooks"
-            let id = step.key?.rawValue ?? "unknown"
-            try tx.appendJournal(stream: stream, at: at, kind: "reference",
-                                 payload: record(stream, at, .reference, id, step.input, step.effects, step.before))
-        }
-    }
-
-    /// A journal row's payload: the step as one record line of the journal's own format (redacted).
-    static func record<I: JournalCodable, S: Encodable>(_ stream: String, _ at: Instant, _ aggregate: JournalRecord.Aggregate, _ id: String, _ input: I,
-                                                        _ effects: [Effect], _ before: S) -> String {
-        JournalFormat.line(JournalRecord(stream: stream, at: at, aggregate: aggregate, id: id, input: input, effects: effects, stateBefore: before))
+        try StepEngine<Store>.commitStep(effects, at: at, journals: true, into: &tx)
     }
 
     func log(_ entry: LogEntry, conversation: ConversationID?) {

@@ -23,6 +23,11 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
         public var timers: [ConversationID: [TimerID: Instant]] = [:]
         /// How many committed steps asked to reach the disk before their effects (tests read it).
         public var syncedCommits = 0
+        /// Booking-quota trackers by Calendly user (`BookingQuota`).
+        public var quotas: [String: BookingQuota] = [:]
+
+        public mutating func loadQuota(owner: String) throws -> BookingQuota? { quotas[owner] }
+        public mutating func saveQuota(_ quota: BookingQuota, owner: String) throws { quotas[owner] = quota }
 
         public mutating func requireSyncedCommit() { syncedCommits += 1 }
 
@@ -133,11 +138,19 @@ public final class MemoryRuntimeStore: TransactionalStore, Sendable {
     }
 
     private let state = Mutex(Transaction())
+    /// All or nothing (the default): a throwing body leaves nothing behind. Copying the state for that
+    /// costs a copy of every dictionary a step touches, so the simulator — whose bodies never throw —
+    /// turns it off and mutates in place.
+    let atomic: Bool
+    public let keepsJournal: Bool
 
-    public init() {}
+    public init(atomic: Bool = true, keepsJournal: Bool = true) {
+        self.atomic = atomic; self.keepsJournal = keepsJournal
+    }
 
     public func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T {
         try state.withLock { current in
+            guard atomic else { return try body(&current) }
             var draft = current
             let result = try body(&draft)
             current = draft

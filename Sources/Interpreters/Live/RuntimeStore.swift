@@ -52,10 +52,16 @@ public protocol AggregateTransaction: DurableState {
     mutating func dueTimers(at: Instant, limit: Int) throws -> [DurableTimer]
     /// The earliest pending timer's due time (the runtime sleeps until then).
     mutating func nextTimerDue() throws -> Instant?
+
+    /// The booking-quota tracker of one Calendly user (`BookingQuota`), consulted in the step that books.
+    mutating func loadQuota(owner: String) throws -> BookingQuota?
+    mutating func saveQuota(_ quota: BookingQuota, owner: String) throws
 }
 
 public protocol TransactionalStore: Sendable {
     associatedtype Transaction: AggregateTransaction
+    /// False only for a simulator store that skips the journal (see `JournalPolicy.swift`).
+    var keepsJournal: Bool { get }
     func transaction<T>(_ body: (inout Transaction) throws -> T) throws -> T
     /// `body` in a transaction it may share with concurrent callers (group commit, StoreGroupTransaction.swift):
     /// it returns only after that transaction committed, and a throwing `body` undoes only its own writes.

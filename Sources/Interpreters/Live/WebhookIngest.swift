@@ -16,10 +16,12 @@ public enum WebhookIngest {
 
     /// Applies an accepted notice in the caller's transaction; nil when its delivery id was seen before
     /// (then nothing at all is written: no journal row, no telemetry for a pure duplicate).
-    public static func step<Transaction: AggregateTransaction>(_ notice: InviteeNotice, at: Instant,
+    /// `StepEngine.notice` (the simulator's path) and `LiveRuntime.webhook` (in a group-commit batch) both
+    /// come here. `journals` is false only for a store that keeps no journal (the simulator's memory store).
+    public static func step<Transaction: AggregateTransaction>(_ notice: InviteeNotice, at: Instant, journals: Bool = true,
                                                               into tx: inout Transaction) throws -> LocalEffects.Outcome? {
         guard try tx.insertDeliveryIfNew(notice.delivery, at: at) else { return nil }
-        // The runtime's step commit is static and does not depend on its store type; any one names it.
-        return try LiveRuntime<MemoryRuntimeStore>.commitStep([.notify(.inviteeNotice(notice))], at: at, into: &tx)
+        // The engine's step commit is static and does not depend on its store type; any one names it.
+        return try StepEngine<MemoryRuntimeStore>.commitStep([.notify(.inviteeNotice(notice))], at: at, journals: journals, into: &tx)
     }
 }

@@ -3,7 +3,7 @@ import Effects
 /// How hostile the simulated world is. Probabilities are per Calendly call unless noted.
 public struct FaultProfile: Sendable, Hashable, Codable {
     public enum Kind: String, CaseIterable, Sendable, Codable {
-        case latency, timeout, serverError, rateLimit, lostResponse, crash, duplicateWebhook, reorderWebhook, externalBookings, cancellations
+        case latency, timeout, serverError, rateLimit, lostResponse, crash, duplicateWebhook, reorderWebhook, externalBookings, cancellations, revokedGrants
     }
 
     public var name: String
@@ -25,6 +25,8 @@ public struct FaultProfile: Sendable, Hashable, Codable {
     /// Other people booking the same event types from Calendly's page (availability changes under us).
     public var externalBookingsPerConversation: Double
     public var cancellation: Double
+    /// Per agent: the Calendly user revokes the service's grant during the run (set on the named profiles).
+    public var revokedGrants: Double = 0
 
     public init(name: String, latencySpreadMs: Int64, timeout: Double, serverError: Double, serverErrorAfterBooking: Double, rateLimit: Double,
                 lostResponse: Double, crash: Double, duplicateWebhook: Double, webhookSpreadMs: Int64, externalBookingsPerConversation: Double,
@@ -39,8 +41,12 @@ public struct FaultProfile: Sendable, Hashable, Codable {
                                           lostResponse: 0, crash: 0, duplicateWebhook: 0, webhookSpreadMs: 0, externalBookingsPerConversation: 0, cancellation: 0)
     public static let `default` = FaultProfile(name: "default", latencySpreadMs: 600, timeout: 0.01, serverError: 0.01, serverErrorAfterBooking: 0.003, rateLimit: 0.005,
                                                lostResponse: 0.01, crash: 0.0005, duplicateWebhook: 0.05, webhookSpreadMs: 5_000, externalBookingsPerConversation: 0.3, cancellation: 0.03)
+        .with(revokedGrants: 0.02)
     public static let harsh = FaultProfile(name: "harsh", latencySpreadMs: 4_000, timeout: 0.08, serverError: 0.06, serverErrorAfterBooking: 0.03, rateLimit: 0.04,
                                            lostResponse: 0.08, crash: 0.003, duplicateWebhook: 0.3, webhookSpreadMs: 60_000, externalBookingsPerConversation: 1.0, cancellation: 0.1)
+        .with(revokedGrants: 0.1)
+
+    public func with(revokedGrants: Double) -> FaultProfile { var copy = self; copy.revokedGrants = revokedGrants; return copy }
 
     public static func named(_ name: String) -> FaultProfile? {
         switch name {
@@ -65,6 +71,7 @@ public struct FaultProfile: Sendable, Hashable, Codable {
         case .reorderWebhook: copy.webhookSpreadMs = 0
         case .externalBookings: copy.externalBookingsPerConversation = 0
         case .cancellations: copy.cancellation = 0
+        case .revokedGrants: copy.revokedGrants = 0
         }
         copy.name += "-\(kind.rawValue)"
         return copy

@@ -48,6 +48,7 @@ public enum ScheduleShrinker {
         let removed = config.faults.name.split(separator: "-").dropFirst().joined(separator: ",")
         return "calendly-action simulate --seed \(config.seed) --conversations \(config.conversations) --faults \(baseProfile)"
             + (removed.isEmpty ? "" : " --without \(removed)")
+            + " --per-agent \(config.conversationsPerAgent) --store \(config.store.rawValue) --tier \(config.quotaTier?.rawValue ?? "none")"
     }
 }
 

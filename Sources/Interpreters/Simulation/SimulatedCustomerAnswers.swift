@@ -4,7 +4,7 @@ import Effects
 /// Simulated customers facing the event type's questions (issue 12): they answer well, badly (one
 /// answer that does not fit per ask, then a fitting one), or never. The answer is chosen from the ask
 /// on screen, the way a person reads the question; every message of one ask gets at most one reply.
-extension SimulatedWorld {
+extension SimulationShell {
     /// The questions of agent `agent`'s event type: none, or all of Calendly's types required, by turns.
     static func questions(_ agent: Int) -> [CustomQuestion] {
         switch agent % 3 {

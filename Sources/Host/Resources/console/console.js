@@ -516,7 +516,7 @@ function renderAnalytics(report) {
 
 // ---------- web chat (the customer's side) ----------
 
-const chat = { id: null, used: new Set(), poll: null, state: null };
+const chat = { id: null, used: new Set(), poll: null, state: null, after: 0 };
 const TERMINAL = new Set(["notOffered", "confirmed", "staticLink"]);
 
 function newConversationId() { return "web-" + Math.random().toString(36).slice(2, 8); }
@@ -599,6 +599,7 @@ async function startChat(event) {
   if (!validId(id) || chat.used.has(id)) { id = newConversationId(); $("conversation-id").value = id; }
   chat.used.add(id);
   chat.id = id;
+  chat.after = 0;
   stopPolling();
   $("messages").replaceChildren();
   appendBubble(document.createTextNode("I'd like to book a meeting."), "me");
@@ -654,8 +655,10 @@ function startPolling() {
   const tick = async () => {
     if (chat.id !== id) return;
     try {
-      const answer = await api("runtime", "GET", `/v1/conversations/${encodeURIComponent(id)}/booking/messages`);
+      // The outbox is durable and read by cursor: only what came after the last message shown.
+      const answer = await api("runtime", "GET", `/v1/conversations/${encodeURIComponent(id)}/booking/messages?after=${chat.after}`);
       if (chat.id !== id) return;
+      if (typeof answer.lastSeq === "number" && answer.lastSeq > chat.after) chat.after = answer.lastSeq;
       if ((answer.messages || []).length > 0) showConversation(answer);
       else if (answer.state !== chat.state) setChatState(answer.state);
     } catch { /* a missed poll is retried on the next tick */ }
