@@ -488,13 +488,3 @@ extension PostgresTransaction {
         try checked { Int(try rows("SELECT COUNT(*) FROM \(table.rawValue)", [], "count").first?.int64(0) ?? 0) }
     }
 }
-
-extension PostgresStore: QuotaLedger {
-    public func loadQuotas() throws -> [String: BookingQuota] {
-        try transaction { tx in try tx.loadQuotas() }
-    }
-
-    public func saveQuota(_ quota: BookingQuota, owner: String) throws {
-        try transaction { tx in try tx.saveQuota(quota, owner: owner) }
-    }
-}

@@ -8,7 +8,7 @@ import PostgresStore
 /// What `serve` needs of a store beyond the runtime's transactions: its token keeper, what to resume at
 /// start, and how hosts on it take turns. SQLite (one file, one host: the default) and PostgreSQL
 /// (`DATABASE_URL`: N hosts, one database — issue 13).
-public protocol HostStore: TransactionalStore, QuotaLedger {
+public protocol HostStore: TransactionalStore {
     associatedtype Keeper: HostKeeper
     func makeKeeper(vault: TokenVault, logger: Logger) -> Keeper
     func makeCoordination() -> any HostCoordination
