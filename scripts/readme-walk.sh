@@ -8,10 +8,12 @@ if [ -e .calendly-action ]; then mv .calendly-action ".calendly-action.before-wa
 walk=$(awk '/^## A walk with curl/{found=1} found && /^```sh$/{inside=1; next} inside && /^```$/{exit} inside{print}' README.md)
 [ -n "$walk" ] || { echo "no walk found in README.md"; exit 1; }
 log=$(mktemp)
+# Up to date first, so the wait below is for serve's start, not for `swift run` planning a build.
+swift build -q --product calendly-action
 swift run -q calendly-action serve > "$log" 2>&1 &
 serve=$!
 trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true; rm -rf .calendly-action' EXIT
-for _ in $(seq 1 300); do grep -q "runtime token" "$log" && break; sleep 0.2; done
+for _ in $(seq 1 600); do grep -q "runtime token" "$log" && break; sleep 0.2; done
 grep -q "runtime token" "$log" || { cat "$log"; echo "serve did not start"; exit 1; }
 out=$(bash -euo pipefail -c "$walk" 2>&1) || { echo "$out"; echo "the walk failed"; exit 1; }
 echo "$out"

@@ -27,25 +27,70 @@ public enum AlertRules {
     /// Below this many offers (or failures) an hour the failure ratio is noise (one failure of one offer is not a page).
     public static let minimumOffersForRate = 10
 
-    public static func evaluate(_ events: [TelemetryEvent], now: Instant) -> [Alert] {
-        let lastHour = now - .hours(1), lastQuarter = now - .minutes(15)
-        var offered = 0, failed = 0, fetchFailures = 0, deadLetters = 0
-        var connectFailures: [AgentID: Int] = [:]
-        var quotaHigh: [CalendlyURI: Int] = [:]
-        for event in events where event.at <= now {
-            switch event {
-            case .bookingOffered(_, _, _, _, let at) where at > lastHour: offered += 1
-            case .bookingFailed(_, _, _, let at) where at > lastHour: failed += 1
-            case .eventTypesFetchFailed(_, _, let cacheUsed, let at) where at > lastHour && !cacheUsed: fetchFailures += 1
-            case .connectFailed(let agent, _, let at) where at > lastQuarter: connectFailures[agent] = (connectFailures[agent] ?? 0) + 1
-            case .bookingQuotaHigh(let owner, let used, _, let at) where at > now - .days(1): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
-            // Only signed deliveries produce this event (issue 10); a notice about a booking we never made is normal.
-            case .webhookRejected(let reason, let at) where at > lastHour && reason != BookingReference.unknownEventReason: deadLetters += 1
-            case .connected, .connectFailed, .eventTypesFetchFailed, .bookingOffered, .bookingCreated, .slotConflict, .bookingFailed,
-                 .webhookRejected, .bookingCanceled, .bookingRescheduled, .fallbackBooked, .bookingQuotaHigh, .webhookSubscriptionRecreated, .actionNeedsReview:
-                continue
+    /// What one event contributes to the rules; nil for events no rule counts.
+    public enum Signal: Hashable, Sendable {
+        case offered, failed, eventTypeFetchFailure, deadLetter
+        case connectFailure(AgentID)
+        case quotaHigh(owner: CalendlyURI, used: Int)
+    }
+
+    public static func signal(of event: TelemetryEvent) -> Signal? {
+        switch event {
+        case .bookingOffered: return .offered
+        case .bookingFailed: return .failed
+        case .eventTypesFetchFailed(_, _, let cacheUsed, _): return cacheUsed ? nil : .eventTypeFetchFailure
+        case .connectFailed(let agent, _, _): return .connectFailure(agent)
+        case .bookingQuotaHigh(let owner, let used, _, _): return .quotaHigh(owner: owner, used: used)
+        // Only signed deliveries produce this event (issue 10); a notice about a booking we never made is normal.
+        case .webhookRejected(let reason, _): return reason == BookingReference.unknownEventReason ? nil : .deadLetter
+        case .connected, .bookingCreated, .slotConflict, .bookingCanceled, .bookingRescheduled, .fallbackBooked,
+             .webhookSubscriptionRecreated, .actionNeedsReview:
+            return nil
+        }
+    }
+
+    /// How long a signal counts: it counts at `now` when it happened in (now - window, now].
+    public static func window(of signal: Signal) -> Span {
+        switch signal {
+        case .offered, .failed, .eventTypeFetchFailure, .deadLetter: return .hours(1)
+        case .connectFailure: return .minutes(15)
+        case .quotaHigh: return .days(1)
+        }
+    }
+
+    /// The signals inside their windows at one moment, which is all the rules decide on.
+    public struct Tallies: Sendable, Equatable {
+        public var offered = 0, failed = 0, eventTypeFetchFailures = 0, deadLetters = 0
+        public var connectFailures: [AgentID: Int] = [:]
+        /// The highest usage reported per owner.
+        public var quotaHigh: [CalendlyURI: Int] = [:]
+
+        public init() {}
+
+        public mutating func add(_ signal: Signal, times: Int = 1) {
+            switch signal {
+            case .offered: offered += times
+            case .failed: failed += times
+            case .eventTypeFetchFailure: eventTypeFetchFailures += times
+            case .deadLetter: deadLetters += times
+            case .connectFailure(let agent): connectFailures[agent] = (connectFailures[agent] ?? 0) + times
+            case .quotaHigh(let owner, let used): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
             }
         }
+    }
+
+    public static func evaluate(_ events: [TelemetryEvent], now: Instant) -> [Alert] {
+        var tallies = Tallies()
+        for event in events where event.at <= now {
+            guard let signal = signal(of: event), event.at > now - window(of: signal) else { continue }
+            tallies.add(signal)
+        }
+        return alerts(from: tallies)
+    }
+
+    public static func alerts(from tallies: Tallies) -> [Alert] {
+        let offered = tallies.offered, failed = tallies.failed, fetchFailures = tallies.eventTypeFetchFailures
+        let deadLetters = tallies.deadLetters, connectFailures = tallies.connectFailures, quotaHigh = tallies.quotaHigh
         var alerts: [Alert] = []
         // Availability failures happen before anything is offered, so an availability outage has failures
         // but no offers: volume counts failures too, or the worst outage would never page.

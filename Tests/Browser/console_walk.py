@@ -183,6 +183,14 @@ def walk(playwright, base, emulator, shots, executable):
     page.get_by_role("button", name="Save", exact=True).click()
     w.expect("Intro call saved again", lambda: expect(page.locator("#save-banner")).to_contain_text("Intro call — the agent offers booking"))
 
+    # Saved but not offered: the banner says why (Core's notRunnableReason), then booking goes back on.
+    page.get_by_label("Offer booking in conversations").uncheck()
+    page.get_by_role("button", name="Save", exact=True).click()
+    w.expect("a turned-off action says why it is not offered", lambda: expect(page.locator("#save-banner")).to_contain_text("saved but not offered: the action is turned off"))
+    page.get_by_label("Offer booking in conversations").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    w.expect("turned back on", lambda: expect(page.locator("#save-banner")).to_contain_text("Intro call — the agent offers booking"))
+
     # S03 on WhatsApp: the offer as a list, pick a row, give the email, see the card.
     page.get_by_label("Channel").select_option("whatsapp")
     page.get_by_label("Customer email (leave empty to be asked)").fill("")

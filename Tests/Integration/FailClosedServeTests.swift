@@ -101,8 +101,7 @@ import FoundationNetworking
         let key = "a-journal-redaction-key-for-tests"
         let serve = try ServeProcess(environment: ["JOURNAL_REDACTION_KEY": key])
         try await serve.start()
-        let admin = try #require(serve.token("admin"))
-        let agent = try await serve.connectAndSave(serve.quickAction)
+        _ = try await serve.connectAndSave(serve.quickAction)
         let runtime = try #require(serve.token("runtime"))
         let offer = try await http.send("POST", serve.base + "/v1/conversations/c-1/booking/offer", token: runtime,
                                         json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{"contact.email":"Dee@Example.com"}}"#)

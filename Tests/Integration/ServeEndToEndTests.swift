@@ -104,8 +104,7 @@ import Testing
     @Test func restartKeepsTheActionAndTheCountsAndPurgeRunsOnDemand() async throws {
         let first = try ServeProcess()
         try await first.start()
-        let admin = try #require(first.token("admin"))
-        let agent = try await first.connectAndSave(first.quickAction)
+        _ = try await first.connectAndSave(first.quickAction)
         let runtime = try #require(first.token("runtime"))
         let offer = try await http.send("POST", first.base + "/v1/conversations/c-1/booking/offer", token: runtime,
                                         json: #"{"agentId":"sales-bot","channel":"text","timeZone":"UTC","contact":{}}"#)

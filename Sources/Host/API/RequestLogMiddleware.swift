@@ -7,16 +7,22 @@ import Logging
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     static var requestIDField: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
+    /// "12.3": a duration in milliseconds rounded to a tenth, as `Double` printed it ("0.0", "7.0", "1234.5").
+    static func tenthsOfMilliseconds(_ elapsed: Duration) -> String {
+        let (seconds, attoseconds) = elapsed.components
+        let tenths = max(0, seconds) * 10_000 + (max(0, attoseconds) + 50_000_000_000_000) / 100_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock()
         let started = clock.now
         let id = context.id
         func log(_ status: Int) {
-            let elapsed = clock.now - started
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            // Metadata is only built when info is logged (an autoclosure), with no Double formatting on the way.
             context.logger.info("request", metadata: [
-                "request_id": "\(id)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
-                "status": "\(status)", "duration_ms": "\((milliseconds * 10).rounded() / 10)",
+                "request_id": .string(id), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .string(String(status)), "duration_ms": .string(Self.tenthsOfMilliseconds(clock.now - started)),
             ])
         }
         do {

@@ -35,6 +35,14 @@ enum APIResponse {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A body that never changes, encoded once (`json` runs a JSONEncoder per response): for the
+    /// webhook route's answers, which come thousands of times a second under Calendly's retries.
+    struct Fixed: Sendable {
+        let bytes: [UInt8]
+        init<T: Encodable>(_ value: T) { bytes = Array((try? APIResponse.encoder.encode(value)) ?? Data("{}".utf8)) }
+        var response: Response { Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes))) }
+    }
+
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil) -> Response {
         json(ErrorBody(error: code, message: message, field: field), status: status)
     }

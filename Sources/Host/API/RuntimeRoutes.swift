@@ -102,13 +102,14 @@ enum RuntimeRoutes {
 enum WebhookRoutes {
     static func add<Store>(to router: Router<BasicRequestContext>, _ services: HostServices<Store>) {
         let unauthenticated = UnauthenticatedRequests(route: "/v1/webhooks/calendly", metrics: services.metrics, logger: services.logger)
+        let accepted = APIResponse.Fixed(["status": "accepted"]), duplicate = APIResponse.Fixed(["status": "duplicate"])
         router.post("v1/webhooks/calendly") { request, _ in
             let body = try await RequestBody.bytes(request, limit: WebhookIntake.maxBodyBytes)
             let header = request.headers[HTTPField.Name(WebhookSignature.headerName)!]
             let verdict = try await services.runtime.webhook(WebhookIntake.Delivery(signatureHeader: header, body: body), signature: services.signature)
             switch verdict {
-            case .accepted: return APIResponse.json(["status": "accepted"])
-            case .duplicate: return APIResponse.json(["status": "duplicate"])
+            case .accepted: return accepted.response
+            case .duplicate: return duplicate.response
             case .ignored(let reason): return APIResponse.json(["status": "ignored", "reason": reason])
             case .deadLettered(let reason):
                 services.metrics.increment("calendly_webhook_dead_letters_total", help: "Signed webhooks that could not be read (kept in webhook_dead_letters)")

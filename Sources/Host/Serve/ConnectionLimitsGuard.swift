@@ -18,10 +18,12 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let metrics: Metrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let watch = SlowClientWatch(channel: channel, limits: limits, metrics: metrics)
         // Hummingbird's idle timer stays off (nil): the watch owns every timeout.
         let http = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil))
+        let limits = limits, metrics = metrics
         return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Made here, on the channel's event loop, which is the only place it is ever touched.
+            let watch = SlowClientWatch(channel: channel, limits: limits, metrics: metrics)
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(SlowClientBytes(watch), position: .first)
             // Right after the HTTP codec: Hummingbird's state handler is the next one there.

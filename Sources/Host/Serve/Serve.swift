@@ -47,10 +47,12 @@ struct Serve: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
+        // Info lines wait up to 20 ms in the sink; an exit (even through ArgumentParser's) writes them first.
+        atexit { LogLineSink.standardError.flush() }
         let logger = Logger(label: "calendly-action")
         // Before the first journal row: emails in this deployment's journal are hashed under its own key.
         if !configuration.journalRedactionKey.isEmpty { Redaction.useKey(configuration.journalRedactionKey) }

@@ -60,6 +60,18 @@ class ApiError extends Error {
   constructor(status, body) { super(body && body.message ? body.message : `HTTP ${status}`); this.status = status; this.body = body || {}; }
 }
 
+// Why a saved action is not offered, in the admin's words (Core's NotOfferedReason values).
+const NOT_OFFERED = {
+  flag_off: "Calendly booking is not enabled for this account",
+  not_entitled: "the account's plan does not include AI Agent integrations",
+  not_connected: "Calendly is not connected",
+  not_configured: "the action is not configured",
+  action_disabled: "the action is turned off",
+  plan_insufficient: "the connected Calendly plan does not allow booking through the API",
+  event_type_ineligible: "this event type cannot be booked in chat (it must be single-host, active and unpaid)",
+};
+function notOfferedText(reason) { return NOT_OFFERED[reason] || "booking is not available"; }
+
 /** One API call as `role`. Resolves with the parsed body for 2xx; throws ApiError otherwise (status 0: unreachable). */
 async function api(role, method, path, body) {
   if (!session.has(role)) throw new ApiError(401, { message: COPY.signedOut });
@@ -448,7 +460,7 @@ async function save(event) {
     const saved = await api("admin", "PUT", agentPath("/action"), draft);
     banner.className = "banner ok";
     const when = saved.savedAt ? new Date(saved.savedAt).toLocaleTimeString() : "";
-    banner.textContent = `Saved${when ? " at " + when : ""}: ${saved.eventType.name} — ${saved.runnable ? "the agent offers booking when the trigger is met." : "saved but not offered (turned off)."}`;
+    banner.textContent = `Saved${when ? " at " + when : ""}: ${saved.eventType.name} — ${saved.runnable ? "the agent offers booking when the trigger is met." : `saved but not offered: ${notOfferedText(saved.notRunnableReason)}.`}`;
     banner.hidden = false;
     renderRequiredQuestions(saved);
   } catch (error) {
@@ -504,7 +516,7 @@ function renderAnalytics(report) {
 
 // ---------- web chat (the customer's side) ----------
 
-const chat = { id: null, used: new Set(), poll: null, state: null };
+const chat = { id: null, used: new Set(), poll: null, state: null, after: 0 };
 const TERMINAL = new Set(["notOffered", "confirmed", "staticLink"]);
 
 function newConversationId() { return "web-" + Math.random().toString(36).slice(2, 8); }
@@ -587,6 +599,7 @@ async function startChat(event) {
   if (!validId(id) || chat.used.has(id)) { id = newConversationId(); $("conversation-id").value = id; }
   chat.used.add(id);
   chat.id = id;
+  chat.after = 0;
   stopPolling();
   $("messages").replaceChildren();
   appendBubble(document.createTextNode("I'd like to book a meeting."), "me");
@@ -642,8 +655,10 @@ function startPolling() {
   const tick = async () => {
     if (chat.id !== id) return;
     try {
-      const answer = await api("runtime", "GET", `/v1/conversations/${encodeURIComponent(id)}/booking/messages`);
+      // The outbox is durable and read by cursor: only what came after the last message shown.
+      const answer = await api("runtime", "GET", `/v1/conversations/${encodeURIComponent(id)}/booking/messages?after=${chat.after}`);
       if (chat.id !== id) return;
+      if (typeof answer.lastSeq === "number" && answer.lastSeq > chat.after) chat.after = answer.lastSeq;
       if ((answer.messages || []).length > 0) showConversation(answer);
       else if (answer.state !== chat.state) setChatState(answer.state);
     } catch { /* a missed poll is retried on the next tick */ }
