@@ -73,7 +73,7 @@ public enum AlertRules {
             case .failed: failed += times
             case .eventTypeFetchFailure: eventTypeFetchFailures += times
             case .deadLetter: deadLetters += times
-            case .connectFailure(let agent): connectFailures[agent, default: 0] += times
+            case .connectFailure(let agent): connectFailures[agent] = (connectFailures[agent] ?? 0) + times
             case .quotaHigh(let owner, let used): quotaHigh[owner] = max(quotaHigh[owner] ?? 0, used)
             }
         }

@@ -55,16 +55,19 @@ extension BookingConversation {
 
     /// The booking reconciliation gave up on turned out to exist (a webhook, or the agent's reconciliation,
     /// matched its still-open reference). On the static link it was left on, the customer is told now;
-    /// once the customer has moved on (started over), it is only settled and counted.
+    /// once the customer has moved on (started over), or canceled it meanwhile, it is only settled and counted.
     mutating func lateConfirmation(_ key: BookingKey, _ invitee: Invitee, _ now: Instant) -> [Effect]? {
         guard let attempt = unconfirmed, attempt.key == key else { return nil }
         unconfirmed = nil
-        if case .staticLink = phase { return confirm(invitee, attempt, now) }
+        if case .staticLink = phase, invitee.canceledAt == nil { return confirm(invitee, attempt, now) }
         guard let setup else { return [] }
+        // Started over, or already canceled by the customer: only settled and counted (created, then the
+        // reference counts the cancellation), so the counts stay created ≥ canceled. No card for a canceled booking.
+        let why = invitee.canceledAt == nil ? "confirmed late, after the customer started over" : "found canceled after reconciliation gave up"
         return [
             .store(.settleIntent(attempt.key, .booked(invitee), at: now)),
             .emit(.bookingCreated(agent: setup.agent, conversation: id, eventType: setup.eventType.uri, scheduledTime: invitee.start, at: now)),
-            .log(LogEntry(.info, "booking \(key) of \(id) confirmed late, after the customer started over")),
+            .log(LogEntry(.info, "booking \(key) of \(id) \(why)")),
         ]
     }
 }

@@ -263,8 +263,8 @@ public struct BookingConversation: Codable, Sendable, Hashable {
 
     mutating func bookingSeen(_ key: BookingKey, _ invitee: Invitee, _ now: Instant) -> [Effect] {
         switch phase {
-        case .booking(let attempt) where attempt.key == key: return confirm(invitee, attempt, now)
-        case .reconciling(let attempt, _) where attempt.key == key: return confirm(invitee, attempt, now)
+        case .booking(let attempt) where attempt.key == key: return seen(invitee, attempt, now)
+        case .reconciling(let attempt, _) where attempt.key == key: return seen(invitee, attempt, now)
         case _ where unconfirmed?.key == key: return lateConfirmation(key, invitee, now) ?? []
         case .idle, .notOffered, .checkingAvailability, .slotsShown, .askingEmail, .askingQuestion, .booking, .reconciling, .confirmed, .staticLink:
             return []
@@ -336,15 +336,24 @@ public struct BookingConversation: Codable, Sendable, Hashable {
     mutating func lookupReplied(_ attempt: Attempt, _ reply: CalendlyReply, _ now: Instant) -> [Effect] {
         switch reply {
         case .inviteeFound(let found?):
-            guard let canceledAt = found.canceledAt else { return confirm(found, attempt, now) }
             // Canceled before we asked: an earlier booking of this customer at this time, not ours.
-            if let requestedAt = attempt.requestedAt, canceledAt < requestedAt { return notFound(attempt, now) }
-            return canceledBeforeConfirmation(found, attempt, now)
+            if let canceledAt = found.canceledAt, let requestedAt = attempt.requestedAt, canceledAt < requestedAt { return notFound(attempt, now) }
+            return seen(found, attempt, now)
         case .inviteeFound(nil):
             return notFound(attempt, now)
         case .failed, .outcomeUnknown, .tokenGranted, .user, .revoked, .eventTypes, .eventType, .availableTimes, .inviteeCreated, .webhookSubscription, .webhookSubscriptions, .webhookSubscriptionDeleted, .scheduledInvitees:
             return lookupFailed(attempt, now)
         }
+    }
+
+    /// Calendly shows our booking (a lookup found it, or a webhook matched its reference): confirm it — or,
+    /// when the customer already canceled it, end like a failure and never book again. A webhook's
+    /// cancellation can come first (webhooks are not ordered), so both kinds arrive here.
+    mutating func seen(_ invitee: Invitee, _ attempt: Attempt, _ now: Instant) -> [Effect] {
+        guard let canceledAt = invitee.canceledAt else { return confirm(invitee, attempt, now) }
+        // Canceled before we asked: not ours (a lookup already said so above; a webhook's is ignored).
+        if let requestedAt = attempt.requestedAt, canceledAt < requestedAt { return [] }
+        return canceledBeforeConfirmation(invitee, attempt, now)
     }
 
     /// The lookup proved nothing is booked: the same key may be sent once more, else give up.

@@ -9,7 +9,10 @@ import Effects
 /// 2. Else a reference still waiting on its outcome with the same (event type, start, email key): the
 ///    reply may not have landed, so only what the customer asked for identifies it. Several intents can
 ///    share that triple (the same customer in two conversations); the smallest key wins, so every store
-///    and every replay picks the same one.
+///    and every replay picks the same one. Never for a booking made through our attributed static link
+///    (`utm_source` is ours): the service's own `POST /invitees` carries no tracking, so such a booking is
+///    not the answer to a chat intent even at the very time and address the intent asked for (the customer
+///    fell back and booked that slot through the link) — it becomes a link booking (`FallbackLink.route`).
 extension BookingReference {
     /// How a pending intent is found by a notice that carries no invitee URI the service knows yet.
     public struct MatchKey: Hashable, Sendable {
@@ -46,6 +49,7 @@ extension BookingReference {
         for invitee in notice.relatedInvitees {
             if let key = try byInvitee(invitee) { return key }
         }
+        if FallbackLink.reference(in: notice.tracking) != nil { return nil }
         return try pending(matchKey(of: notice)).min()
     }
 

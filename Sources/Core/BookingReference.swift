@@ -137,6 +137,13 @@ public struct BookingReference: Codable, Sendable, Hashable {
             case .canceled:
                 switch reference.status {
                 case .pending, .created, .confirmed, .notBooked:
+                    if reference.status == .pending {
+                        // The cancellation beat invitee.created (and the booking reply): the booking existed. Tell the
+                        // waiting conversation, which then never books again and counts it created once.
+                        var canceled = notice.asInvitee
+                        canceled.canceledAt = notice.sentAt
+                        effects.append(.notify(.bookingSeen(reference.conversation, reference.key, canceled)))
+                    }
                     reference.status = .canceled
                     reference.canceledAt = notice.sentAt
                     reference.invitee = reference.invitee ?? notice.invitee

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Effects
 import Interpreters
 
 /// `calendly-action simulate`: the deterministic simulator from the command line. Exits non-zero on
@@ -18,6 +19,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Calendly plan whose booking cap is enforced: trial, standard, enterprise or none.") var tier = "standard"
     @Flag(help: "Run twice and require identical trace digests.") var checkDeterminism = false
     @Flag(help: "Skip shrinking a failing run.") var noShrink = false
+    @Option(help: "Print one conversation's story (every step and webhook), e.g. c861 from a violation.") var trace: String?
 
     func validate() throws {
         guard FaultProfile.named(faults) != nil else { throw ValidationError("--faults must be none, default or harsh (got \(faults))") }
@@ -33,10 +35,12 @@ struct Simulate: ParsableCommand {
     func run() throws {
         var profile = FaultProfile.named(faults)!
         for name in without.split(separator: ",") { profile = profile.without(FaultProfile.Kind(rawValue: String(name))!) }
-        let config = SimulationConfig(seed: seed, conversations: conversations, faults: profile, conversationsPerAgent: perAgent,
+        var config = SimulationConfig(seed: seed, conversations: conversations, faults: profile, conversationsPerAgent: perAgent,
                                       store: SimulationStoreKind(rawValue: store) ?? .memory, quotaTier: BookingQuota.Tier(rawValue: tier))
+        config.traced = trace.map(ConversationID.init(rawValue:))
         print("SEED=\(seed)")
         let summary = SimulatedWorld.run(config)
+        for line in summary.trace { print("trace \(trace ?? ""): \(line)") }
         for line in summary.lines.dropFirst() { print(line) }
         var failed = !summary.passed
         if checkDeterminism {

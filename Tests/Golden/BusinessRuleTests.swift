@@ -52,6 +52,22 @@ import Testing
         #expect(BookingReference.match(notice, byInvitee: { _ in nil }, pending: { _ in [] }) == nil)
     }
 
+    /// Found by the simulator (seed 1, c2609): reconciliation gave up, the customer booked the same slot through
+    /// the attributed static link, and that booking's webhook matched the still-pending chat intent by (event type,
+    /// start, email) — the conversation was confirmed with a booking the service never made, and the link booking
+    /// went uncounted. Our own `POST /invitees` carries no tracking, so our attribution marks a link booking.
+    @Test func aBookingThroughOurLinkNeverAnswersAPendingChatIntent() {
+        var viaLink = Self.notice("l1")
+        viaLink.tracking = BookingTracking(utmSource: FallbackLink.source, utmContent: "5c0ffee05c0ffee05c0ffee0")
+        #expect(BookingReference.match(viaLink, byInvitee: { _ in nil }, pending: { _ in ["conv#1"] }) == nil)
+        #expect(BookingReference.match(viaLink, byInvitee: { $0 == viaLink.invitee ? "conv#link" : nil }, pending: { _ in ["conv#1"] }) == "conv#link",
+                "its own later notices still find the link booking's reference by invitee URI")
+        var someoneElses = Self.notice("l2")
+        someoneElses.tracking = BookingTracking(utmSource: "newsletter", utmContent: "5c0ffee05c0ffee05c0ffee0")
+        #expect(BookingReference.match(someoneElses, byInvitee: { _ in nil }, pending: { _ in ["conv#1"] }) == "conv#1",
+                "another source's tracking is not ours: the pending match stands")
+    }
+
     @Test func aReferenceIsFoundByEmailOnlyWhileItsOutcomeIsOpen() {
         var reference: BookingReference? = Self.pending("conv#1", email: "Jane@Example.com")
         #expect(reference?.matchKey != nil)

@@ -115,6 +115,48 @@ import Testing
         w.transcript.verify()
     }
 
+    /// Found by the simulator (seed 3, c861): after the give-up, the customer's cancellation webhook overtook
+    /// invitee.created. The reference went pending → canceled without telling the conversation, so the booking
+    /// was counted canceled but never created. Now the cancellation tells it: no card for a canceled booking,
+    /// created and canceled each counted once, and the late invitee.created changes nothing.
+    @Test func RECON_boundedReconciliationGivesUpThenTheCancellationComesFirst() throws {
+        var w = BookingWorld(Transcript("reconciliation gave up (the grant died); the customer canceled the booking meanwhile and invitee.canceled overtakes invitee.created: the conversation stays on the apology and the link, no confirmation card, created and canceled each counted once"))
+        w.recordAnalytics = true
+        let id: ConversationID = "conv-b3"
+        w.trigger(id, F.setup(), channel: .whatsapp)
+        w.calendly(id, .availableTimes(F.slots(6)))
+        w.tap(id, "o1s1")
+        let slot = F.slots(6)[0]
+        w.calendly(id, .outcomeUnknown)
+        for _ in 0..<BookingConversation.maxFailedLookups {
+            w.calendly(id, .failed(.unauthorized))
+            guard case .reconciling = w.conversation(id).phase else { break }
+            w.clock.advance(.minutes(5))
+            w.send(id, .timerFired("conv-b3/reconcile", at: w.now))
+        }
+        #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+
+        w.transcript.section("invitee.canceled first: counted created and canceled, no card")
+        w.clock.advance(.minutes(10))
+        let booked = F.invitee("b3", start: slot.start, email: Self.email)
+        Self.webhook(&w, "invitee.canceled", booked)
+        #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
+        #expect(w.conversation(id).unconfirmed == nil)
+        #expect(w.references["conv-b3#1"]?.status == .canceled && w.references["conv-b3#1"]?.invitee == booked.uri)
+        #expect(!w.messages(to: id).contains { if case .confirmationCard = $0 { true } else { false } })
+        var counts = Self.totals(w)
+        #expect((counts.created, counts.canceled, counts.failed) == (1, 1, 1))
+
+        w.transcript.section("invitee.created comes last: nothing changes")
+        w.clock.advance(.seconds(30))
+        Self.webhook(&w, "invitee.created", booked)
+        #expect(w.references["conv-b3#1"]?.status == .canceled)
+        #expect(!w.messages(to: id).contains { if case .confirmationCard = $0 { true } else { false } })
+        counts = Self.totals(w)
+        #expect((counts.created, counts.canceled, counts.failed) == (1, 1, 1))
+        w.transcript.verify()
+    }
+
     /// The same give-up, but the invitee.created webhook is lost too: the agent's stale reconciliation run
     /// still sees the open reference, reads Calendly back, and the customer is told — once.
     @Test func RECON_boundedReconciliationThenAgentRunConfirms() throws {

@@ -377,4 +377,30 @@ final class WebhookInbox: Sendable {
     @Test func unknownFaultProfileIsRefused() async {
         await #expect(throws: EmulatorError.self) { _ = try await startEmulator(seed: 1, faults: "awful") }
     }
+
+    /// One operation, one moment: a cancellation's `created_at` is the booking's `canceledAt`, a reschedule's
+    /// likewise, and a token expires exactly its lifetime after it was issued — even when the clock moves
+    /// between readings (it did, 1 run in 20, and a lookup then saw a cancellation 1 ms off the model's).
+    @Test func oneOperationReadsTheClockOnce() async throws {
+        let ticks = Mutex<Int64>(Instant(iso8601: "2026-11-25T00:00:00Z")!.millisecondsSince1970)
+        let model = EmulatorModel(seed: 3, wallClock: { Instant(millisecondsSince1970: ticks.withLock { $0 += 1; return $0 }) })
+        let eventType = CalendlyURI("http://127.0.0.1/event_types/ET-INTRO")
+        let day = Instant(iso8601: "2026-11-26T10:00:00Z")!
+        guard case .success(let first) = await model.takeSlot(eventType: eventType, start: day, email: "a@example.com"),
+              case .success(let second) = await model.takeSlot(eventType: eventType, start: day + .minutes(30), email: "b@example.com") else {
+            Issue.record("not booked"); return
+        }
+        #expect(await model.cancelBooking(first.uri))
+        let canceledAt = try #require(await model.bookings.first { $0.invitee.uri == first.uri }?.canceledAt)
+        #expect(await model.cancellations[first.uri]?.createdAt == canceledAt)
+
+        guard case .success = await model.rescheduleBooking(second.uri, to: day + .hours(2)) else { Issue.record("not rescheduled"); return }
+        let movedAt = try #require(await model.bookings.first { $0.invitee.uri == second.uri }?.canceledAt)
+        #expect(await model.cancellations[second.uri]?.createdAt == movedAt)
+
+        let access = await model.issueTokens().access
+        let grant = try #require(await model.accessTokens[access])
+        let lifetime = await model.tokenLifetime
+        #expect(grant.issuedAt.map { grant.expiresAt == $0 + lifetime } == true)
+    }
 }

@@ -487,7 +487,8 @@ enum LCError: Error { case noSlots(CalendlyReply), noCode(String) }
             let firstCancel = try #require(await harness.model.bookings.first?.canceledAt)
             var canceled = booked
             canceled.canceledAt = firstCancel
-            #expect(await lookUp() == .inviteeFound(canceled), "booked, then canceled — not “never booked”")
+            let found = await lookUp()
+            #expect(found == .inviteeFound(canceled), "booked, then canceled — not “never booked”: \(found) vs \(canceled)")
             #expect(await harness.calendly.perform(.findInvitee(token, eventType: harness.eventType("ET-INTRO"), email: "nobody@example.com", start: start))
                 == .inviteeFound(nil))
             #expect(await harness.calendly.perform(.findInvitee(token, eventType: harness.eventType("ET-INTRO"), email: "gone@example.com",

@@ -19,6 +19,37 @@ import Testing
                      externalBookingsPerConversation: 0.5, cancellation: 0.05)
     }
 
+    /// The shrinker bisects: for a failure that appears from some size on, it lands on that exact size in
+    /// logarithmically many runs (it stepped down one size at a time before, 40 near-full runs).
+    @Test func theShrinkerFindsTheSmallestFailingSizeInLogarithmicRuns() async {
+        await propertyCheck(count: 200, input: Gen.int(in: 1...100_000), Gen.int(in: 0...100_000)) { threshold, extra in
+            let failing = SimulationConfig(seed: 1, conversations: threshold + extra, faults: .harsh)
+            var sizes: [Int] = []
+            let result = ScheduleShrinker.shrink(failing) { config in
+                sizes.append(config.conversations)
+                var summary = SimulationSummary(seed: config.seed, faults: config.faults.name)
+                if config.conversations >= threshold { summary.violations = ["fails from \(threshold)"] }
+                return summary
+            }
+            #expect(result.config.conversations == threshold, "tried \(sizes)")
+            #expect(!result.summary.passed)
+            let sizeRuns = sizes.count - FaultProfile.Kind.allCases.count
+            #expect(sizeRuns <= 2 * 18 + 1, "\(sizeRuns) runs to find the size: \(sizes)")
+        }
+    }
+
+    /// `simulate --trace` tells one conversation's story without changing the run.
+    @Test func tracingAConversationChangesNothingInTheRun() {
+        var config = SimulationConfig(seed: 3, conversations: 40, faults: .harsh)
+        let plain = SimulatedWorld.run(config)
+        config.traced = "c7"
+        let traced = SimulatedWorld.run(config)
+        #expect(traced.digest == plain.digest)
+        #expect(plain.trace.isEmpty)
+        #expect(traced.trace.first?.contains("trigger") == true, "\(traced.trace.prefix(3))")
+        #expect(traced.trace.count >= 3)
+    }
+
     @Test func noDuplicateBookingPerKeyUnderAnyFaultSchedule() async {
         await propertyCheck(count: 100, input: Gen.uint64(in: 1...UInt64.max), Gen.int(in: 1...60), Self.faultRates) { seed, conversations, rates in
             let faults = Self.profile(rates)

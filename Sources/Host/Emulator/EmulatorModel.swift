@@ -144,8 +144,9 @@ public actor EmulatorModel {
 
     public init(baseURL: String = "http://127.0.0.1", seed: UInt64 = 1, faults: FaultProfile = .quiet,
                 signingKey: [UInt8] = EmulatorModel.developmentSigningKey, extraSolo: Int = EmulatorModel.defaultExtraSolo,
-                organizationAdmin: Bool = true) {
+                organizationAdmin: Bool = true, wallClock: (@Sendable () -> Instant)? = nil) {
         self.seed = seed
+        self.wallClock = wallClock ?? { EmulatorTime.wallClock() }
         self.faultProfile = faults
         self.signingKey = signingKey
         self.baseURL = baseURL
@@ -174,7 +175,11 @@ public actor EmulatorModel {
         return (calendly, account, meta)
     }
 
-    var now: Instant { EmulatorTime.wallClock() + clockOffset }
+    /// The real clock in `emulate`; tests pass one that moves on every reading, so an operation that reads
+    /// the time twice (and stamps one moment with two values) shows up at once instead of 1 run in 20.
+    let wallClock: @Sendable () -> Instant
+
+    var now: Instant { wallClock() + clockOffset }
 
     // MARK: - Lifecycle and admin hooks
 
@@ -251,12 +256,13 @@ public actor EmulatorModel {
 
     /// The invitee reschedules from Calendly's link: `invitee.canceled` (rescheduled) + `invitee.created`.
     public func rescheduleBooking(_ invitee: CalendlyURI, to start: Instant) -> Result<Invitee, CalendlyFailure> {
-        let result = calendly.reschedule(invitee, to: start, now: now)
+        let at = now
+        let result = calendly.reschedule(invitee, to: start, now: at)
         if case .success(let moved) = result {
             if let old = inviteeDetails[invitee] { inviteeDetails[moved.uri] = old }
             // Calendly shows a reschedule as the invitee canceling the old booking.
             cancellations[invitee] = CancellationRecord(canceledBy: inviteeDetails[invitee]?.name ?? "Customer", reason: nil,
-                                                        cancelerType: "invitee", createdAt: now)
+                                                        cancelerType: "invitee", createdAt: at)
         }
         deliverWebhooks()
         return result
@@ -265,10 +271,12 @@ public actor EmulatorModel {
     /// The invitee cancels from Calendly's email link (`canceler_type: invitee`, no reason given).
     @discardableResult
     public func cancelBooking(_ invitee: CalendlyURI, reason: String? = nil) -> Bool {
-        let canceled = calendly.cancel(invitee, now: now)
+        // One reading of the clock: the booking's canceledAt and the cancellation's created_at are the same moment.
+        let at = now
+        let canceled = calendly.cancel(invitee, now: at)
         if canceled {
             cancellations[invitee] = CancellationRecord(canceledBy: inviteeDetails[invitee]?.name ?? "Customer", reason: reason,
-                                                        cancelerType: "invitee", createdAt: now)
+                                                        cancelerType: "invitee", createdAt: at)
         }
         deliverWebhooks()
         return canceled
@@ -289,7 +297,8 @@ public actor EmulatorModel {
         if let family { familyID = family } else { grantFamilies += 1; familyID = grantFamilies }
         let access = "emu_at_" + randomToken()
         let refresh = "emu_rt_" + randomToken()
-        accessTokens[access] = AccessGrant(family: familyID, scopes: scopes, expiresAt: now + tokenLifetime, revoked: false, issuedAt: now)
+        let issuedAt = now
+        accessTokens[access] = AccessGrant(family: familyID, scopes: scopes, expiresAt: issuedAt + tokenLifetime, revoked: false, issuedAt: issuedAt)
         refreshTokens[refresh] = RefreshGrant(family: familyID, scopes: scopes, clientID: clientID, used: false, revoked: false)
         return (access, refresh)
     }

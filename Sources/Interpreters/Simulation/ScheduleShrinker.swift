@@ -1,6 +1,6 @@
 import Effects
 
-/// Finds a smaller failing run for a failing seed: fewer conversations first (halving), then each
+/// Finds a smaller failing run for a failing seed: fewer conversations first (halving, then bisecting), then each
 /// kind of fault switched off while the failure persists. The result is what a developer replays.
 public enum ScheduleShrinker {
     public struct Result: Sendable {
@@ -9,34 +9,37 @@ public enum ScheduleShrinker {
         public var runs: Int
     }
 
-    public static func shrink(_ failing: SimulationConfig, budget: Int = 40) -> Result {
+    public static func shrink(_ failing: SimulationConfig, budget: Int = 40,
+                              run: (SimulationConfig) -> SimulationSummary = SimulatedWorld.run) -> Result {
         var best = failing
-        var bestSummary = SimulatedWorld.run(failing)
+        var bestSummary = run(failing)
         var runs = 1
         guard !bestSummary.passed else { return Result(config: failing, summary: bestSummary, runs: runs) }
+        // Halve while it still fails; then bisect between the last failing size and the first passing one
+        // (a failure need not be monotonic in size, but bisection always ends on a failing size, in
+        // log₂ runs — stepping down one at a time took 40 near-full runs, minutes, on a 5000-conversation run).
+        var passing = 0
         var candidate = best.conversations / 2
         while candidate >= 1, runs < budget {
             var trial = best
             trial.conversations = candidate
-            let summary = SimulatedWorld.run(trial)
+            let summary = run(trial)
             runs += 1
-            if !summary.passed { best = trial; bestSummary = summary; candidate = trial.conversations / 2 } else { break }
+            if summary.passed { passing = candidate; break }
+            best = trial; bestSummary = summary; candidate = trial.conversations / 2
         }
-        // Try the sizes between the last failing and the first passing size, linearly downward.
-        var size = best.conversations - 1
-        while size >= 1, size > best.conversations / 2, runs < budget {
+        while best.conversations - passing > 1, runs < budget {
             var trial = best
-            trial.conversations = size
-            let summary = SimulatedWorld.run(trial)
+            trial.conversations = passing + (best.conversations - passing) / 2
+            let summary = run(trial)
             runs += 1
-            if !summary.passed { best = trial; bestSummary = summary }
-            size -= 1
+            if summary.passed { passing = trial.conversations } else { best = trial; bestSummary = summary }
         }
         for kind in FaultProfile.Kind.allCases where runs < budget {
             var trial = best
             trial.faults = best.faults.without(kind)
             guard trial.faults.withName(best.faults.name) != best.faults else { continue }
-            let summary = SimulatedWorld.run(trial)
+            let summary = run(trial)
             runs += 1
             if !summary.passed { best = trial; bestSummary = summary }
         }

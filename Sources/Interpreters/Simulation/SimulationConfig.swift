@@ -23,6 +23,9 @@ public struct SimulationConfig: Sendable, Hashable {
     /// The Calendly plan whose booking cap the engine enforces (one simulated Calendly user per agent);
     /// a small tier makes holds happen. Nil: no cap.
     public var quotaTier: BookingQuota.Tier?
+    /// A conversation whose every step (input → effects → phase) and webhook the summary keeps, to read
+    /// a violation's story (`simulate --trace c861`). Tracing changes nothing in the run or its digest.
+    public var traced: ConversationID?
 
     public init(seed: UInt64, conversations: Int, faults: FaultProfile = .default, conversationsPerAgent: Int = 40,
                 triggerSpacing: Span = .milliseconds(250), slotsPerDay: Int = 16, start: Instant = Instant(iso8601: "2026-11-25T00:00:00Z")!,
@@ -44,6 +47,8 @@ public struct SimulationSummary: Sendable, Hashable {
     public var notUnderstood = 0
     /// Lost replies whose lookup found the booking already canceled by the customer (never booked again).
     public var canceledBeforeConfirmation = 0
+    /// The traced conversation's story (see `SimulationConfig.traced`), one line per step or webhook.
+    public var trace: [String] = []
     public var abandoned = 0
     public var duplicates = 0
     public var stuck = 0
@@ -86,6 +91,8 @@ public struct SimulationSummary: Sendable, Hashable {
 
     public var bookingsPerSecond: Double { wallSeconds > 0 ? Double(bookings) / wallSeconds : 0 }
     public var passed: Bool { violations.isEmpty }
+
+    public init(seed: UInt64, faults: String) { self.seed = seed; self.faults = faults }
 
     public var lines: [String] {
         [
