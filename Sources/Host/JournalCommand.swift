@@ -2,15 +2,17 @@ import ArgumentParser
 import Effects
 import Foundation
 import Interpreters
+import PostgresStore
 
-/// `calendly-action journal …`: the per-conversation and per-agent journal `serve` keeps in SQLite.
+/// `calendly-action journal …`: the per-conversation and per-agent journal `serve` keeps (SQLite or PostgreSQL).
 struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "journal", abstract: "Work with the journal of recorded core steps.",
                                                     subcommands: [JournalExportCommand.self])
 }
 
 /// `calendly-action journal export --conversation ID > incident.jsonl`: one conversation's (or agent's)
-/// journal as the versioned JSON lines `replay` reads. Only reads the database.
+/// journal as the versioned JSON lines `replay` reads. Only reads the database: the SQLite file under
+/// `--data-dir`, or with `DATABASE_URL` the PostgreSQL the hosts share.
 struct JournalExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Export one conversation's or agent's journal as JSON lines for `replay`.")
 
@@ -34,7 +36,10 @@ struct JournalExportCommand: ParsableCommand {
     func run() throws {
         let subject: Subject = conversation.map(Subject.conversation) ?? .agent(agent ?? "")
         do {
-            let text = try Self.export(databasePath: dataDir + "/calendly-action.sqlite", subject: subject, account: account,
+            // DATABASE_URL: the PostgreSQL the hosts share (read without migrating); else the SQLite file.
+            let reader: any JournalReading = try HostConfiguration.databaseURL(ProcessInfo.processInfo.environment)
+                .map { try PostgresJournalReader(url: $0) } ?? SQLiteJournalReader(path: dataDir + "/calendly-action.sqlite")
+            let text = try Self.export(reader, subject: subject, account: account,
                                        from: from.flatMap(Instant.init(iso8601:)), to: to.flatMap(Instant.init(iso8601:)),
                                        exportedAt: LiveCalendly.wallClock())
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -47,7 +52,11 @@ struct JournalExportCommand: ParsableCommand {
     /// The whole export as text (the command writes it to stdout only when nothing failed).
     static func export(databasePath: String, subject: Subject, account: String?, from: Instant?, to: Instant?,
                        exportedAt: Instant) throws -> String {
-        let reader = try SQLiteJournalReader(path: databasePath)
+        try export(try SQLiteJournalReader(path: databasePath), subject: subject, account: account, from: from, to: to, exportedAt: exportedAt)
+    }
+
+    static func export(_ reader: any JournalReading, subject: Subject, account: String?, from: Instant?, to: Instant?,
+                       exportedAt: Instant) throws -> String {
         let stream = try resolve(subject, account: account, reader)
         let records = try JournalExport.records(try reader.rows(stream: stream), from: from, to: to)
         return JournalExport.text(records, exportedAt: exportedAt)
@@ -55,7 +64,7 @@ struct JournalExportCommand: ParsableCommand {
 
     /// The stream of the subject: "<kind>:<account>:<id>" with --account; without it the id as given,
     /// else the one account that has it.
-    static func resolve(_ subject: Subject, account: String?, _ reader: SQLiteJournalReader) throws -> String {
+    static func resolve(_ subject: Subject, account: String?, _ reader: any JournalReading) throws -> String {
         let (prefix, id, noun): (String, String, String)
         switch subject {
         case .conversation(let raw): (prefix, id, noun) = ("conversation:", raw, "conversation")

@@ -15,18 +15,30 @@ public final class PostgresLeases: Sendable {
     public let ttl: Span
     public let renewEvery: Span
     private let holding = Atomic<Bool>(false)
+    /// Until when (ms on `clock` since `started`) the last renewal keeps `jobs` ours, counted from before that
+    /// renewal began — never later than the server's expiry. A host that was paused (a long GC, SIGSTOP, a
+    /// frozen VM) stops leading on its own clock, before its next renewal has even run.
+    private let heldUntil = Atomic<Int64>(0)
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
 
     public static let jobsLease = "jobs"
 
     public init(store: PostgresStore, ttl: Span = .seconds(15), renewEvery: Span = .seconds(5)) {
         self.store = store; self.ttl = ttl; self.renewEvery = renewEvery
+        started = clock.now
+    }
+
+    private var elapsedMilliseconds: Int64 {
+        let elapsed = started.duration(to: clock.now).components
+        return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
     }
 
     public var host: String { store.host }
     static func hostLease(_ host: String) -> String { "host:\(host)" }
 
-    /// Whether this host held `jobs` at its last renewal.
-    public var holdsJobs: Bool { holding.load(ordering: .acquiring) }
+    /// Whether this host held `jobs` at its last renewal, and that renewal has not run out since.
+    public var holdsJobs: Bool { holding.load(ordering: .acquiring) && elapsedMilliseconds < heldUntil.load(ordering: .acquiring) }
 
     /// The server's clock in milliseconds, in SQL.
     static let serverNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
@@ -36,6 +48,7 @@ public final class PostgresLeases: Sendable {
     /// that cannot reach the database must not go on as if it led.
     @discardableResult
     public func renew() throws -> Bool {
+        let asked = elapsedMilliseconds
         do {
             let held = try store.transaction { tx -> Bool in
                 try tx.session.run("""
@@ -51,6 +64,7 @@ public final class PostgresLeases: Sendable {
                     RETURNING holder
                     """, [.text(Self.jobsLease), .text(host), .integer(ttl.milliseconds)], operation: "renew jobs lease").count == 1
             }
+            heldUntil.store(asked + ttl.milliseconds, ordering: .releasing)
             holding.store(held, ordering: .releasing)
             return held
         } catch {
@@ -77,7 +91,7 @@ public final class PostgresLeases: Sendable {
     /// resumes what this one was waiting on without waiting out the lease.
     public func resign() throws {
         holding.store(false, ordering: .releasing)
-        try store.transaction { tx in
+        _ = try store.transaction { tx in
             try tx.session.run("DELETE FROM host_leases WHERE name = $1 OR (name = $2 AND holder = $3)",
                                [.text(Self.hostLease(host)), .text(Self.jobsLease), .text(host)], operation: "resign leases")
         }

@@ -161,6 +161,16 @@ public enum PostgresSchema {
         return Int(try rows.first?.int64(0) ?? 0)
     }
 
+    /// A database this build can read as it is: migrated (by anyone), and not by a newer build.
+    static func checkReadable(_ session: PostgresSession) throws {
+        let tables = try session.rows("SELECT to_regclass('schema_version') IS NOT NULL", operation: "schema check")
+        guard (try? tables.first?[0].decode(Bool.self)) == true else { throw PostgresStoreError.notMigrated }
+        let found = try version(session)
+        let supported = migrations.last?.version ?? 0
+        guard found > 0 else { throw PostgresStoreError.notMigrated }
+        if found > supported { throw PostgresStoreError.schemaTooNew(found: found, supported: supported) }
+    }
+
     /// Brings the database up to the last migration, each in its own transaction under one advisory
     /// lock: two hosts starting together take turns, and the second finds the version already applied.
     /// DDL is transactional in PostgreSQL, so a failed migration leaves the previous version intact.

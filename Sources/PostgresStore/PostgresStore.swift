@@ -42,8 +42,15 @@ public final class PostgresStore: TransactionalStore, Sendable {
         try self.init(url: url, schema: schema, poolSize: poolSize, host: host, logger: logger, migrations: PostgresSchema.migrations)
     }
 
+    /// Connects without migrating or writing anything (`journal export` beside live hosts): a database
+    /// not yet migrated, or migrated by a newer build, is refused rather than changed.
+    public static func reading(url: DatabaseURL, schema: String = "public", logger: Logger = Logger(label: "calendly-action.postgres")) throws -> PostgresStore {
+        try PostgresStore(url: url, schema: schema, poolSize: 1, logger: logger, migrations: nil)
+    }
+
+    /// `migrations` nil: read only (see `reading`).
     init(url: DatabaseURL, schema: String, poolSize: Int, host: String = PostgresStore.processHostName(), logger: Logger,
-         migrations: [PostgresSchema.Migration]) throws {
+         migrations: [PostgresSchema.Migration]?) throws {
         self.url = url
         self.schema = schema
         self.host = host
@@ -69,8 +76,12 @@ public final class PostgresStore: TransactionalStore, Sendable {
             var usable = true
             defer { pool.checkin(session, usable: usable) }
             do {
-                try PostgresSchema.migrate(session, migrations, creating: schema == "public" ? nil : schema)
-                try PostgresSchema.migrateCluster(session)
+                if let migrations {
+                    try PostgresSchema.migrate(session, migrations, creating: schema == "public" ? nil : schema)
+                    try PostgresSchema.migrateCluster(session)
+                } else {
+                    try PostgresSchema.checkReadable(session)
+                }
             } catch let error as PostgresStoreError {
                 usable = error.leavesConnectionUsable
                 throw error

@@ -6,6 +6,8 @@ import PostgresNIO
 public enum PostgresStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database was migrated by a newer build; this one refuses to touch it.
     case schemaTooNew(found: Int, supported: Int)
+    /// Opened to read only, but no calendly-action schema is there yet (nothing migrated it).
+    case notMigrated
     /// Migrations must be numbered 1, 2, 3, … without gaps.
     case invalidMigrationList
     /// A stored row could not be decoded. Names the table and the row's id only.
@@ -23,6 +25,7 @@ public enum PostgresStoreError: Error, Equatable, Sendable, CustomStringConverti
         switch self {
         case .schemaTooNew(let found, let supported):
             return "database schema version \(found) is newer than this build supports (\(supported))"
+        case .notMigrated: return "no calendly-action schema in this database (run `calendly-action migrate`, or start a host, first)"
         case .invalidMigrationList: return "schema migrations must be numbered 1, 2, 3, … without gaps"
         case .undecodableRow(let table, let id): return "undecodable row in \(table) (id \(id.prefix(200)))"
         case .server(let state, let operation): return "PostgreSQL error \(state) in \(operation)"
@@ -36,14 +39,14 @@ public enum PostgresStoreError: Error, Equatable, Sendable, CustomStringConverti
     var isRetryable: Bool {
         switch self {
         case .server(let state, _): return state == "40001" || state == "40P01"
-        case .schemaTooNew, .invalidMigrationList, .undecodableRow, .connection, .wrongThread, .nulInText: return false
+        case .schemaTooNew, .notMigrated, .invalidMigrationList, .undecodableRow, .connection, .wrongThread, .nulInText: return false
         }
     }
 
     /// Whether the connection that saw this error can still be used for the next transaction.
     var leavesConnectionUsable: Bool {
         switch self {
-        case .server, .undecodableRow, .nulInText, .schemaTooNew, .invalidMigrationList: return true
+        case .server, .undecodableRow, .nulInText, .schemaTooNew, .notMigrated, .invalidMigrationList: return true
         case .connection, .wrongThread: return false
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Interpreters
+@testable import PostgresStore
 import Testing
 @testable import Host
 
@@ -29,8 +30,10 @@ import Testing
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
         /// Connects, configures and books conv-7 over text (email asked), one minute between replies.
-        func bookConversation() async throws {
-            try await application.test(.router) { client in
+        func bookConversation() async throws { try await Self.book(services, clock) }
+
+        static func book<Store: TransactionalStore>(_ services: HostServices<Store>, _ clock: TestClock) async throws {
+            try await Application(router: buildRouter(services)).test(.router) { client in
                 try await HostRoutesTests.connectAndConfigure(client)
                 let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Asia/Jakarta"}"#
                 _ = try await client.call(.post, "/v1/conversations/conv-7/booking/offer", token: HostRoutesTests.runtime, json: offer)
@@ -222,5 +225,50 @@ import Testing
             let command = try JournalExportCommand.parse(["--conversation", "a", "--data-dir", "/nonexistent-\(UUID().uuidString)"])
             try command.run()
         }
+    }
+}
+
+/// `journal export` and `purge` with `DATABASE_URL` (issue 13): the hosts' shared PostgreSQL is read as
+/// the SQLite file is — the same conversation exports the same lines and replays — and reading never
+/// migrates or writes (a database nothing migrated is refused, and stays empty).
+@Suite struct PostgresJournalExportTests {
+    @Test func thePostgresJournalExportsWhatSQLitesDoesAndReplays() async throws {
+        guard let url = try PostgresTestDatabase.url() else { return }
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let postgres = try PostgresStore(url: url, schema: schema, poolSize: 2)
+        defer { _ = try? postgres.transaction { try $0.session.run("DROP SCHEMA \(PostgresStore.quoted(schema)) CASCADE", operation: "drop") } }
+        let sqlite = try JournalExportTests.SQLiteHost()
+        defer { sqlite.remove() }
+        try await sqlite.bookConversation()
+        let clock = TestClock(HostHarness.start)
+        let services = HostHarness.services(store: postgres, calendly: HostHarness.calendly(clock: clock), clock: clock)
+        try await JournalExportTests.SQLiteHost.book(services, clock)
+
+        let reader = try PostgresJournalReader(url: url, schema: schema)
+        let fromPostgres = try JournalExportCommand.export(reader, subject: .conversation("conv-7"), account: nil, from: nil, to: nil, exportedAt: clock.now)
+        let fromSQLite = try sqlite.export(.conversation("conv-7"))
+        #expect(fromPostgres == fromSQLite)
+        #expect(try Replayer.replay(try Replayer.parse(fromPostgres)).allSatisfy { $0.matches })
+        #expect(throws: JournalExportCommand.Failure.self) {
+            try JournalExportCommand.export(reader, subject: .conversation("conv-404"), account: nil, from: nil, to: nil, exportedAt: clock.now)
+        }
+    }
+
+    @Test func readingADatabaseNothingMigratedChangesNothing() throws {
+        guard let url = try PostgresTestDatabase.url() else { return }
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = try PostgresStore(url: url, schema: schema + "_admin", poolSize: 1)
+        defer {
+            _ = try? admin.transaction { tx in
+                try tx.session.run("DROP SCHEMA IF EXISTS \(PostgresStore.quoted(schema)) CASCADE", operation: "drop")
+                try tx.session.run("DROP SCHEMA \(PostgresStore.quoted(schema + "_admin")) CASCADE", operation: "drop")
+            }
+        }
+        try admin.transaction { try $0.session.run("CREATE SCHEMA \(PostgresStore.quoted(schema))", operation: "create") }
+        #expect(throws: PostgresStoreError.notMigrated) { try PostgresJournalReader(url: url, schema: schema) }
+        let tables = try admin.transaction { tx in
+            try tx.session.rows("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", [.text(schema)], operation: "count").first?.int64(0)
+        }
+        #expect(tables == 0, "the reader created nothing")
     }
 }

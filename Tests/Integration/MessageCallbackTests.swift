@@ -169,6 +169,30 @@ import Testing
     }
 }
 
+extension MessageCallbackTests {
+    /// With several hosts the loop POSTs only while its host holds the jobs lease: a host that loses it
+    /// while alive stops at once (another host's deliverer has taken over), and starts again on taking it back.
+    @Test func theLoopPostsOnlyWhileItsHostLeads() async throws {
+        let receiver = try Receiver()
+        defer { receiver.server.stop() }
+        let store = MemoryRuntimeStore()
+        let leads = Atomic<Bool>(false)
+        let callback = MessageCallback(configuration: .init(url: receiver.server.base + "/hook", secret: Self.secret, timeout: .seconds(2),
+                                                            pollEvery: .milliseconds(50)),
+                                       store: store, client: .shared, hmac: CryptoHMAC.sha256, body: MessageCallbackBody.encode,
+                                       now: { Instant(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)) })
+        let running = Task { await callback.run(while: { leads.load(ordering: .acquiring) }) }
+        defer { running.cancel() }
+        let now = Instant(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
+        try Self.append(store, Self.a, ["a1"], at: now)
+        callback.wake()
+        try await Task.sleep(for: .milliseconds(400))   // eight ticks without the lease
+        #expect(receiver.accepted("a").isEmpty, "a host that does not lead POSTs nothing")
+        leads.store(true, ordering: .releasing)
+        #expect(try await eventually { receiver.accepted("a") == [1] }, "it delivers once it leads")
+    }
+}
+
 /// A seeded jitter source (an LCG): the same draws every run.
 final class Draws: Sendable {
     private let state = Mutex<UInt64>(42)

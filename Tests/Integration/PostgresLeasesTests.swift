@@ -32,6 +32,20 @@ import Testing
         }
     }
 
+    /// A holder that was paused past its lease (a long GC, SIGSTOP) must not go on leading until its next
+    /// renewal runs: the other host may have taken the jobs meanwhile, and two would POST the outbox.
+    @Test func aPausedHolderStopsLeadingOnItsOwnClock() throws {
+        try PostgresTestDatabase.withStore { store, url throws in
+            let other = try PostgresStore(url: url, schema: store.schema, poolSize: 1, host: "host-b")
+            let a = Self.leases(store), b = Self.leases(other)
+            #expect(try a.renew() && a.holdsJobs)
+            Thread.sleep(forTimeInterval: 0.6)   // A is paused: no renewal ran
+            #expect(!a.holdsJobs, "past its lease without a renewal, A no longer leads — before it renews again")
+            #expect(try b.renew() && b.holdsJobs, "B took the jobs over")
+            #expect(try !a.renew() && !a.holdsJobs)
+        }
+    }
+
     @Test func aDeadHostsWaitingConversationsAreClaimedOnceAndOnlyAfterItsLeaseExpired() throws {
         try PostgresTestDatabase.withStore { store, url throws in
             let other = try PostgresStore(url: url, schema: store.schema, poolSize: 1, host: "host-b")

@@ -79,16 +79,10 @@ struct BackgroundJobs {
         return tasks
     }
 
-    /// The deliverer starts on the host that takes the jobs lease (so one host POSTs the outbox, in order).
-    /// It is not stopped if that host later loses the lease while alive (its wake-up stream ends for good
-    /// once cancelled): two deliverers then may both POST a message, which at-least-once allows.
+    /// The deliverer POSTs only while this host holds the jobs lease (so one host POSTs the outbox, in
+    /// order); it looks again on every tick, so a host that loses the lease while alive stops at once.
     static func deliverWhileHoldingJobs<Store>(_ callback: MessageCallback<Store>, _ coordination: any HostCoordination) -> Task<Void, Never> {
-        Task {
-            while !Task.isCancelled, !coordination.holdsJobs {
-                try? await Task.sleep(for: .milliseconds(coordination.renewEvery.milliseconds))
-            }
-            if !Task.isCancelled { await callback.run() }
-        }
+        Task { await callback.run(while: { coordination.holdsJobs }) }
     }
 
     func cancel() {

@@ -59,8 +59,10 @@ public final class MessageCallback<Store: TransactionalStore>: Sendable {
     /// A message was written to the outbox (or a delivery finished): look for work now.
     public func wake() { waker.yield() }
 
-    /// Runs until the task is cancelled: pumps on every wake-up and once per `pollEvery`.
-    public func run() async {
+    /// Runs until the task is cancelled: pumps on every wake-up and once per `pollEvery` — while `active`
+    /// says so (with several hosts, while this one holds the jobs lease: a host that loses it while alive
+    /// stops starting POSTs at once, and starts again if it takes the lease back).
+    public func run(while active: @escaping @Sendable () -> Bool = { true }) async {
         let ticker = Task { [self] in
             while !Task.isCancelled {
                 wake()
@@ -71,7 +73,7 @@ public final class MessageCallback<Store: TransactionalStore>: Sendable {
         await withTaskCancellationHandler {
             for await _ in wakeUps {
                 if Task.isCancelled { break }
-                pump()
+                if active() { pump() }
             }
         } onCancel: { [waker] in
             waker.finish()

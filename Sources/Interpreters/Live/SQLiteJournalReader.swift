@@ -1,10 +1,19 @@
 import Effects
 import Foundation
 
+/// What `journal export` reads: one stream's rows, and the streams an id may be under.
+public protocol JournalReading {
+    /// Every row of one stream, in write order.
+    func rows(stream: String) throws -> [JournalRow]
+    /// The streams named `prefix + anything + ":" + suffix` — how the host namespaces ids by account
+    /// ("conversation:<account>:<id>"), so an id can be found without its account.
+    func streams(prefix: String, endingWith suffix: String) throws -> [String]
+}
+
 /// Reads the journal of a `SQLiteStore` file without writing to it: a read-only connection, no
 /// migrations, no schema changes — safe to run beside a serving process (WAL lets it read a
 /// consistent snapshot while the server writes).
-public final class SQLiteJournalReader {
+public final class SQLiteJournalReader: JournalReading {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case noDatabase(path: String)
         case notACalendlyActionDatabase(path: String)
