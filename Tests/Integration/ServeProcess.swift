@@ -21,7 +21,10 @@ final class ServeProcess: @unchecked Sendable {
     /// Set when the test gave serve a `PLATFORM_JWT_SECRET`: serve prints no tokens then (issue 10), the test signs its own.
     let jwtSecret: String?
     private let output = Pipe()
-    private let errors = Pipe()
+    /// stderr goes to a file, not a pipe: nobody drains a pipe while the test runs, so a chatty serve
+    /// filled it (64 KiB) and blocked on its next log line, and reading a live pipe with nothing in it blocked
+    /// the test — either way the suite hung instead of failing.
+    private let errorsPath = NSTemporaryDirectory() + "serve-stderr-\(UUID().uuidString).log"
     var base: String { "http://127.0.0.1:\(port)" }
     var emulator: String { "http://127.0.0.1:\(emulatorPort)" }
 
@@ -41,7 +44,8 @@ final class ServeProcess: @unchecked Sendable {
         jwtSecret = extra["PLATFORM_JWT_SECRET"]
         process.environment = environment
         process.standardOutput = output
-        process.standardError = errors
+        FileManager.default.createFile(atPath: errorsPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorsPath)
     }
 
     /// Starts and waits for the banner (the line with the runtime token comes last).
@@ -100,12 +104,9 @@ final class ServeProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    private var collectedErrors = Data()
-
-    /// What the process wrote to stderr so far (the whole of it once it has exited).
+    /// What the process wrote to stderr so far (the whole of it once it has exited). Never blocks.
     func stderrText() -> String {
-        collectedErrors.append(process.isRunning ? errors.fileHandleForReading.availableData : errors.fileHandleForReading.readDataToEndOfFile())
-        return String(decoding: collectedErrors, as: UTF8.self)
+        String(decoding: FileManager.default.contents(atPath: errorsPath) ?? Data(), as: UTF8.self)
     }
 
     /// A port nobody listens on, below Linux's ephemeral range (32768–60999), so that no outgoing

@@ -66,10 +66,8 @@ enum RuntimeRoutes {
                 guard rawAfter.count <= 19, rawAfter.allSatisfy(\.isASCII), let after = Int64(rawAfter), after >= 0 else {
                     return APIResponse.error(.unprocessableContent, "validation", "after must be a message sequence number (0 or more).", field: "after")
                 }
-                guard try services.runtime.conversationState(conversation) != nil else { return APIResponse.notFound }
-                let outbox = try services.runtime.outbox(conversation, after: after)
-                let state = try services.runtime.conversationState(conversation)?.phase.name ?? "idle"
-                return APIResponse.json(ConversationResponse(conversationId: rawID(conversation), state: state,
+                guard let (current, outbox) = try services.runtime.conversationWithOutbox(conversation, after: after) else { return APIResponse.notFound }
+                return APIResponse.json(ConversationResponse(conversationId: rawID(conversation), state: current.phase.name,
                                                              messages: outbox.map { MessageDTO($0.message.content, seq: $0.seq) },
                                                              lastSeq: outbox.last?.seq ?? after))
             }

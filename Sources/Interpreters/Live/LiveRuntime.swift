@@ -165,6 +165,18 @@ public final class LiveRuntime<Store: TransactionalStore>: Sendable {
         try store.transaction { tx in try tx.outbox(id, after: after, limit: limit) }
     }
 
+    /// The conversation and its outbox after `after`, for a poller that stops once the state is final:
+    /// the state is read first, the outbox after it, so a state that says `confirmed` always comes with
+    /// the card its step wrote (they commit together). Read the other way round — or on PostgreSQL, where
+    /// each statement of a READ COMMITTED transaction sees its own snapshot — a step committing in between
+    /// showed `confirmed` with the card missing, and the poller stopped without it.
+    public func conversationWithOutbox(_ id: ConversationID, after: Int64, limit: Int = 100) throws -> (BookingConversation, [OutboxMessage])? {
+        try store.transaction { tx in
+            guard let conversation = try tx.loadConversation(id) else { return nil }
+            return (conversation, try tx.outbox(id, after: after, limit: limit))
+        }
+    }
+
     public func conversationState(_ id: ConversationID) throws -> BookingConversation? {
         try store.transaction { tx in try tx.loadConversation(id) }
     }
