@@ -126,6 +126,8 @@ final class SimulationShell<Store: TransactionalStore> {
     var pendingForgeries = 0
     /// Agents whose organization's subscription had a gap and who still need a full reconciliation.
     var owedReconciliation = Set<Int>()
+    /// Organizations whose subscription Calendly disables during the run.
+    var gapOrganizations = Set<Int>()
     /// Set when Calendly answered the reconciliation running now (`reconcileGap`).
     var reconciliationListed = false
     /// Invitees whose `invitee.canceled` was delivered (to count a created that comes after it).
@@ -203,10 +205,10 @@ final class SimulationShell<Store: TransactionalStore> {
             // Conversations of all agents interleave; each agent's customers overlap in time and race for slots.
             queue.push(.trigger(index), at: config.start + config.triggerSpacing * Int64(index))
         }
-        for agent in setups.indices where faultStream.chance(faults.revokedGrants) {
+        planSubscriptionWorkload()
+        for agent in setups.indices where faultStream.chance(faults.revokedGrants) && !inGapOrganization(agent) {
             queue.push(.revokeGrant(agent), at: config.start + .milliseconds(faultStream.int64(in: 0...max(Int64(1), (safetyEnds - config.start).milliseconds))))
         }
-        planSubscriptionWorkload()
         let external = Int(Double(config.conversations) * faults.externalBookingsPerConversation)
         let window = max(Int64(1), (config.triggerSpacing * Int64(config.conversations)).milliseconds)
         for _ in 0..<external {
@@ -475,7 +477,7 @@ final class SimulationShell<Store: TransactionalStore> {
     /// Sometimes the grant dies while a booking's outcome is in doubt: every lookup then gets 401, and only
     /// the reconciliation bound ends the wait (issue 11 defect 7 — without it, a lookup every five minutes forever).
     func revokeWhileInDoubt(_ token: TokenReference) {
-        guard faultStream.chance(faults.revokedGrants), let agent = agentNumber(token.rawValue) else { return }
+        guard faultStream.chance(faults.revokedGrants), let agent = agentNumber(token.rawValue), !inGapOrganization(agent) else { return }
         queue.push(.revokeGrant(agent), at: now + .milliseconds(faultStream.int64(in: 1...500)))
     }
 
