@@ -130,8 +130,8 @@ final class SimulationShell<Store: TransactionalStore> {
     var gapOrganizations = Set<Int>()
     /// Set when Calendly answered the reconciliation running now (`reconcileGap`).
     var reconciliationListed = false
-    /// Invitees whose `invitee.canceled` was delivered (to count a created that comes after it).
-    var canceledDelivered = Set<CalendlyURI>()
+    /// When Calendly sent the latest webhook accepted so far (to count one that arrives after a later one).
+    var latestSentDelivered: Instant?
     var workload: SeededGenerator
     var latency: SeededGenerator
     var faultStream: SeededGenerator
@@ -543,9 +543,8 @@ final class SimulationShell<Store: TransactionalStore> {
         case .duplicate:
             digest.mix("webhook-duplicate")
         case .accepted(let notice):
-            if notice.kind == .canceled { canceledDelivered.insert(webhook.invitee) } else if canceledDelivered.contains(webhook.invitee) {
-                summary.webhooksOutOfOrder += 1
-            }
+            if let latest = latestSentDelivered, webhook.createdAt < latest { summary.webhooksOutOfOrder += 1 }
+            latestSentDelivered = max(latestSentDelivered ?? webhook.createdAt, webhook.createdAt)
             if let traced = config.traced, let index = index(of: traced), notice.email == customers[index].email {
                 summary.trace.append("\(now.iso8601) webhook \(notice.kind.rawValue) \(notice.invitee)\(notice.tracking == nil ? "" : " (through the link)")")
             }

@@ -96,8 +96,8 @@ public struct SimulationSummary: Sendable, Hashable {
     public var forgedRejected = 0
     public var forgedDeadLettered = 0
     public var forgedIgnored = 0
-    /// Genuine webhooks Calendly sent twice, deliveries the store's dedupe turned away, and `invitee.created`
-    /// deliveries that came after the same invitee's `invitee.canceled`.
+    /// Genuine webhooks Calendly sent twice, deliveries the store's dedupe turned away, and deliveries that
+    /// arrived after one Calendly sent later.
     public var duplicateWebhooks = 0
     public var webhooksDeduplicated = 0
     public var webhooksOutOfOrder = 0
