@@ -12,7 +12,7 @@ public enum BookingReconciliation {
     public enum Scope: String, Codable, Sendable, Hashable {
         /// Only references that should have been confirmed by now (the periodic check).
         case stale
-        /// Also confirmed bookings still ahead, which a missed `invitee.canceled` may have ended (after
+        /// Also confirmed bookings still ahead (or passed within `gapLookback`), which a missed `invitee.canceled` may have ended (after
         /// start-up, or a webhook subscription that had to be re-created).
         case all
     }
@@ -26,6 +26,13 @@ public enum BookingReconciliation {
 
     /// How far ahead a customer may book through a handed-out link (Calendly's default booking horizon).
     public static let linkHorizon = Span.days(60)
+
+    /// How far back a full run looks for starts that passed while no webhook arrived: Calendly disables a
+    /// subscription after 24 h of failed deliveries, and the check that re-creates it may come up to 24 h
+    /// later (`serve --subscription-check-every` ≤ 1440). A booking made, canceled or moved in that gap
+    /// whose time has come since is still counted (found by the simulator: a link booking for the next
+    /// half hour, made while the subscription was disabled, was never counted).
+    public static let gapLookback = Span.hours(48)
 
     public struct Window: Codable, Sendable, Hashable {
         public var from: Instant
@@ -51,7 +58,7 @@ public enum BookingReconciliation {
             return start
         }
         if scope == .all, !linkEventTypes.isEmpty {
-            starts += [now, now + linkHorizon]
+            starts += [now - gapLookback, now + linkHorizon]
             types.formUnion(linkEventTypes)
         }
         guard let first = starts.min(), let last = starts.max() else { return nil }
@@ -67,8 +74,9 @@ public enum BookingReconciliation {
         case .pending, .created:
             return scope == .all || reference.recordedAt <= now - staleAfter ? reference.start : nil
         case .confirmed:
-            // Where the booking is now: a reschedule moves it, and only its new time can still be canceled.
-            return scope == .all && reference.currentStart >= now ? reference.currentStart : nil
+            // Where the booking is now: a reschedule moves it, and only its new time can still be canceled
+            // (or was, before it passed during a gap).
+            return scope == .all && reference.currentStart >= now - gapLookback ? reference.currentStart : nil
         case .canceled, .notBooked:
             return nil
         }

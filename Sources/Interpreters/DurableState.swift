@@ -128,8 +128,7 @@ public enum LocalEffects {
     /// The retention sweep (PRD §6.7): expired references, old failures, old delivery ids; never aggregates.
     public static func sweep<State: DurableState>(now: Instant, into state: inout State) -> Outcome {
         var outcome = Outcome()
-        // References older than 24 months expire; the reducer decides exactly which.
-        let candidates = state.referenceKeys(recordedBefore: now - .days(365 * 2 - 3))
+        let candidates = state.referenceKeys(recordedBefore: BookingReference.purgeCandidatesRecordedBefore(now))
         for key in candidates { applyToReference(key, .retentionSweep(now: now), now, &state, &outcome) }
         for effect in Retention.sweep(now: now) { apply(effect, now, &state, &outcome) }
         apply(.store(.forgetDeliveries(before: now - WebhookIntake.dedupeWindow)), now, &state, &outcome)

@@ -34,6 +34,10 @@ public struct SimCalendly: Sendable {
         public var body: [UInt8]
         public var kind: InviteeNotice.Kind
         public var createdAt: Instant
+        /// Whose booking it tells of: the event type decides which subscription carries it, the invitee
+        /// lets a receiver's order be judged.
+        public var eventType: CalendlyURI
+        public var invitee: CalendlyURI
     }
 
     public static let maxAvailabilityRange = Span.days(7)
@@ -143,7 +147,8 @@ public struct SimCalendly: Sendable {
         taken[slot] = index
         byEmail[request.email.lowercased(), default: []].append(index)
         byInvitee[invitee.uri] = index
-        outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[index], at: now), kind: .created, createdAt: now))
+        outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[index], at: now), kind: .created, createdAt: now,
+                                      eventType: bookings[index].eventType, invitee: bookings[index].invitee.uri))
         return .success(invitee)
     }
 
@@ -154,7 +159,8 @@ public struct SimCalendly: Sendable {
         bookings[index].canceled = true
         bookings[index].canceledAt = now
         taken[SlotKey(eventType: bookings[index].eventType, start: bookings[index].invitee.start)] = nil
-        outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now))
+        outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now,
+                                      eventType: bookings[index].eventType, invitee: bookings[index].invitee.uri))
         return true
     }
 
@@ -177,8 +183,10 @@ public struct SimCalendly: Sendable {
         bookings[index].canceled = true
         bookings[index].canceledAt = now
         taken[SlotKey(eventType: old.eventType, start: old.invitee.start)] = nil
-        outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now))
-        outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[newIndex], at: now), kind: .created, createdAt: now))
+        outbox.append(OutgoingWebhook(body: webhookBody(.canceled, bookings[index], at: now), kind: .canceled, createdAt: now,
+                                      eventType: bookings[index].eventType, invitee: bookings[index].invitee.uri))
+        outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[newIndex], at: now), kind: .created, createdAt: now,
+                                      eventType: bookings[newIndex].eventType, invitee: bookings[newIndex].invitee.uri))
         return .success(moved)
     }
 

@@ -55,6 +55,12 @@ final class SimulationShell<Store: TransactionalStore> {
         case tokenCheck(Int)
         /// Agent n's Calendly user revokes the grant.
         case revokeGrant(Int)
+        /// Calendly disables organization n's webhook subscription.
+        case disableSubscription(Int)
+        /// `serve`'s periodic webhook subscription check (then the gap's reconciliation).
+        case subscriptionCheck
+        /// A forged or malformed delivery imitating a genuine one.
+        case forged(SimCalendly.OutgoingWebhook, Forgery)
     }
 
     enum CustomerAct {
@@ -116,10 +122,21 @@ final class SimulationShell<Store: TransactionalStore> {
     /// Calendly's grants by token; `tokenCheck` events in the queue.
     var grants: [TokenReference: SimGrant] = [:]
     var pendingRefreshes = 0
+    var pendingSubscriptionChecks = 0
+    var pendingForgeries = 0
+    /// Agents whose organization's subscription had a gap and who still need a full reconciliation.
+    var owedReconciliation = Set<Int>()
+    /// Organizations whose subscription Calendly disables during the run.
+    var gapOrganizations = Set<Int>()
+    /// Set when Calendly answered the reconciliation running now (`reconcileGap`).
+    var reconciliationListed = false
+    /// When Calendly sent the latest webhook accepted so far (to count one that arrives after a later one).
+    var latestSentDelivered: Instant?
     var workload: SeededGenerator
     var latency: SeededGenerator
     var faultStream: SeededGenerator
     var webhookStream: SeededGenerator
+    var forgeryStream: SeededGenerator
     var digest = TraceDigest()
     var summary: SimulationSummary
     let signature: WebhookSignature
@@ -138,6 +155,7 @@ final class SimulationShell<Store: TransactionalStore> {
         latency = SeededGenerator(root: config.seed, stream: "latency")
         faultStream = SeededGenerator(root: config.seed, stream: "faults")
         webhookStream = SeededGenerator(root: config.seed, stream: "webhooks")
+        forgeryStream = SeededGenerator(root: config.seed, stream: "forgeries")
         summary = SimulationSummary(seed: config.seed, faults: config.faults.name)
         summary.store = config.store.rawValue
         let key = Array("sim-signing-key-\(config.seed)".utf8)
@@ -187,7 +205,8 @@ final class SimulationShell<Store: TransactionalStore> {
             // Conversations of all agents interleave; each agent's customers overlap in time and race for slots.
             queue.push(.trigger(index), at: config.start + config.triggerSpacing * Int64(index))
         }
-        for agent in setups.indices where faultStream.chance(faults.revokedGrants) {
+        planSubscriptionWorkload()
+        for agent in setups.indices where faultStream.chance(faults.revokedGrants) && !inGapOrganization(agent) {
             queue.push(.revokeGrant(agent), at: config.start + .milliseconds(faultStream.int64(in: 0...max(Int64(1), (safetyEnds - config.start).milliseconds))))
         }
         let external = Int(Double(config.conversations) * faults.externalBookingsPerConversation)
@@ -244,6 +263,12 @@ final class SimulationShell<Store: TransactionalStore> {
             tokenCheck(agent)
         case .revokeGrant(let agent):
             revokeGrant(agent)
+        case .disableSubscription(let organization):
+            disableSubscription(organization)
+        case .subscriptionCheck:
+            subscriptionCheck()
+        case .forged(let webhook, let forgery):
+            deliverForgery(forgery, imitating: webhook)
         case .wake(let due, let wakeEpoch):
             guard wakeEpoch == epoch, due == nextWake else { return } // superseded, or lost with its process
             nextWake = nil
@@ -253,7 +278,8 @@ final class SimulationShell<Store: TransactionalStore> {
         case .externalBooking:
             bookExternally()
         case .cancel(let invitee):
-            if calendly.cancel(invitee, now: now) { summary.canceled += 1 }
+            // Calendly offers no cancellation once the meeting has started.
+            if let booking = calendly.booking(of: invitee), booking.invitee.start > now, calendly.cancel(invitee, now: now) { summary.canceled += 1 }
             flushWebhooks()
         case .reschedule(let invitee):
             reschedule(invitee)
@@ -451,7 +477,7 @@ final class SimulationShell<Store: TransactionalStore> {
     /// Sometimes the grant dies while a booking's outcome is in doubt: every lookup then gets 401, and only
     /// the reconciliation bound ends the wait (issue 11 defect 7 — without it, a lookup every five minutes forever).
     func revokeWhileInDoubt(_ token: TokenReference) {
-        guard faultStream.chance(faults.revokedGrants), let agent = agentNumber(token.rawValue) else { return }
+        guard faultStream.chance(faults.revokedGrants), let agent = agentNumber(token.rawValue), !inGapOrganization(agent) else { return }
         queue.push(.revokeGrant(agent), at: now + .milliseconds(faultStream.int64(in: 1...500)))
     }
 
@@ -468,7 +494,7 @@ final class SimulationShell<Store: TransactionalStore> {
 
     /// Moves a booking to another free start of its event type (if it is still active and one is free).
     func reschedule(_ invitee: CalendlyURI) {
-        guard let booking = calendly.booking(of: invitee), !booking.canceled else { return }
+        guard let booking = calendly.booking(of: invitee), !booking.canceled, booking.invitee.start > now else { return }
         let from = now + .minutes(2)
         guard case .success(let slots) = calendly.availableTimes(eventType: booking.eventType, from: from, to: from + .days(7), now: now),
               !slots.isEmpty else { return }
@@ -493,9 +519,12 @@ final class SimulationShell<Store: TransactionalStore> {
 
     func flushWebhooks() {
         for webhook in calendly.drainOutbox() {
+            guard calendlySends(webhook) else { summary.webhooksNotSent += 1; continue }
+            planForgery(before: webhook)
             let spread = faults.webhookSpreadMs > 0 ? webhookStream.int64(in: 0...faults.webhookSpreadMs) : 0
             queue.push(.webhook(webhook), at: now + .milliseconds(50 + spread))
             if webhookStream.chance(faults.duplicateWebhook) {
+                summary.duplicateWebhooks += 1
                 queue.push(.webhook(webhook), at: now + .milliseconds(100 + webhookStream.int64(in: 0...max(1, faults.webhookSpreadMs * 2))))
             }
         }
@@ -514,6 +543,8 @@ final class SimulationShell<Store: TransactionalStore> {
         case .duplicate:
             digest.mix("webhook-duplicate")
         case .accepted(let notice):
+            if let latest = latestSentDelivered, webhook.createdAt < latest { summary.webhooksOutOfOrder += 1 }
+            latestSentDelivered = max(latestSentDelivered ?? webhook.createdAt, webhook.createdAt)
             if let traced = config.traced, let index = index(of: traced), notice.email == customers[index].email {
                 summary.trace.append("\(now.iso8601) webhook \(notice.kind.rawValue) \(notice.invitee)\(notice.tracking == nil ? "" : " (through the link)")")
             }
@@ -522,7 +553,7 @@ final class SimulationShell<Store: TransactionalStore> {
                 violate("webhook \(notice.delivery) failed: \(error)")
                 return
             }
-            guard let outcome else { digest.mix("webhook-duplicate"); return }
+            guard let outcome else { summary.webhooksDeduplicated += 1; digest.mix("webhook-duplicate"); return }
             digest.mix("webhook:\(notice.delivery)")
             for followUp in outcome.followUps {
                 switch followUp {
@@ -633,6 +664,7 @@ final class SimulationShell<Store: TransactionalStore> {
         }
         checkBookingQuota()
         checkGrants()
+        checkSubscriptions()
         var states = TraceDigest()
         for conversation in conversations { states.mix(String(describing: conversation)) }
         summary.stateDigest = states.hex
@@ -715,6 +747,7 @@ final class SimulationShell<Store: TransactionalStore> {
                 violate("\(conversation.id): \(conversation.conflicts) conflicts but the customer was told \(customer.conflictsSeen) times")
             }
         }
+        checkCancellationsReached(references)
         let created = view.days.reduce(0) { $0 + $1.created }
         if created != confirmedCount + createdButNotConfirmed {
             violate("analytics counted \(created) bookings, conversations confirmed \(confirmedCount) (+\(createdButNotConfirmed) canceled before confirmation)")
@@ -740,6 +773,19 @@ final class SimulationShell<Store: TransactionalStore> {
         for reference in fallbackReferences {
             guard let index = Int(reference.conversation.rawValue.dropFirst()), index < conversations.count,
                   case .staticLink = conversations[index].phase else { violate("link booking \(reference.key) maps to no fallen-back conversation"); continue }
+        }
+    }
+
+    /// Every booking of ours canceled at Calendly reads canceled in its reference, whether its
+    /// `invitee.canceled` came as a webhook or only through reconciliation after a subscription's gap.
+    /// (Not for an agent disconnected by then: nothing reads Calendly for it any more.)
+    func checkCancellationsReached(_ references: [BookingKey: BookingReference]) {
+        var connected: [Int: Bool] = [:]
+        for booking in calendly.bookings where booking.viaAPI && booking.canceled && booking.rescheduledTo == nil {
+            guard let key = booking.key, let reference = references[key], let agent = Self.agent(ofEventType: booking.eventType) else { continue }
+            if connected[agent] == nil { connected[agent] = agentState(Self.agentID(agent))?.0.account != nil }
+            guard connected[agent] == true, reference.status != .canceled else { continue }
+            violate("reference \(key) is \(reference.status.rawValue), its booking was canceled at Calendly")
         }
     }
 

@@ -82,6 +82,25 @@ public struct SimulationSummary: Sendable, Hashable {
     /// Agents disconnected at the end (their grant was revoked), and triggers not offered booking for it.
     public var disconnected = 0
     public var notOffered = 0
+    /// Webhook subscriptions Calendly disabled, notices it therefore never sent, periodic subscription
+    /// checks (each over every connected agent), subscriptions the checks re-created, and the full
+    /// reconciliations that replayed the gap.
+    public var subscriptionsDisabled = 0
+    public var webhooksNotSent = 0
+    public var subscriptionChecks = 0
+    public var subscriptionsRecreated = 0
+    public var gapReconciliations = 0
+    /// Forged or malformed deliveries through the live intake, and how the intake turned them away
+    /// (rejected: signature, age or size; dead-lettered: unreadable; ignored: an event we do not handle).
+    public var forgedWebhooks = 0
+    public var forgedRejected = 0
+    public var forgedDeadLettered = 0
+    public var forgedIgnored = 0
+    /// Genuine webhooks Calendly sent twice, deliveries the store's dedupe turned away, and deliveries that
+    /// arrived after one Calendly sent later.
+    public var duplicateWebhooks = 0
+    public var webhooksDeduplicated = 0
+    public var webhooksOutOfOrder = 0
     public var virtualDuration = Span(milliseconds: 0)
     public var violations: [String] = []
     public var digest = ""
@@ -111,7 +130,7 @@ public struct SimulationSummary: Sendable, Hashable {
             "booked through the attributed fallback link: \(linkBookings)",
             "calendly calls: \(calendlyCalls), reducer steps: \(steps)",
             "store: \(store)",
-            "workloads: quota holds \(quotaHolds), outbox messages \(outboxMessages) (lost: \(messagesLost)), timers fired \(timersFired), restarts \(restarts), agents connected \(connects), token refreshes \(tokenRefreshes) (replies lost: \(lostRefreshReplies)), grants revoked \(revokedGrants) (agents disconnected: \(disconnected), triggers not offered: \(notOffered)), reconciliations given up \(reconciliationsGivenUp)",
+            "workloads: quota holds \(quotaHolds), outbox messages \(outboxMessages) (lost: \(messagesLost)), timers fired \(timersFired), restarts \(restarts), agents connected \(connects), token refreshes \(tokenRefreshes) (replies lost: \(lostRefreshReplies)), grants revoked \(revokedGrants) (agents disconnected: \(disconnected), triggers not offered: \(notOffered)), reconciliations given up \(reconciliationsGivenUp), subscriptions disabled \(subscriptionsDisabled) (webhooks not sent: \(webhooksNotSent), checks: \(subscriptionChecks), re-created: \(subscriptionsRecreated), gap reconciliations: \(gapReconciliations)), forged webhooks \(forgedWebhooks) (rejected \(forgedRejected), dead-lettered \(forgedDeadLettered), ignored \(forgedIgnored)), duplicate webhooks \(duplicateWebhooks) (deduplicated: \(webhooksDeduplicated)), out-of-order webhooks \(webhooksOutOfOrder)",
             "invariant violations: \(violations.count)",
             "virtual time: \(virtualDuration.milliseconds / 1000) s",
             "trace digest: \(digest)",

@@ -4,10 +4,9 @@ import Effects
 /// The admin side of the simulated world (issue 11): every simulated agent connects its Calendly
 /// account and saves its booking action through the step engine's `Connection` and `ActionConfig`
 /// steps, as the admin routes do, and each trigger carries what `BookingSetup.resolve` makes of them —
-/// no fixed setups. One Calendly user per agent, all in one organization.
+/// no fixed setups. One Calendly user per agent, `agentsPerOrganization` of them to an organization.
 extension SimulationShell {
     static var webhookURL: String { "https://sim.example/v1/webhooks/calendly" }
-    static var organization: CalendlyURI { CalendlyURI("https://api.calendly.com/organizations/SIMORG") }
     static func user(_ agent: Int) -> CalendlyURI { CalendlyURI("https://api.calendly.com/users/HOST\(agent)") }
     static func agentID(_ agent: Int) -> AgentID { AgentID("agent-\(agent)") }
     static func eventTypeURI(_ agent: Int) -> CalendlyURI { CalendlyURI("https://api.calendly.com/event_types/ET\(agent)") }
@@ -142,7 +141,7 @@ extension SimulationShell {
             guard let number = agentNumber(agent.rawValue) else { return .failed(.unauthorized) }
             let token = TokenReference("sim-token-\(number)")
             granted(token, agent: number, expiresAt: now + .hours(2))
-            return .tokenGranted(TokenGrant(token: token, owner: Self.user(number), organization: Self.organization,
+            return .tokenGranted(TokenGrant(token: token, owner: Self.user(number), organization: Self.organization(number),
                                             scopes: Connection.requiredScopes, expiresAt: now + .hours(2)))
         case .refreshToken(let token):
             guard let number = agentNumber(token.rawValue) else { return .failed(.invalidGrant) }
@@ -151,7 +150,7 @@ extension SimulationShell {
             return .revoked
         case .currentUser(let token):
             guard let number = agentNumber(token.rawValue) else { return .failed(.unauthorized) }
-            return .user(CalendlyUser(uri: Self.user(number), email: "host\(number)@example.com", organization: Self.organization,
+            return .user(CalendlyUser(uri: Self.user(number), email: "host\(number)@example.com", organization: Self.organization(number),
                                       schedulingURL: "https://calendly.com/host\(number)"))
         case .listEventTypes(let token, _):
             guard let number = agentNumber(token.rawValue) else { return .failed(.unauthorized) }
@@ -167,7 +166,11 @@ extension SimulationShell {
             return .webhookSubscriptions(calendly.webhookSubscriptions(organization: organization, user: user))
         case .deleteWebhookSubscription(_, let uri):
             return calendly.deleteWebhookSubscription(uri) ? .webhookSubscriptionDeleted : .failed(.notFound)
-        case .availableTimes, .createInvitee, .findInvitee, .listScheduledInvitees:
+        case .listScheduledInvitees:
+            let reply = perform(call).1
+            if case .scheduledInvitees = reply { reconciliationListed = true }
+            return reply
+        case .availableTimes, .createInvitee, .findInvitee:
             return perform(call).1
         }
     }

@@ -40,7 +40,7 @@ extension SimulationShell {
         summary.tokenRefreshes += 1
         // The refresh happened at Calendly but its reply is lost (the connection keeps the old expiry).
         if faultStream.chance(faults.lostResponse) { summary.lostRefreshReplies += 1; return .outcomeUnknown }
-        return .tokenGranted(TokenGrant(token: token, owner: Self.user(agent), organization: Self.organization,
+        return .tokenGranted(TokenGrant(token: token, owner: Self.user(agent), organization: Self.organization(agent),
                                         scopes: Connection.requiredScopes, expiresAt: grant.expiresAt))
     }
 
@@ -49,7 +49,7 @@ extension SimulationShell {
         let id = Self.agentID(agent)
         runConnection(id, .tokenCheck(at: now))
         // Nothing but refreshes left: the world is done; this was the agent's last one.
-        guard queue.count > pendingRefreshes, let account = agentState(id)?.0.account else { return }
+        guard othersPending, let account = agentState(id)?.0.account else { return }
         scheduleRefresh(agent, expiresAt: account.expiresAt)
     }
 
