@@ -3,9 +3,10 @@
 /// type mismatches was a large per-delivery cost).
 ///
 /// It accepts and refuses what Foundation's decoder did for `WebhookPayload`, so no UTF-8 body (what
-/// Calendly sends; Foundation also guessed UTF-16 and UTF-32, this reader does not) changes its
+/// Calendly sends; Foundation also guessed UTF-16 and UTF-32, this reader does not; and a `\u` without four
+/// hex digits is always malformed here, where Foundation sometimes only spoiled the field) changes its
 /// verdict (`PayloadJSONProperties` checks both on probes and on seeded mutations of a delivery): the structure is checked at once — brackets, commas
-/// (one trailing comma is allowed), literals, keys, four bytes after each `\u`, nothing after the
+/// (one trailing comma is allowed), literals, keys, four hex digits after each `\u`, nothing after the
 /// root, nesting below `maxDepth` — while a string's content and a number's digits are checked only
 /// when read, so a bad one makes its own field unusable, not the whole body. Of a repeated key the
 /// first value counts. Numbers are not converted: no field the core reads is a number.
@@ -160,9 +161,9 @@ public indirect enum PayloadJSON: Equatable, Sendable {
                     escaped = true
                     guard index + 1 < bytes.count else { throw failure }
                     if bytes[index + 1] == UInt8(ascii: "u") {
-                        // Foundation's scanner steps over the four bytes after `\u` whatever they are
-                        // (a quote among them does not end the string); their digits are checked when read.
-                        guard index + 6 <= bytes.count else { throw failure }
+                        // Four hex digits, checked at once. (Foundation let some non-hex `\u` through to
+                        // the field — `\uzzzz` — and refused others — `\u00e"`; refusing all is the stricter side.)
+                        guard index + 6 <= bytes.count, bytes[index + 2..<index + 6].allSatisfy(Self.isHex) else { throw failure }
                         index += 6
                     } else {
                         index += 2
