@@ -52,13 +52,12 @@ public indirect enum PayloadJSON: Equatable, Sendable {
         var failure: Malformed { Malformed(offset: index) }
 
         mutating func skipSpace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x09, 0x0A, 0x0D: index += 1
-                default: return
-                }
-            }
+            while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
         }
+
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+        static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
         mutating func literal(_ text: StaticString, _ value: PayloadJSON) throws -> PayloadJSON {
             let count = text.utf8CodeUnitCount
@@ -70,16 +69,16 @@ public indirect enum PayloadJSON: Equatable, Sendable {
 
         mutating func value(depth: Int) throws -> PayloadJSON {
             guard depth < PayloadJSON.maxDepth, index < bytes.count else { throw failure }
-            switch bytes[index] {
-            case UInt8(ascii: "n"): return try literal("null", .null)
-            case UInt8(ascii: "t"): return try literal("true", .bool(true))
-            case UInt8(ascii: "f"): return try literal("false", .bool(false))
-            case UInt8(ascii: "\""): return try string().map(PayloadJSON.string) ?? .unreadableString
-            case UInt8(ascii: "["): return try array(depth: depth)
-            case UInt8(ascii: "{"): return try object(depth: depth)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): number(); return .number
-            default: throw failure
-            }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "n") { return try literal("null", .null) }
+            if byte == UInt8(ascii: "t") { return try literal("true", .bool(true)) }
+            if byte == UInt8(ascii: "f") { return try literal("false", .bool(false)) }
+            if byte == UInt8(ascii: "\"") { return try string().map(PayloadJSON.string) ?? .unreadableString }
+            if byte == UInt8(ascii: "[") { return try array(depth: depth) }
+            if byte == UInt8(ascii: "{") { return try object(depth: depth) }
+            guard byte == UInt8(ascii: "-") || Self.isDigit(byte) else { throw failure }
+            number()
+            return .number
         }
 
         /// After an item: a comma (possibly the trailing one) or the closing byte. True when closed.
@@ -130,13 +129,7 @@ public indirect enum PayloadJSON: Equatable, Sendable {
 
         /// A number's bytes, left unchecked (no field read here is a number).
         mutating func number() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
-                    index += 1
-                default: return
-                }
-            }
+            while index < bytes.count, Self.isDigit(bytes[index]) || "-+.eE".utf8.contains(bytes[index]) { index += 1 }
         }
 
         static func isHex(_ byte: UInt8) -> Bool {
@@ -151,13 +144,13 @@ public indirect enum PayloadJSON: Equatable, Sendable {
             let start = index
             var escaped = false
             while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "\""):
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
                     let end = index
                     index += 1
                     let content = UnsafeBufferPointer(rebasing: bytes[start..<end])
                     return escaped ? Self.unescaped(content) : Self.text(content)
-                case UInt8(ascii: "\\"):
+                } else if byte == UInt8(ascii: "\\") {
                     escaped = true
                     guard index + 1 < bytes.count else { throw failure }
                     if bytes[index + 1] == UInt8(ascii: "u") {
@@ -168,7 +161,7 @@ public indirect enum PayloadJSON: Equatable, Sendable {
                     } else {
                         index += 2
                     }
-                default:
+                } else {
                     index += 1
                 }
             }
@@ -192,6 +185,12 @@ public indirect enum PayloadJSON: Equatable, Sendable {
             return value
         }
 
+        /// The escapes that stand for one byte: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
+        static let simpleEscapes: [UInt8: UInt8] = [
+            UInt8(ascii: "\""): UInt8(ascii: "\""), UInt8(ascii: "\\"): UInt8(ascii: "\\"), UInt8(ascii: "/"): UInt8(ascii: "/"),
+            UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
+        ]
+
         /// Content with escapes (known to be well delimited: four bytes follow every `\u`).
         static func unescaped(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
             var out: [UInt8] = []
@@ -207,14 +206,9 @@ public indirect enum PayloadJSON: Equatable, Sendable {
                 }
                 let escape = bytes[offset + 1]
                 offset += 2
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
+                if let simple = simpleEscapes[escape] {
+                    out.append(simple)
+                } else if escape == UInt8(ascii: "u") {
                     guard var scalar = hexValue(bytes, at: offset) else { return nil }
                     offset += 4
                     if (0xD800...0xDBFF).contains(scalar) {
@@ -225,7 +219,8 @@ public indirect enum PayloadJSON: Equatable, Sendable {
                     }
                     guard let unicode = Unicode.Scalar(scalar), let encoded = UTF8.encode(unicode) else { return nil }
                     out.append(contentsOf: encoded)
-                default: return nil
+                } else {
+                    return nil
                 }
             }
             return out.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
