@@ -1,5 +1,4 @@
 import Effects
-import Foundation
 
 /// Tolerant decoding of Calendly's webhook body (issue 6 item 6; a peer's strict schema silently
 /// dropped every Zoom booking). Unknown fields, unknown location kinds and fields of an unexpected type
@@ -15,27 +14,34 @@ public enum WebhookPayload: Equatable, Sendable {
 
     typealias Field<Value> = LenientField<Value>
 
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Reads fields one at a time, so a surprise in one field never fails the others.
+    /// Reads fields one at a time, so a surprise in one field never fails the others. Field by field it
+    /// answers as `KeyedDecodingContainer.lenient` did over Foundation's decoder: null is absent, a value
+    /// of another type (or an unreadable string) is invalid.
     struct Object {
-        let container: KeyedDecodingContainer<AnyKey>
+        let members: [String: PayloadJSON]
 
-        func field<T: Decodable>(_ name: String, as type: T.Type = T.self) -> Field<T> {
-            container.lenient(T.self, AnyKey(name))
+        func field(_ name: String, as type: String.Type) -> Field<String> {
+            switch members[name] {
+            case nil, .null: return .absent
+            case .string(let text): return .value(text)
+            case .bool, .number, .unreadableString, .array, .object, .unreadableObject: return .invalid
+            }
+        }
+
+        func field(_ name: String, as type: Bool.Type) -> Field<Bool> {
+            switch members[name] {
+            case nil, .null: return .absent
+            case .bool(let flag): return .value(flag)
+            case .string, .number, .unreadableString, .array, .object, .unreadableObject: return .invalid
+            }
         }
 
         func object(_ name: String) -> Field<Object> {
-            let key = AnyKey(name)
-            guard container.contains(key), (try? container.decodeNil(forKey: key)) == false else { return .absent }
-            guard let nested = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) else { return .invalid }
-            return .value(Object(container: nested))
+            switch members[name] {
+            case nil, .null: return .absent
+            case .object(let nested): return .value(Object(members: nested))
+            case .bool, .number, .string, .unreadableString, .array, .unreadableObject: return .invalid
+            }
         }
 
         /// A non-empty string, or nothing: optional fields with anything else are treated as absent.
@@ -44,20 +50,9 @@ public enum WebhookPayload: Equatable, Sendable {
         }
     }
 
-    /// Everything is read inside `init(from:)`: decoding containers must not outlive the decoder.
-    struct Reading: Decodable {
-        let result: Result<WebhookPayload, Problem>
-        init(from decoder: Decoder) throws {
-            result = WebhookPayload.interpret(Object(container: try decoder.container(keyedBy: AnyKey.self)))
-        }
-    }
-
     public static func parse(_ body: [UInt8]) -> Result<WebhookPayload, Problem> {
-        do {
-            return try JSONDecoder().decode(Reading.self, from: Data(body)).result
-        } catch {
-            return .failure(Problem(reason: "malformed_json"))
-        }
+        guard case .object(let members)? = try? PayloadJSON.parse(body) else { return .failure(Problem(reason: "malformed_json")) }
+        return interpret(Object(members: members))
     }
 
     static func interpret(_ root: Object) -> Result<WebhookPayload, Problem> {

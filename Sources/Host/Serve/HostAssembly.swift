@@ -68,7 +68,7 @@ public final class HostAssembly<Store: HostStore>: Sendable {
         var shown = configuration
         if let demo { shown.calendlyAPIBase = demo.baseURL; shown.calendlyAuthBase = demo.baseURL }
         let services = HostServices(runtime: runtime, configuration: shown, clientID: calendlyConfiguration.clientID,
-                                    signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: CryptoHMAC.sha256),
+                                    signature: WebhookSignature(key: configuration.webhookSigningKey, hmac: PrimedHMAC.sha256(primedWith: configuration.webhookSigningKey)),
                                     verifiers: keeper, metrics: metrics, now: LiveCalendly.wallClock,
                                     newSecret: { CalendlyPKCE.makeVerifier() }, logger: logger, limits: limits)
         return HostAssembly(configuration: configuration, store: store, keeper: keeper, services: services, emulator: demo, logger: logger,

@@ -79,7 +79,12 @@ public enum Redaction {
     /// generated key in demo mode). `serve` calls it once at start, before any journal row is written.
     public static func useKey(_ bytes: [UInt8]) {
         key.withLock { $0 = SymmetricKey(data: bytes) }
+        primed.withLock { $0 = HMAC<SHA256>(key: SymmetricKey(data: bytes)) }
     }
+
+    /// The current key already absorbed into an HMAC (kept with `key`): each placeholder copies it
+    /// instead of hashing the key again.
+    static let primed = Mutex(HMAC<SHA256>(key: publicKey))
 
     /// Hex digits of the email hash kept in a placeholder (64 bits: no collisions among one tenant's customers).
     static let hashDigits = 16
@@ -126,11 +131,12 @@ public enum Redaction {
     }
 
     /// A token that looks like an address becomes its placeholder; anything else stays as it is.
-    static func redactToken(_ token: String, key: SymmetricKey = Redaction.key.withLock { $0 }) -> String {
+    static func redactToken(_ token: String, key: SymmetricKey? = nil) -> String {
         guard let at = token.firstIndex(of: "@"), token[token.index(after: at)...].contains("."), at != token.startIndex else { return token }
         if token.hasSuffix("@example.invalid") && token.hasPrefix("r-") { return token }
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(token.lowercased().utf8), using: key)
-        return "r-" + String(Hex.encode(Array(mac)).prefix(hashDigits)) + "@example.invalid"
+        var hmac = key.map { HMAC<SHA256>(key: $0) } ?? primed.withLock { $0 }
+        hmac.update(data: Array(token.lowercased().utf8))
+        return "r-" + String(Hex.encode(Array(hmac.finalize())).prefix(hashDigits)) + "@example.invalid"
     }
 
     static func redactCharacters(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import CSQLite
+import Dispatch
 import Synchronization
 
 /// One caller of `SQLiteStore.groupTransaction`. `apply` runs its body inside the shared transaction
@@ -58,12 +59,14 @@ extension SQLiteStore {
                 queue.draining = true
                 return true
             }
-            if lead { Task.detached { [self] in await drainGroup() } }
+            // The batch blocks in fsync: on a thread of its own, never on one of the few threads that run
+            // every request's async work (a blocked cooperative thread is a core's worth of requests stalled).
+            if lead { groupThread.async { [self] in drainGroup() } }
         }
     }
 
-    /// Runs batches until nobody waits.
-    func drainGroup() async {
+    /// Runs batches until nobody waits. Callers queue while a batch commits, so the next batch takes them all.
+    func drainGroup() {
         while true {
             let batch = groupQueue.withLock { queue -> [SQLiteGroupWork] in
                 let taken = Array(queue.pending.prefix(Self.maxBatch))
@@ -76,8 +79,6 @@ extension SQLiteStore {
             if answered < batch.count {
                 groupQueue.withLock { $0.pending.insert(contentsOf: batch[answered...], at: 0) }
             }
-            // Other tasks (the requests that fill the next batch) get the thread between batches.
-            await Task.yield()
         }
     }
 

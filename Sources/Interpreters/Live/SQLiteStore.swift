@@ -19,6 +19,8 @@ public final class SQLiteStore: TransactionalStore, Sendable {
     let session: Mutex<SQLiteSession>
     /// Callers waiting for the next group-commit batch (SQLiteGroupCommit.swift).
     let groupQueue = Mutex(SQLiteGroupQueue())
+    /// Where group-commit batches run (one at a time, off the concurrency pool: a batch waits in fsync).
+    let groupThread = DispatchQueue(label: "calendly-action.sqlite.group-commit")
     public let counters = SQLiteStoreCounters()
 
     /// Opens (creating if needed) and migrates the database at `path`; ":memory:" for a private one.
