@@ -188,6 +188,6 @@ extension PostgresStore {
     /// Drops this store's own schema with everything in it (a bench's or a test's; never `public`).
     public func dropSchema() throws {
         guard schema != "public" else { return }
-        try transaction { tx in try tx.session.run("DROP SCHEMA \(Self.quoted(schema)) CASCADE", operation: "drop schema") }
+        _ = try transaction { tx in try tx.session.run("DROP SCHEMA \(Self.quoted(schema)) CASCADE", operation: "drop schema") }
     }
 }
