@@ -51,6 +51,22 @@ import Testing
         return w.connection(&connection, .calendlyReplied(request, answer(window), at: w.now), sourceLocation: sourceLocation)
     }
 
+    /// The first slot is booked, its reply is lost, and every lookup is refused (the grant died) until the
+    /// conversation gives up at Core's bound. Returns the slot.
+    static func bookThenGiveUpReconciling(_ w: inout BookingWorld, _ id: ConversationID) -> Slot {
+        w.trigger(id, F.setup(), channel: .whatsapp)
+        w.calendly(id, .availableTimes(F.slots(6)))
+        w.tap(id, "o1s1")
+        w.calendly(id, .outcomeUnknown)
+        for _ in 0..<BookingConversation.maxFailedLookups {
+            w.calendly(id, .failed(.unauthorized))
+            guard case .reconciling = w.conversation(id).phase else { break }
+            w.clock.advance(.minutes(5))
+            w.send(id, .timerFired(TimerID("\(id)/reconcile"), at: w.now))
+        }
+        return F.slots(6)[0]
+    }
+
     static func totals(_ w: BookingWorld) -> Analytics.Counts { WebhookFollowUpTests.totals(w) }
 
     static func notices(_ effects: [Effect]) -> [InviteeNotice] {
@@ -123,17 +139,7 @@ import Testing
         var w = BookingWorld(Transcript("reconciliation gave up (the grant died); the customer canceled the booking meanwhile and invitee.canceled overtakes invitee.created: the conversation stays on the apology and the link, no confirmation card, created and canceled each counted once"))
         w.recordAnalytics = true
         let id: ConversationID = "conv-b3"
-        w.trigger(id, F.setup(), channel: .whatsapp)
-        w.calendly(id, .availableTimes(F.slots(6)))
-        w.tap(id, "o1s1")
-        let slot = F.slots(6)[0]
-        w.calendly(id, .outcomeUnknown)
-        for _ in 0..<BookingConversation.maxFailedLookups {
-            w.calendly(id, .failed(.unauthorized))
-            guard case .reconciling = w.conversation(id).phase else { break }
-            w.clock.advance(.minutes(5))
-            w.send(id, .timerFired("conv-b3/reconcile", at: w.now))
-        }
+        let slot = Self.bookThenGiveUpReconciling(&w, id)
         #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
 
         w.transcript.section("invitee.canceled first: counted created and canceled, no card")
@@ -164,18 +170,8 @@ import Testing
         w.recordAnalytics = true
         var connection = F.connected()
         let id: ConversationID = "conv-b2"
-        w.trigger(id, F.setup(), channel: .whatsapp)
-        w.calendly(id, .availableTimes(F.slots(6)))
-        w.tap(id, "o1s1")
-        let slot = F.slots(6)[0]
         let requestedAt = w.now
-        w.calendly(id, .outcomeUnknown)
-        for _ in 0..<BookingConversation.maxFailedLookups {
-            w.calendly(id, .failed(.unauthorized))
-            guard case .reconciling = w.conversation(id).phase else { break }
-            w.clock.advance(.minutes(5))
-            w.send(id, .timerFired("conv-b2/reconcile", at: w.now))
-        }
+        let slot = Self.bookThenGiveUpReconciling(&w, id)
         #expect(w.conversation(id).phase == .staticLink(reason: BookingConversation.bookingUnconfirmed))
         #expect(w.references["conv-b2#1"]?.status == .pending)
 
