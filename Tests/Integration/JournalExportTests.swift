@@ -264,7 +264,7 @@ import Testing
                 try tx.session.run("DROP SCHEMA \(PostgresStore.quoted(schema + "_admin")) CASCADE", operation: "drop")
             }
         }
-        try admin.transaction { try $0.session.run("CREATE SCHEMA \(PostgresStore.quoted(schema))", operation: "create") }
+        _ = try admin.transaction { try $0.session.run("CREATE SCHEMA \(PostgresStore.quoted(schema))", operation: "create") }
         #expect(throws: PostgresStoreError.notMigrated) { try PostgresJournalReader(url: url, schema: schema) }
         let tables = try admin.transaction { tx in
             try tx.session.rows("SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", [.text(schema)], operation: "count").first?.int64(0)

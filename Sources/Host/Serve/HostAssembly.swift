@@ -153,7 +153,7 @@ public struct RetentionReport: Sendable, CustomStringConvertible {
 }
 
 /// The keeper seals PKCE verifiers like tokens; it is the host's verifier store as it is.
-extension SQLiteTokenKeeper: VerifierStore {}
+extension SealedTokenKeeper: VerifierStore {}
 
 extension HostAssembly where Store == SQLiteStore {
     /// The default store: the SQLite file under the data directory.

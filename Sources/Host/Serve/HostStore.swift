@@ -36,8 +36,7 @@ public protocol HostCoordination: Sendable {
     func resign()
 }
 
-extension SQLiteTokenKeeper: HostKeeper {}
-extension PostgresTokenKeeper: HostKeeper {}
+extension SealedTokenKeeper: HostKeeper {}
 
 extension SQLiteStore: HostStore {
     public func makeKeeper(vault: TokenVault, logger: Logger) -> SQLiteTokenKeeper { SQLiteTokenKeeper(store: self, vault: vault, logger: logger) }
