@@ -9,34 +9,6 @@ import PostgresNIO
 public typealias PostgresTokenKeeper = SealedTokenKeeper<PostgresStore>
 
 extension PostgresStore: SealedTokenRows {
-    public func putSealedToken(_ reference: TokenReference, agent: AgentID?, ciphertext: Data, keyID: String, at: Instant) throws {
-        try transaction { tx in try tx.putSealedToken(reference, agent: agent, ciphertext: ciphertext, keyID: keyID, at: at) }
-    }
-
-    public func sealedToken(_ reference: TokenReference) throws -> SealedToken? {
-        try transaction { tx in try tx.sealedToken(reference) }
-    }
-
-    public func deleteSealedToken(_ reference: TokenReference) throws {
-        try transaction { tx in tx.deleteToken(reference) }
-    }
-
-    public func deleteSealedTokens(of agent: AgentID) throws {
-        try transaction { tx in tx.deleteTokens(of: agent) }
-    }
-
-    /// Each row locked (`FOR UPDATE`) while re-sealed, so another host's refresh waits for it.
-    public func resealTokens(notSealedWith keyID: String, at: Instant, _ reseal: (TokenReference, Data) throws -> Data) throws -> Int {
-        try transaction { tx in
-            let references = try tx.tokenReferences(notSealedWith: keyID)
-            for reference in references {
-                guard let row = try tx.sealedToken(reference, lock: true) else { continue }
-                try tx.putSealedToken(reference, agent: row.agent, ciphertext: try reseal(reference, row.ciphertext), keyID: keyID, at: at)
-            }
-            return references.count
-        }
-    }
-
     /// Runs `body` — load the tokens, refresh at Calendly, save the rotated pair — while holding a
     /// database-wide lock on `reference`, so at most one host refreshes a grant at a time. `body` must
     /// re-read the tokens itself after the lock is granted (another host may have just rotated them);
@@ -58,23 +30,11 @@ extension PostgresStore: SealedTokenRows {
             throw (error as? PSQLError).map { PostgresStoreError.wrap($0, operation: "token lock") } ?? error
         }
     }
-
-    public func putSealedVerifier(state: String, ciphertext: Data, at: Instant) throws {
-        try transaction { tx in try tx.putSealedVerifier(state: state, ciphertext: ciphertext, at: at) }
-    }
-
-    public func sealedVerifier(state: String) throws -> Data? {
-        try transaction { tx in try tx.sealedVerifier(state: state) }
-    }
-
-    public func deleteSealedVerifiers(createdBefore cutoff: Instant) throws -> Int {
-        try transaction { tx in try tx.deleteVerifiers(createdBefore: cutoff) }
-    }
 }
 
 /// The token keeper's rows. The store only ever sees ciphertext.
-extension PostgresTransaction {
-    mutating func putSealedToken(_ reference: TokenReference, agent: AgentID?, ciphertext: Data, keyID: String, at: Instant) throws {
+extension PostgresTransaction: SealedTokenTransaction {
+    public mutating func putSealedToken(_ reference: TokenReference, agent: AgentID?, ciphertext: Data, keyID: String, at: Instant) throws {
         try checked {
             try session.run("""
                 INSERT INTO tokens AS t(reference, agent, ciphertext, key_id, updated_at_ms) VALUES ($1, $2, $3, $4, $5)
@@ -86,7 +46,7 @@ extension PostgresTransaction {
     }
 
     /// `lock`: `SELECT … FOR UPDATE`, so a concurrent writer of the row waits for this transaction.
-    mutating func sealedToken(_ reference: TokenReference, lock: Bool = false) throws -> SealedToken? {
+    public mutating func sealedToken(_ reference: TokenReference, lock: Bool) throws -> SealedToken? {
         try checked {
             try session.rows("SELECT agent, ciphertext, key_id FROM tokens WHERE reference = $1" + (lock ? " FOR UPDATE" : ""),
                              [.text(reference.rawValue)], operation: "token").first.map {
@@ -95,14 +55,14 @@ extension PostgresTransaction {
         }
     }
 
-    mutating func tokenReferences(notSealedWith keyID: String) throws -> [TokenReference] {
+    public mutating func tokenReferences(notSealedWith keyID: String) throws -> [TokenReference] {
         try checked {
             try session.rows("SELECT reference FROM tokens WHERE key_id <> $1", [.text(keyID)], operation: "token references")
                 .map { TokenReference(try $0.text(0)) }.sorted()
         }
     }
 
-    mutating func putSealedVerifier(state: String, ciphertext: Data, at: Instant) throws {
+    public mutating func putSealedVerifier(state: String, ciphertext: Data, at: Instant) throws {
         try checked {
             try session.run("""
                 INSERT INTO oauth_verifiers(state, verifier_ciphertext, created_at_ms) VALUES ($1, $2, $3)
@@ -111,14 +71,14 @@ extension PostgresTransaction {
         }
     }
 
-    mutating func sealedVerifier(state: String) throws -> Data? {
+    public mutating func sealedVerifier(state: String) throws -> Data? {
         try checked {
             try session.rows("SELECT verifier_ciphertext FROM oauth_verifiers WHERE state = $1", [.text(state)], operation: "verifier")
                 .first.map { Data(try $0.bytes(0)) }
         }
     }
 
-    mutating func deleteVerifiers(createdBefore cutoff: Instant) throws -> Int {
+    public mutating func deleteVerifiers(createdBefore cutoff: Instant) throws -> Int {
         try checked {
             try session.run("DELETE FROM oauth_verifiers WHERE created_at_ms < $1", [.integer(cutoff.millisecondsSince1970)], operation: "delete verifiers")
         }

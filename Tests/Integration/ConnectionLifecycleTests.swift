@@ -117,7 +117,7 @@ final class RecordedTelemetry: TelemetrySink, Sendable {
             let live = try Live(harness)
             let connected = try await live.connect(state: "state-d2")
             let token = try #require(connected.account?.token)
-            #expect(try live.store.transaction { try $0.sealedToken(token) }?.agent == Self.agent)
+            #expect(try live.store.transaction { try $0.sealedToken(token, lock: false) }?.agent == Self.agent)
             try await live.keeper.deleteAll(agent: Self.agent)
             #expect(try await live.keeper.load(token) == nil)
         }

@@ -133,9 +133,10 @@ import Testing
                     outcome = await client.send(HTTPRequest("POST", server.base + "/slow", body: [1], timeout: .milliseconds(milliseconds)))
                 }
                 #expect(outcome?.failed == .timedOut)
-                // Never early; late only by scheduling (a loaded 2-core machine runs the whole suite in parallel). A
-                // client that ignored the deadline would wait on the silent server for ever; bench measures the accuracy.
-                #expect(took >= .milliseconds(milliseconds - 10) && took <= .milliseconds(milliseconds + 500), "deadline \(milliseconds) ms took \(took)")
+                // Never early; late only by scheduling (a loaded 2-core machine running the whole suite in parallel was
+                // seen 500+ ms late). A client that ignored the deadline would wait on the silent server for ever, or for
+                // a default transfer timeout; 5 s catches both. bench measures the accuracy.
+                #expect(took >= .milliseconds(milliseconds - 10) && took <= .milliseconds(milliseconds + 5_000), "deadline \(milliseconds) ms took \(took)")
             }
             #expect(client.liveTransfers == 0)
         }

@@ -113,7 +113,7 @@ struct LiveFlowHarness {
         #expect(account.user.rawValue == baseURL + "/users/HOST" && !account.planInsufficient)
         // At rest the tokens are ciphertext only.
         let stored = try #require(try await keeper.load(account.token))
-        let sealed = try store.transaction { try $0.sealedToken(account.token) }
+        let sealed = try store.transaction { try $0.sealedToken(account.token, lock: false) }
         #expect(sealed.map { !String(decoding: $0.ciphertext, as: UTF8.self).contains(stored.accessToken) } == true)
         return account
     }

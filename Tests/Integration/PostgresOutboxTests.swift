@@ -81,7 +81,7 @@ import Testing
             // alone sometimes never read back a retried message (a fixed 400 steps failed now and then).
             for runSeed in [seed, 1, 2, 3] {
                 let sqlite = try SQLiteStore(path: ":memory:")
-                if runSeed != seed { try postgres.transaction { try $0.session.run("TRUNCATE conversation_outbox, outbox_sequences, timers", operation: "reset") } }
+                if runSeed != seed { _ = try postgres.transaction { try $0.session.run("TRUNCATE conversation_outbox, outbox_sequences, timers", operation: "reset") } }
                 for (index, op) in Self.script(seed: runSeed, count: 400).enumerated() {
                     let expected = try sqlite.transaction { try Self.apply(op, &$0) }
                     let fromPostgres = try postgres.transaction { try Self.apply(op, &$0) }

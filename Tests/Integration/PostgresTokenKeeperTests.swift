@@ -26,7 +26,7 @@ import Testing
         try await keeper.save(Self.tokens(1), as: "token-a", agent: SQLiteStoreTests.agent)
         try await keeper.save(Self.tokens(2), as: "token-a", agent: nil)  // a refresh keeps the owner
         #expect(try await keeper.load("token-a") == Self.tokens(2))
-        let row = try store.transaction { try $0.sealedToken("token-a") }
+        let row = try store.transaction { try $0.sealedToken("token-a", lock: false) }
         #expect(row?.agent == SQLiteStoreTests.agent)
         #expect(row.map { !String(decoding: $0.ciphertext, as: UTF8.self).contains("refresh-2") } == true)
         try await keeper.saveVerifier(state: "st", verifier: "v-secret", at: SQLiteStoreTests.t0)

@@ -44,8 +44,9 @@ final class ServeProcess: @unchecked Sendable {
         jwtSecret = extra["PLATFORM_JWT_SECRET"]
         process.environment = environment
         process.standardOutput = output
-        FileManager.default.createFile(atPath: errorsPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errorsPath)
+        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
+              let errors = FileHandle(forWritingAtPath: errorsPath) else { throw CocoaError(.fileWriteUnknown) }
+        process.standardError = errors
     }
 
     /// Starts and waits for the banner (the line with the runtime token comes last).

@@ -176,7 +176,7 @@ import Testing
         try await keeper.save(Self.tokens("victim"), as: "tok-victim")
         try await keeper.save(Self.tokens("attacker"), as: "tok-attacker")
         try store.transaction { tx in
-            let attacker = try #require(try tx.sealedToken("tok-attacker"))
+            let attacker = try #require(try tx.sealedToken("tok-attacker", lock: false))
             try tx.putSealedToken("tok-victim", agent: nil, ciphertext: attacker.ciphertext, keyID: attacker.keyID, at: Instant(millisecondsSince1970: 0))
         }
         await #expect(throws: TokenVaultError.authenticationFailed) { try await keeper.load("tok-victim") }
@@ -195,7 +195,7 @@ import Testing
         let onlyNew = SQLiteTokenKeeper(store: store, vault: try TokenVault(key: Self.key2, id: "k2"))
         #expect(try await onlyNew.load("tok-x") == saved[0])
         #expect(try await onlyNew.load("tok-y") == saved[1])
-        #expect(try store.transaction { try $0.sealedToken("tok-x")?.agent } == "acme:agent-1")
+        #expect(try store.transaction { try $0.sealedToken("tok-x", lock: false)?.agent } == "acme:agent-1")
     }
 
     @Test func oldVerifiersAreDropped() async throws {

@@ -122,3 +122,59 @@ extension SealedTokenRows {
         try await body()
     }
 }
+
+/// The statements behind `SealedTokenRows`, in one store transaction; a store whose transaction has them
+/// keeps sealed rows with no code of its own.
+public protocol SealedTokenTransaction: AggregateTransaction {
+    mutating func putSealedToken(_ reference: TokenReference, agent: AgentID?, ciphertext: Data, keyID: String, at: Instant) throws
+    /// `lock`: hold the row until the transaction ends, where the store has row locks.
+    mutating func sealedToken(_ reference: TokenReference, lock: Bool) throws -> SealedToken?
+    /// References of tokens sealed under a key other than `keyID`, sorted.
+    mutating func tokenReferences(notSealedWith keyID: String) throws -> [TokenReference]
+    mutating func putSealedVerifier(state: String, ciphertext: Data, at: Instant) throws
+    mutating func sealedVerifier(state: String) throws -> Data?
+    mutating func deleteVerifiers(createdBefore cutoff: Instant) throws -> Int
+}
+
+extension SealedTokenRows where Self: TransactionalStore, Transaction: SealedTokenTransaction {
+    public func putSealedToken(_ reference: TokenReference, agent: AgentID?, ciphertext: Data, keyID: String, at: Instant) throws {
+        try transaction { tx in try tx.putSealedToken(reference, agent: agent, ciphertext: ciphertext, keyID: keyID, at: at) }
+    }
+
+    public func sealedToken(_ reference: TokenReference) throws -> SealedToken? {
+        try transaction { tx in try tx.sealedToken(reference, lock: false) }
+    }
+
+    public func deleteSealedToken(_ reference: TokenReference) throws {
+        try transaction { tx in tx.deleteToken(reference) }
+    }
+
+    public func deleteSealedTokens(of agent: AgentID) throws {
+        try transaction { tx in tx.deleteTokens(of: agent) }
+    }
+
+    /// Each row locked while re-sealed (SQLite's one writer locks them all), so a refresh on another host
+    /// waits for it.
+    public func resealTokens(notSealedWith keyID: String, at: Instant, _ reseal: (TokenReference, Data) throws -> Data) throws -> Int {
+        try transaction { tx in
+            let references = try tx.tokenReferences(notSealedWith: keyID)
+            for reference in references {
+                guard let row = try tx.sealedToken(reference, lock: true) else { continue }
+                try tx.putSealedToken(reference, agent: row.agent, ciphertext: try reseal(reference, row.ciphertext), keyID: keyID, at: at)
+            }
+            return references.count
+        }
+    }
+
+    public func putSealedVerifier(state: String, ciphertext: Data, at: Instant) throws {
+        try transaction { tx in try tx.putSealedVerifier(state: state, ciphertext: ciphertext, at: at) }
+    }
+
+    public func sealedVerifier(state: String) throws -> Data? {
+        try transaction { tx in try tx.sealedVerifier(state: state) }
+    }
+
+    public func deleteSealedVerifiers(createdBefore cutoff: Instant) throws -> Int {
+        try transaction { tx in try tx.deleteVerifiers(createdBefore: cutoff) }
+    }
+}
