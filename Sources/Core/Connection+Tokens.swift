@@ -82,7 +82,9 @@ extension Connection {
         var account = account
         switch reply {
         case .tokenGranted(let grant):
-            // The rotated pair is in the vault under the same reference already.
+            // The rotated pair is in the vault under the same reference already. A grant no longer
+            // `refreshable` still holds a working access token: it stays connected until then, and its
+            // next refresh is refused (nothing to offer) and disconnects it like any refused refresh.
             account.token = grant.token
             account.expiresAt = grant.expiresAt
             phase = .connected(account)

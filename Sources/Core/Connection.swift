@@ -9,6 +9,8 @@ public struct Connection: Codable, Sendable, Hashable {
     public static let requiredScopes = ["users:read", "event_types:read", "availability:read", "scheduled_events:write", "webhooks:write"]
     /// Scopes without which booking cannot work at all (the rest degrade features, not booking).
     static let bookingScopes = ["event_types:read", "availability:read", "scheduled_events:write"]
+    /// Why a connect was refused when Calendly's grant came without a refresh token (`TokenRotation`).
+    public static let noRefreshToken = "no_refresh_token"
 
     public struct Account: Codable, Sendable, Hashable {
         public var email: String
@@ -275,6 +277,11 @@ public struct Connection: Codable, Sendable, Hashable {
         switch phase {
         case .exchangingCode(_, let expected) where expected == request:
             switch reply {
+            case .tokenGranted(let grant) where !grant.refreshable:
+                // A grant Calendly gave without a refresh token would show "connected" and die when its
+                // access token expires (two hours), with every booking after that ending in the apology.
+                // Refused now, the admin sees why and retries; the token is revoked.
+                return failConnect(Connection.noRefreshToken, now, cleanup: grant.token)
             case .tokenGranted(let grant):
                 let next = nextRequest()
                 phase = .loadingUser(grant, next)

@@ -239,9 +239,35 @@ public struct TokenGrant: Codable, Sendable, Hashable {
     public var organization: CalendlyURI
     public var scopes: [String]
     public var expiresAt: Instant
+    /// Whether the vault holds a refresh token for it (`TokenRotation`): what a grant without one means
+    /// is `Connection`'s to decide.
+    public var refreshable: Bool
 
-    public init(token: TokenReference, owner: CalendlyURI, organization: CalendlyURI, scopes: [String], expiresAt: Instant) {
+    public init(token: TokenReference, owner: CalendlyURI, organization: CalendlyURI, scopes: [String], expiresAt: Instant,
+                refreshable: Bool = true) {
         self.token = token; self.owner = owner; self.organization = organization; self.scopes = scopes; self.expiresAt = expiresAt
+        self.refreshable = refreshable
+    }
+
+    enum CodingKeys: String, CodingKey { case token, owner, organization, scopes, expiresAt, refreshable }
+
+    /// A grant stored before `refreshable` was kept had a refresh token (every grant Calendly gave did).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(token: try c.decode(TokenReference.self, forKey: .token), owner: try c.decode(CalendlyURI.self, forKey: .owner),
+                  organization: try c.decode(CalendlyURI.self, forKey: .organization), scopes: try c.decode([String].self, forKey: .scopes),
+                  expiresAt: try c.decode(Instant.self, forKey: .expiresAt), refreshable: try c.decodeIfPresent(Bool.self, forKey: .refreshable) ?? true)
+    }
+
+    /// `refreshable` is written only when false, so a stored grant reads as it did before it was kept.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(token, forKey: .token)
+        try c.encode(owner, forKey: .owner)
+        try c.encode(organization, forKey: .organization)
+        try c.encode(scopes, forKey: .scopes)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        if !refreshable { try c.encode(refreshable, forKey: .refreshable) }
     }
 }
 

@@ -53,6 +53,17 @@ import Testing
         #expect(odd.resource.model.durationMinutes == 30 && odd.resource.model.name.isEmpty)
     }
 
+    /// The decoder reports; `EventTypeDefaults` decides. A question whose `required` Calendly left out is
+    /// asked: taken as optional, a question Calendly does require would make every booking fail.
+    @Test func aQuestionWhoseRequiredIsUnknownIsAskedBecauseSkippingARequiredOneFailsEveryBooking() throws {
+        let json = Self.eventType([(#""custom_questions":[{"name":"Company","type":"string","position":0,"enabled":true,"required":true,"answer_choices":[],"include_other":false}]"#,
+                                    #""custom_questions":[{"name":"Company"},{"name":"Size","required":"no","enabled":"yes","position":"1","type":4},{"name":"Notes","required":false,"enabled":false,"position":7,"type":"text"}]"#)])
+        let model = try Self.decode(CalendlyWire.Resource<CalendlyWire.EventType>.self, json).resource.model
+        #expect(model.customQuestions == [CustomQuestion(name: "Company", type: "string", position: 0, enabled: true, required: true),
+                                          CustomQuestion(name: "Size", type: "string", position: 1, enabled: true, required: true),
+                                          CustomQuestion(name: "Notes", type: "text", position: 7, enabled: false, required: false)])
+    }
+
     @Test func inviteesAndScheduledEventsNeedOnlyWhatTheProductUses() throws {
         let invitee = try Self.decode(CalendlyWire.Resource<CalendlyWire.Invitee>.self, #"""
         {"resource":{"uri":"https://api.calendly.com/scheduled_events/E1/invitees/I1","email":"a@example.com","event":"https://api.calendly.com/scheduled_events/E1",

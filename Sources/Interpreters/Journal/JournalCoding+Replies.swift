@@ -192,10 +192,13 @@ extension CalendlyUser: JournalCodable {
 
 extension TokenGrant: JournalCodable {
     public var journal: JournalValue {
-        .object(["token": token.journal, "owner": owner.journal, "organization": organization.journal, "scopes": scopes.journal, "expires_at": expiresAt.journal])
+        // `refreshable` is written only when false: journals recorded before it was kept read as refreshable.
+        .object(["token": token.journal, "owner": owner.journal, "organization": organization.journal, "scopes": scopes.journal, "expires_at": expiresAt.journal,
+                 "refreshable": refreshable ? .null : false.journal])
     }
     public init(journal r: JournalReader) throws {
-        self.init(token: try r("token"), owner: try r("owner"), organization: try r("organization"), scopes: try r("scopes"), expiresAt: try r("expires_at"))
+        self.init(token: try r("token"), owner: try r("owner"), organization: try r("organization"), scopes: try r("scopes"), expiresAt: try r("expires_at"),
+                  refreshable: try r.optional("refreshable") ?? true)
     }
 }
 

@@ -81,23 +81,24 @@ extension LiveCalendly {
             throw .unknown
         }
         return .tokenGranted(TokenGrant(token: reference, owner: tokens.owner, organization: tokens.organization,
-                                        scopes: tokens.scopes, expiresAt: tokens.expiresAt))
+                                        scopes: tokens.scopes, expiresAt: tokens.expiresAt, refreshable: !tokens.refreshToken.isEmpty))
     }
 
     func makeTokens(_ wire: CalendlyWire.Token, previous: CalendlyTokens?) -> CalendlyTokens {
-        let scopes = wire.scope.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) } ?? previous?.scopes ?? []
-        return CalendlyTokens(
-            accessToken: wire.accessToken, refreshToken: wire.refreshToken ?? previous?.refreshToken ?? "",
-            expiresAt: configuration.now() + .seconds(Int64(wire.expiresIn ?? 7200)),
+        CalendlyTokens(
+            // The vault's format has no "none": an empty string stands for it (`refreshable` says so).
+            accessToken: wire.accessToken, refreshToken: TokenRotation.refreshToken(replied: wire.refreshToken, previous: previous?.refreshToken) ?? "",
+            expiresAt: configuration.now() + TokenRotation.lifetime(expiresIn: wire.expiresIn),
             owner: wire.owner.map(CalendlyURI.init(rawValue:)) ?? previous?.owner ?? CalendlyURI(""),
             organization: wire.organization.map(CalendlyURI.init(rawValue:)) ?? previous?.organization ?? CalendlyURI(""),
-            scopes: scopes
+            scopes: TokenRotation.scopes(replied: wire.scope, previous: previous?.scopes)
         )
     }
 
     /// The refresh grant for the tokens held under `reference`. Calendly's refresh tokens are single-use,
     /// so the rotated pair is saved under the same reference before the grant is reported. Nothing held
-    /// (deleted, or never kept) is a refused refresh: there is no refresh token to offer.
+    /// (deleted, or never kept), or tokens held without a refresh token, is a refused refresh: there is
+    /// no refresh token to offer.
     func refresh(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         // Under the keeper's refresh lock, the tokens are read after it is granted: another host may have just rotated them.
         let outcome: Result<CalendlyReply, CallError>
@@ -112,10 +113,11 @@ extension LiveCalendly {
     func refreshHoldingLock(_ reference: TokenReference, _ deadline: Deadline) async throws(CallError) -> CalendlyReply {
         let loaded: CalendlyTokens?
         do { loaded = try await tokens.load(reference) } catch { throw .failed(.unreachable) }
-        guard let current = loaded else { throw .failed(.invalidGrant) }
+        // Nothing held, or held without a refresh token: there is nothing to offer, which is a refused refresh.
+        guard let current = loaded, TokenRotation.usable(current.refreshToken) != nil else { throw .failed(.invalidGrant) }
         let rotated = try await rotate(reference, current, deadline)
         return .tokenGranted(TokenGrant(token: reference, owner: rotated.owner, organization: rotated.organization,
-                                        scopes: rotated.scopes, expiresAt: rotated.expiresAt))
+                                        scopes: rotated.scopes, expiresAt: rotated.expiresAt, refreshable: !rotated.refreshToken.isEmpty))
     }
 
     func rotate(_ reference: TokenReference, _ current: CalendlyTokens, _ deadline: Deadline) async throws(CallError) -> CalendlyTokens {

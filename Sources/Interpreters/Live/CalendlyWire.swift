@@ -3,8 +3,10 @@ import Effects
 import Foundation
 
 /// Calendly API v2 JSON, as it travels (calendly-api.md). Decoding is tolerant: unknown fields are
-/// ignored, and everything the product does not strictly need is optional with a safe default, so a
-/// new or missing field on Calendly's side never breaks a call.
+/// ignored, and everything the product does not strictly need is optional, so a new or missing field on
+/// Calendly's side never breaks a call. What a missing field means is Core's to decide
+/// (`EligibilityFacts`, `EventTypeDefaults`, `InviteeLookup`, `SlotAvailability`); what is left here is
+/// plumbing (an absent URL is an empty one).
 enum CalendlyWire {
     /// `{ "resource": { … } }`
     struct Resource<Item: Decodable>: Decodable { var resource: Item }
@@ -51,14 +53,10 @@ enum CalendlyWire {
         }
     }
 
+    /// A custom question as sent (`ReportedQuestion`): what each missing or unreadable field means is
+    /// `EventTypeDefaults.question`'s.
     struct CustomQuestion: Decodable {
-        var name: String
-        var type: String?
-        var position: Int?
-        var enabled: Bool?
-        var required: Bool?
-        var answerChoices: [String]?
-        var includeOther: Bool?
+        var reported: ReportedQuestion
 
         enum CodingKeys: String, CodingKey {
             case name, type, position, enabled, required, answerChoices = "answer_choices", includeOther = "include_other"
@@ -66,15 +64,12 @@ enum CalendlyWire {
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            type = c.lenient(String.self, .type).value
-            position = c.lenient(Int.self, .position).value
-            // A question whose flags cannot be read is treated as shown and required: asking is safe, skipping is not.
-            enabled = c.lenient(Bool.self, .enabled).or(invalid: true)
-            required = c.lenient(Bool.self, .required).or(invalid: true)
             // `answer_choices` is `[]` or null on questions without choices; a non-string choice is dropped, not fatal.
-            answerChoices = c.lenient([LenientString].self, .answerChoices).value?.compactMap(\.text)
-            includeOther = c.lenient(Bool.self, .includeOther).value
+            reported = ReportedQuestion(name: try c.decode(String.self, forKey: .name), type: c.lenient(String.self, .type),
+                                        position: c.lenient(Int.self, .position), enabled: c.lenient(Bool.self, .enabled),
+                                        required: c.lenient(Bool.self, .required),
+                                        answerChoices: c.lenient([LenientString].self, .answerChoices).value?.compactMap(\.text),
+                                        includeOther: c.lenient(Bool.self, .includeOther))
         }
     }
 
@@ -143,13 +138,9 @@ enum CalendlyWire {
         }
 
         var model: Effects.EventType {
-            let questions = (customQuestions ?? []).enumerated().map { index, question in
-                Effects.CustomQuestion(name: question.name, type: question.type ?? "string", position: question.position ?? index,
-                                       enabled: question.enabled ?? true, required: question.required ?? false,
-                                       answerChoices: question.answerChoices ?? [], includeOther: question.includeOther ?? false)
-            }
+            let questions = EventTypeDefaults.questions((customQuestions ?? []).map(\.reported))
             let places = (locations ?? []).compactMap { place in place.kind.map { EventLocation(kind: $0, location: place.location) } }
-            return Effects.EventType(uri: CalendlyURI(uri), name: name ?? "", durationMinutes: duration ?? 30, facts: facts,
+            return Effects.EventType(uri: CalendlyURI(uri), name: name ?? "", durationMinutes: EventTypeDefaults.durationMinutes(duration), facts: facts,
                                      schedulingURL: schedulingURL ?? "", customQuestions: questions, locations: places)
         }
     }
@@ -244,7 +235,7 @@ enum CalendlyWire {
         /// `invitee.canceled` when it was canceled (at the cancellation's time).
         func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
             InviteeNotice.reconciled(model(start: start), eventType: eventType, createdAt: createdAt ?? start,
-                                     canceledAt: status == "canceled" ? canceledAt ?? createdAt ?? start : nil,
+                                     canceledAt: CalendlyStatus.isCanceled(status) ? canceledAt ?? createdAt ?? start : nil,
                                      rescheduled: rescheduled ?? false, newInvitee: newInvitee.map(CalendlyURI.init(rawValue:)),
                                      oldInvitee: oldInvitee.map(CalendlyURI.init(rawValue:)),
                                      tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })
@@ -285,8 +276,7 @@ enum CalendlyWire {
     }
 
     /// `POST /invitees` (the Scheduling API).
-    /// A webhook subscription resource. `state` is "active" or "disabled"; anything else (or absent)
-    /// is taken as not delivering, so a check re-creates rather than trusts it.
+    /// A webhook subscription resource; what its `state` means is `WebhookSubscriptionState`'s.
     struct WebhookSubscription: Decodable {
         var uri: String
         var callbackURL: String
@@ -297,7 +287,7 @@ enum CalendlyWire {
         enum CodingKeys: String, CodingKey { case uri, callbackURL = "callback_url", state, events, scope }
 
         var model: Effects.WebhookSubscription {
-            Effects.WebhookSubscription(uri: CalendlyURI(uri), callbackURL: callbackURL, active: state == "active", events: events ?? [],
+            Effects.WebhookSubscription(uri: CalendlyURI(uri), callbackURL: callbackURL, active: WebhookSubscriptionState.isDelivering(state: state), events: events ?? [],
                                         scope: scope ?? "")
         }
     }

@@ -101,7 +101,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             let query = [("event_type", eventType.rawValue), ("start_time", from.iso8601), ("end_time", to.iso8601)]
             let response = try await api(.get, "/event_type_available_times", query: query, token: reference, deadline)
             let times = try decode(CalendlyWire.Collection<CalendlyWire.AvailableTime>.self, response).collection
-            let slots = Set(times.filter { ($0.status ?? "available") == "available" }.map { Slot(start: $0.startTime) })
+            let slots = Set(times.filter { SlotAvailability.isOffered(status: $0.status) }.map { Slot(start: $0.startTime) })
             return .availableTimes(slots.sorted())
         case .createInvitee(let reference, _, let request):
             let body = try Self.json(CalendlyWire.InviteeBody(request))
@@ -176,7 +176,7 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
             let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
             let page = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response)
             // Each event's invitees cost a request: only the event types the run is about.
-            for event in page.collection where eventTypes.map({ $0.contains(CalendlyURI(event.eventType ?? "")) }) ?? true {
+            for event in page.collection where ReconciliationScope.includes(eventType: event.eventType.map(CalendlyURI.init(rawValue:)), among: eventTypes) {
                 let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
                 let eventType = CalendlyURI(event.eventType ?? "")
                 var inviteesToken: String?
@@ -232,9 +232,9 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
     /// Reconciliation after a lost booking reply: the user's events around `start` with this invitee, then
     /// those events' invitees. Canceled ones are asked for too: a booking the customer canceled (from
     /// Calendly's email) before the lookup must not read as "never booked", or the caller would book again.
-    /// An active invitee wins; else the one canceled last is returned with its `canceledAt` (the caller
-    /// decides whether that cancellation is of its own booking). Calendly's min/max bounds are
-    /// "after"/"prior to", so the window is widened by a minute each side and the exact start is matched here.
+    /// Which events and invitees count, and in which order they are read, is `InviteeLookup`'s; which one
+    /// is the answer `InviteeSelection`'s. Calendly's min/max bounds are "after"/"prior to", so the window
+    /// is widened by a minute each side.
     func findInvitee(_ reference: TokenReference, eventType: CalendlyURI, email: String, start: Instant,
                      _ deadline: Deadline) async throws(CallError) -> Invitee? {
         let owner = try await heldTokens(reference).owner
@@ -242,16 +242,15 @@ public final class LiveCalendly: CalendlyPerformer, Sendable {
                      ("max_start_time", (start + .minutes(1)).iso8601), ("count", String(configuration.pageSize))]
         let response = try await api(.get, "/scheduled_events", query: query, token: reference, deadline)
         let events = try decode(CalendlyWire.Collection<CalendlyWire.ScheduledEvent>.self, response).collection
-            .filter { $0.startTime == start && ($0.eventType.map { $0 == eventType.rawValue } ?? true) }
+            .filter { InviteeLookup.isCandidate(eventStart: $0.startTime, eventType: $0.eventType.map(CalendlyURI.init(rawValue:)), start: start, booked: eventType) }
         var candidates: [Invitee] = []
-        // Active events first: their active invitee ends the search without reading the canceled ones.
-        for event in events.filter({ ($0.status ?? "active") == "active" }) + events.filter({ ($0.status ?? "active") != "active" }) {
+        for event in InviteeLookup.readingOrder(events, status: \.status) {
             let uuid = try Self.lastSegment(of: CalendlyURI(event.uri))
             let invitees = try await api(.get, "/scheduled_events/\(uuid)/invitees",
                                          query: [("email", email), ("count", String(configuration.pageSize))], token: reference, deadline)
             let list = try decode(CalendlyWire.Collection<CalendlyWire.Invitee>.self, invitees).collection
-                .filter { $0.email.lowercased() == email.lowercased() }
-            candidates += list.map { ($0.status ?? "active") == "active" ? $0.model(start: start) : $0.canceledModel(start: start) }
+                .filter { InviteeLookup.isSameInvitee(listedEmail: $0.email, lookedUp: email) }
+            candidates += list.map { InviteeLookup.isActive(status: $0.status) ? $0.model(start: start) : $0.canceledModel(start: start) }
             if candidates.contains(where: InviteeSelection.isActive) { break }
         }
         return InviteeSelection.select(candidates)

@@ -95,10 +95,12 @@ public struct SimCalendly: Sendable {
         return .success(slots)
     }
 
-    /// Calendly's answer to a lookup (see `CalendlyCall.findInvitee`): the active booking, else the one canceled last.
+    /// Calendly's answer to a lookup (see `CalendlyCall.findInvitee`), by the live performer's rules
+    /// (`InviteeLookup`, `InviteeSelection`): the active booking, else the one canceled last.
     public func findInvitee(eventType: CalendlyURI, email: String, start: Instant) -> Invitee? {
-        let candidates = (byEmail[email.lowercased()] ?? []).map { bookings[$0] }
-            .filter { $0.eventType == eventType && $0.invitee.start == start }
+        let candidates = (byEmail[BookingReference.emailKey(email)] ?? []).map { bookings[$0] }
+            .filter { InviteeLookup.isCandidate(eventStart: $0.invitee.start, eventType: $0.eventType, start: start, booked: eventType)
+                && InviteeLookup.isSameInvitee(listedEmail: $0.invitee.email, lookedUp: email) }
             .map { booking -> Invitee in
                 var invitee = booking.invitee
                 if booking.canceled { invitee.canceledAt = booking.canceledAt ?? booking.createdAt }
@@ -116,7 +118,7 @@ public struct SimCalendly: Sendable {
 
     public func booking(of invitee: CalendlyURI) -> Booking? { byInvitee[invitee].map { bookings[$0] } }
 
-    public func bookings(ofEmail email: String) -> [Booking] { (byEmail[email.lowercased()] ?? []).map { bookings[$0] } }
+    public func bookings(ofEmail email: String) -> [Booking] { (byEmail[BookingReference.emailKey(email)] ?? []).map { bookings[$0] } }
 
     public func activeBooking(eventType: CalendlyURI, start: Instant) -> Booking? {
         taken[SlotKey(eventType: eventType, start: start)].map { bookings[$0] }
@@ -145,7 +147,7 @@ public struct SimCalendly: Sendable {
         let index = bookings.count
         bookings.append(Booking(invitee: invitee, eventType: request.eventType, key: key, createdAt: now, canceled: false, viaAPI: viaAPI, tracking: tracking))
         taken[slot] = index
-        byEmail[request.email.lowercased(), default: []].append(index)
+        byEmail[BookingReference.emailKey(request.email), default: []].append(index)
         byInvitee[invitee.uri] = index
         outbox.append(OutgoingWebhook(body: webhookBody(.created, bookings[index], at: now), kind: .created, createdAt: now,
                                       eventType: bookings[index].eventType, invitee: bookings[index].invitee.uri))
@@ -201,7 +203,7 @@ public struct SimCalendly: Sendable {
         let invitee = booking.invitee
         let type = eventType(booking.eventType)
         let name = type?.name ?? ""
-        let duration = Int64(type?.durationMinutes ?? 30)
+        let duration = Int64(EventTypeDefaults.durationMinutes(type?.durationMinutes))
         let status = kind == .created ? "active" : "canceled"
         let cancellation = kind == .canceled ? #","cancellation":{"canceled_by":"Invitee","reason":"","canceler_type":"invitee"}"# : ""
         let newInvitee = kind == .canceled ? booking.rescheduledTo.map { #""\#($0)""# } ?? "null" : "null"

@@ -7,7 +7,7 @@ extension SimCalendly {
     /// `invitee.canceled` when it was canceled). A booking moved out of the window is followed to its
     /// new time (`new_invitee`), so a reschedule seen only here is complete. One host, so no user filter.
     public func scheduledInvitees(from: Instant, to: Instant, eventTypes: [CalendlyURI]? = nil) -> [InviteeNotice] {
-        var listed = bookings.filter { $0.invitee.start >= from && $0.invitee.start < to && eventTypes.map($0.eventType.isIn) ?? true }
+        var listed = bookings.filter { $0.invitee.start >= from && $0.invitee.start < to && ReconciliationScope.includes(eventType: $0.eventType, among: eventTypes) }
         var seen = Set(listed.map(\.invitee.uri))
         var index = 0
         while index < listed.count {
@@ -26,8 +26,4 @@ extension SimCalendly {
                                  rescheduled: booking.rescheduledTo != nil, newInvitee: booking.rescheduledTo,
                                  oldInvitee: booking.rescheduledFrom, tracking: booking.tracking)
     }
-}
-
-private extension CalendlyURI {
-    func isIn(_ list: [CalendlyURI]) -> Bool { list.contains(self) }
 }
