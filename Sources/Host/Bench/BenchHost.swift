@@ -153,7 +153,7 @@ struct BenchHost {
 /// `LiveCalendly` with a stopwatch: the time spent in Calendly calls since the last `take()`.
 final class TimedCalendly: CalendlyPerformer, Sendable {
     let inner: any CalendlyPerformer
-    private let spent = Mutex(Duration.zero)
+    private let spent = Mutex((time: Duration.zero, calls: 0))
     init(_ inner: any CalendlyPerformer) { self.inner = inner }
 
     func perform(_ call: CalendlyCall) async -> CalendlyReply {
@@ -161,9 +161,11 @@ final class TimedCalendly: CalendlyPerformer, Sendable {
         let start = clock.now
         let reply = await inner.perform(call)
         let elapsed = clock.now - start
-        spent.withLock { $0 += elapsed }
+        spent.withLock { $0.time += elapsed; $0.calls += 1 }
         return reply
     }
 
-    func take() -> Duration { spent.withLock { value in defer { value = .zero }; return value } }
+    func take() -> Duration { takeWithCount().time }
+    /// The time and the number of calls since the last take (the worst turn's detail names both).
+    func takeWithCount() -> (time: Duration, calls: Int) { spent.withLock { value in defer { value = (.zero, 0) }; return value } }
 }

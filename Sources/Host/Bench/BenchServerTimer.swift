@@ -26,9 +26,14 @@ struct TimedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context =
     }
 }
 
-/// Time the server spent answering since the last `take()` (the turn bench sends one request at a time).
+/// Time the server spent answering since the last `take()` (the turn bench sends one request at a time),
+/// and how many requests that was: the emulator's webhook deliveries reach the same router, so a turn's
+/// window can hold more than its own request (the worst turn's detail says how many).
 final class ServerTime: Sendable {
-    private let total = Mutex(Duration.zero)
-    func add(_ duration: Duration) { total.withLock { $0 += duration } }
-    func take() -> Duration { total.withLock { value in defer { value = .zero }; return value } }
+    private let total = Mutex((spent: Duration.zero, requests: 0))
+    func add(_ duration: Duration) { total.withLock { $0.spent += duration; $0.requests += 1 } }
+    func take() -> Duration { takeWithCount().spent }
+    func takeWithCount() -> (spent: Duration, requests: Int) {
+        total.withLock { value in defer { value = (.zero, 0) }; return value }
+    }
 }

@@ -11,6 +11,15 @@ enum TurnRatioBench {
     struct Samples {
         var turns: [Double] = [], calendly: [Double] = [], server: [Double] = [], ratios: [Double] = []
         var unexpected = 0
+        /// Each turn's name, Calendly call count and server request count, for the worst turn's detail.
+        var labels: [String] = [], calendlyCalls: [Int] = [], serverRequests: [Int] = []
+        /// The slowest turn relative to its Calendly time: what the p99 is made of when turns are few.
+        var worst: String {
+            guard let index = ratios.indices.max(by: { ratios[$0] < ratios[$1] }) else { return "no turns" }
+            func ms(_ seconds: Double) -> String { BenchRow.format(seconds * 1000) }
+            return "worst \(labels[index]): \(ms(turns[index])) ms wall, \(ms(calendly[index])) ms in \(calendlyCalls[index]) Calendly calls, "
+                + "\(ms(server[index])) ms server-side over \(serverRequests[index]) requests"
+        }
         var clientOverhead: [Double] { zip(turns, calendly).map { max(0, $0 - $1) } }
         var serverOverhead: [Double] { zip(server, calendly).map { max(0, $0 - $1) } }
     }
@@ -39,18 +48,21 @@ enum TurnRatioBench {
         let suffix = (calendlyLatencyMs > 0 ? "_calendly_\(calendlyLatencyMs)ms" : "") + tag
         let headers = ["Authorization": host.token(.runtime), "Content-Type": "application/json"]
         var samples = Samples()
-        func turn(_ path: String, _ body: String, expect state: String) async throws {
+        func turn(_ path: String, _ body: String, expect state: String, label: String) async throws {
             _ = host.calendly.take()
             _ = host.server.take()
             let clock = ContinuousClock()
             let started = clock.now
             let reply = try await client.send("POST", host.baseURL + path, headers: headers, body: Data(body.utf8))
             let elapsed = BenchClock.seconds(clock.now - started)
-            let inCalendly = BenchClock.seconds(host.calendly.take())
-            let inServer = BenchClock.seconds(host.server.take())
+            let calendly = host.calendly.takeWithCount()
+            let server = host.server.takeWithCount()
+            let inCalendly = BenchClock.seconds(calendly.time)
+            let inServer = BenchClock.seconds(server.spent)
             guard reply.status == 200, reply.json["state"] as? String == state, inCalendly > 0 else { samples.unexpected += 1; return }
             samples.turns.append(elapsed); samples.calendly.append(inCalendly); samples.server.append(inServer)
             samples.ratios.append(elapsed / inCalendly)
+            samples.labels.append(label); samples.calendlyCalls.append(calendly.calls); samples.serverRequests.append(server.requests)
         }
         for index in 0..<conversations {
             // The emulator's week has 140 intro slots; re-seed it (tokens survive) before they run out.
@@ -60,8 +72,8 @@ enum TurnRatioBench {
             }
             let path = "/v1/conversations/bench-turn\(suffix)-\(index)/booking/"
             let offer = #"{"agentId":"agent-1","channel":"text","timeZone":"Asia/Jakarta","contact":{"contact.email":"casey\#(suffix).\#(index)@example.com","contact.name":"Casey","contact.company":"Acme"}}"#
-            try await turn(path + "offer", offer, expect: "slotsShown")
-            try await turn(path + "reply", #"{"text":"1"}"#, expect: "confirmed")
+            try await turn(path + "offer", offer, expect: "slotsShown", label: "turn \(2 * index + 1) (offer)")
+            try await turn(path + "reply", #"{"text":"1"}"#, expect: "confirmed", label: "turn \(2 * index + 2) (booking)")
         }
         if calendlyLatencyMs > 0 { await host.emulator.model.clearFaults() }
         return samples
@@ -81,7 +93,7 @@ enum TurnRatioBench {
             BenchRow(key: "turn_ratio_p50" + suffix, name: "turn / Calendly time, p50" + label, value: BenchClock.percentile(samples.ratios, 0.5), unit: "×",
                      detail: "each turn / its own Calendly time", goal: nil),
             BenchRow(key: "turn_ratio_p99" + suffix, name: "turn / Calendly time, p99" + label, value: BenchClock.percentile(samples.ratios, 0.99), unit: "×",
-                     detail: "per-turn ratio over HTTP, SQLite WAL (intent steps fsynced)", goal: judged ? .atMost(1.03) : nil),
+                     detail: "per-turn ratio over HTTP, SQLite WAL (intent steps fsynced); \(samples.worst)", goal: judged ? .atMost(1.03) : nil),
             BenchRow(key: "turn_overhead_server_ms_p99" + suffix, name: "turn overhead, server-side, p99" + label,
                      value: BenchClock.percentile(samples.serverOverhead, 0.99) * 1000, unit: "ms",
                      detail: "router in → response out, minus Calendly time; p50 \(ms(samples.serverOverhead, 0.5)) ms", goal: judged ? .atMost(1) : nil),

@@ -31,15 +31,30 @@ enum WebhookIngestBench {
                                                       seconds: seconds, script: script, scriptArguments: arguments))
             let health = try await wrk.run(.init(url: host.baseURL + "/health", connections: count, threads: threads, seconds: seconds))
             let before = try host.storedDeliveries()
+            let batchesBefore = host.sqlite?.store.counters.snapshot
             let ingest = try await wrk.run(.init(url: host.baseURL + "/v1/webhooks/calendly", connections: count, threads: threads, seconds: seconds,
                                                  script: script, scriptArguments: arguments))
             let stored = try host.storedDeliveries() - before
+            let batches = batchesBefore.flatMap { before in host.sqlite.map { Self.batchDetail(before, $0.store.counters.snapshot, seconds: seconds) } } ?? ""
             try? FileManager.default.removeItem(atPath: file)
             let wrapped = ingest.requests > lines ? " (file wrapped: \(ingest.requests - lines) repeats)" : ""
             rows += Self.rows(connections: count, ingest: ingest, health: health, ceilingGet: ceilingGet, ceilingPost: ceilingPost, stored: stored,
-                              detail: wrapped)
+                              detail: batches + wrapped)
         }
         return rows
+    }
+
+    /// What the group-commit batches did during a run: how many, how large, and how much of the run the
+    /// serial batch thread was busy (fsync included) — near 100 %, that thread is ingest's limit.
+    static func batchDetail(_ before: SQLiteStoreCounters.Snapshot, _ after: SQLiteStoreCounters.Snapshot, seconds: Int) -> String {
+        let batches = after.batches - before.batches
+        guard batches > 0 else { return "" }
+        let calls = after.batchedCalls - before.batchedCalls
+        let busy = Double(after.batchBusyNanoseconds - before.batchBusyNanoseconds) / 1e9
+        let mean = BenchRow.format(Double(calls) / Double(batches))
+        let cycle = BenchRow.format(busy / Double(batches) * 1000)
+        let share = BenchRow.format(busy / Double(max(1, seconds)) * 100)
+        return "; \(batches) batches (mean \(mean), largest so far \(after.largestBatch)), \(cycle) ms each, batch thread busy \(share) % of the run"
     }
 
     static func rows(connections: Int, ingest: WrkResult?, health: WrkResult?, ceilingGet: WrkResult?, ceilingPost: WrkResult?, stored: Int,

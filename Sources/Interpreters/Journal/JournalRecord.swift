@@ -70,6 +70,12 @@ public enum Redaction {
         return redactEmails(String(decoding: data, as: UTF8.self))
     }
 
+    /// A telemetry row's payload: the bytes the generic `json` would make, without an encoder run per
+    /// event (chosen over the generic one wherever the value is a `TelemetryEvent`; see `TelemetryPayload`).
+    public static func json(_ event: TelemetryEvent) -> String {
+        redactEmails(TelemetryPayload.json(event))
+    }
+
     /// Until `serve` sets the deployment's key (`useKey`), a fixed, public one: tests and offline tools
     /// get stable placeholders, but only a keyed journal keeps the emails behind them unrecoverable.
     static let publicKey = SymmetricKey(data: Array("calendly-action-public-redaction-key".utf8))

@@ -130,7 +130,7 @@ extension SQLiteStore {
             for entry in taken { entry.work.finish(failure) }
             return taken.count
         }
-        counters.batch(of: taken.count)
+        counters.batch(of: taken.count, took: clock.now - started)
         for entry in taken { entry.work.finish(entry.failure) }
         return taken.count
     }

@@ -14,6 +14,9 @@ public final class SQLiteStoreCounters: Sendable {
         public var batchedCalls = 0
         /// The largest batch so far.
         public var largestBatch = 0
+        /// Wall time the batch thread spent in batches, fsync included (nanoseconds): near the run's
+        /// length, the serial batch thread is what limits ingest.
+        public var batchBusyNanoseconds: Int64 = 0
     }
 
     private let state = Mutex(Snapshot())
@@ -24,9 +27,11 @@ public final class SQLiteStoreCounters: Sendable {
         state.withLock { $0.commits += 1; if fsynced { $0.fsyncs += 1 } }
     }
 
-    func batch(of calls: Int) {
+    func batch(of calls: Int, took: Duration) {
+        let nanoseconds = took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000
         state.withLock {
             $0.commits += 1; $0.fsyncs += 1; $0.batches += 1; $0.batchedCalls += calls
+            $0.batchBusyNanoseconds += nanoseconds
             $0.largestBatch = max($0.largestBatch, calls)
         }
     }
