@@ -126,4 +126,22 @@ import Testing
             #expect(decided == (present && minutes > 0 ? minutes : EventTypeDefaults.durationMinutes), "\(present) \(minutes)")
         }
     }
+
+    /// A listing's missing times: the cancellation's own time wins over the row's update; a lookup's
+    /// cancellation without any time is as late as the meeting (never before our booking request); a
+    /// reconciled notice's is never before its creation, whose own stand-in is the meeting's start.
+    @Test func missingListingTimesStandInOnTheSideThatNeverBooksTwiceOrCountsBackwards() async {
+        let time = Gen.oneOf(Gen.int(in: 0...(Self.instants.count - 1)).map { Self.instants[$0] }, Gen.int64(in: Int64.min...Int64.max))
+            .map { Instant(millisecondsSince1970: $0) }
+        await propertyCheck(count: 300, input: time.optional, time.optional, time.optional, time) { cancellation, updated, created, start in
+            let stated = ListedInviteeTimes.stated(cancellation: cancellation, updatedAt: updated)
+            #expect(stated == cancellation ?? updated)
+            #expect(ListedInviteeTimes.canceledAtForLookup(stated: stated, start: start) == stated ?? start)
+            let createdAt = ListedInviteeTimes.createdAt(stated: created, start: start)
+            #expect(createdAt == created ?? start)
+            let canceledAt = ListedInviteeTimes.canceledAtForNotice(stated: stated, createdAt: createdAt)
+            #expect(canceledAt == stated ?? createdAt)
+            if stated == nil { #expect(canceledAt >= createdAt, "no time stated: canceled when created, not before") }
+        }
+    }
 }

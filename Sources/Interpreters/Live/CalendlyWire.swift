@@ -219,23 +219,21 @@ enum CalendlyWire {
                             cancelURL: cancelURL ?? "", rescheduleURL: rescheduleURL ?? "")
         }
 
-        /// A canceled invitee found by a lookup, with when it was canceled. Without any time on it, `start`
-        /// stands in: later than any booking request, so the caller takes the cancellation as of its own
-        /// booking and does not book again.
+        /// A canceled invitee found by a lookup, with when it was canceled (`ListedInviteeTimes`).
         func canceledModel(start: Instant) -> Effects.Invitee {
             var invitee = model(start: start)
-            invitee.canceledAt = canceledAt ?? start
+            invitee.canceledAt = ListedInviteeTimes.canceledAtForLookup(stated: canceledAt, start: start)
             return invitee
         }
 
-        /// When it was canceled, as the `invitee.canceled` webhook would say.
-        var canceledAt: Instant? { cancellation?.createdAt ?? updatedAt }
+        var canceledAt: Instant? { ListedInviteeTimes.stated(cancellation: cancellation?.createdAt, updatedAt: updatedAt) }
 
         /// This invitee as the webhooks about it said it (reconciliation): `invitee.created`, then
         /// `invitee.canceled` when it was canceled (at the cancellation's time).
         func notices(eventType: CalendlyURI, start: Instant) -> [InviteeNotice] {
-            InviteeNotice.reconciled(model(start: start), eventType: eventType, createdAt: createdAt ?? start,
-                                     canceledAt: CalendlyStatus.isCanceled(status) ? canceledAt ?? createdAt ?? start : nil,
+            let created = ListedInviteeTimes.createdAt(stated: createdAt, start: start)
+            return InviteeNotice.reconciled(model(start: start), eventType: eventType, createdAt: created,
+                                     canceledAt: CalendlyStatus.isCanceled(status) ? ListedInviteeTimes.canceledAtForNotice(stated: canceledAt, createdAt: created) : nil,
                                      rescheduled: rescheduled ?? false, newInvitee: newInvitee.map(CalendlyURI.init(rawValue:)),
                                      oldInvitee: oldInvitee.map(CalendlyURI.init(rawValue:)),
                                      tracking: tracking.map { BookingTracking(utmSource: $0.utmSource, utmContent: $0.utmContent) })

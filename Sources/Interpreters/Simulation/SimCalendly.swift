@@ -103,7 +103,7 @@ public struct SimCalendly: Sendable {
                 && InviteeLookup.isSameInvitee(listedEmail: $0.invitee.email, lookedUp: email) }
             .map { booking -> Invitee in
                 var invitee = booking.invitee
-                if booking.canceled { invitee.canceledAt = booking.canceledAt ?? booking.createdAt }
+                if booking.canceled { invitee.canceledAt = ListedInviteeTimes.canceledAtForLookup(stated: booking.canceledAt, start: start) }
                 return invitee
             }
         return InviteeSelection.select(candidates)

@@ -22,7 +22,7 @@ extension SimCalendly {
 
     static func notices(_ booking: Booking) -> [InviteeNotice] {
         InviteeNotice.reconciled(booking.invitee, eventType: booking.eventType, createdAt: booking.createdAt,
-                                 canceledAt: booking.canceled ? booking.canceledAt ?? booking.createdAt : nil,
+                                 canceledAt: booking.canceled ? ListedInviteeTimes.canceledAtForNotice(stated: booking.canceledAt, createdAt: booking.createdAt) : nil,
                                  rescheduled: booking.rescheduledTo != nil, newInvitee: booking.rescheduledTo,
                                  oldInvitee: booking.rescheduledFrom, tracking: booking.tracking)
     }
