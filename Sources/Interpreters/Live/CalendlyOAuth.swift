@@ -81,7 +81,7 @@ extension LiveCalendly {
             throw .unknown
         }
         return .tokenGranted(TokenGrant(token: reference, owner: tokens.owner, organization: tokens.organization,
-                                        scopes: tokens.scopes, expiresAt: tokens.expiresAt, refreshable: !tokens.refreshToken.isEmpty))
+                                        scopes: tokens.scopes, expiresAt: tokens.expiresAt, refreshable: TokenRotation.usable(tokens.refreshToken) != nil))
     }
 
     func makeTokens(_ wire: CalendlyWire.Token, previous: CalendlyTokens?) -> CalendlyTokens {
@@ -117,7 +117,7 @@ extension LiveCalendly {
         guard let current = loaded, TokenRotation.usable(current.refreshToken) != nil else { throw .failed(.invalidGrant) }
         let rotated = try await rotate(reference, current, deadline)
         return .tokenGranted(TokenGrant(token: reference, owner: rotated.owner, organization: rotated.organization,
-                                        scopes: rotated.scopes, expiresAt: rotated.expiresAt, refreshable: !rotated.refreshToken.isEmpty))
+                                        scopes: rotated.scopes, expiresAt: rotated.expiresAt, refreshable: TokenRotation.usable(rotated.refreshToken) != nil))
     }
 
     func rotate(_ reference: TokenReference, _ current: CalendlyTokens, _ deadline: Deadline) async throws(CallError) -> CalendlyTokens {
